@@ -1,0 +1,170 @@
+#pragma once
+// The allocation tables (DESIGN.md "Tables"): one writer (the control lcore, through writer()),
+// many lock-free readers (the workers).
+//
+//   allocations    AllocId -> Allocation        preallocated array of two-line slots
+//   client index   client 5-tuple -> AllocId    rte_hash, RW_CONCURRENCY_LF, RCU-reclaimed keys
+//   relay index    (relay address, port) -> AllocId   flat atomic array, O(1), no hashing
+//   permissions    (AllocId, peer IP) -> expiry  inline in the slot, overflow to an rte_hash
+//   channels       (AllocId, channel) <-> peer   inline in the slot, overflow to two rte_hashes
+//                                                over a preallocated entry pool
+//
+// Workers report quiescent on the RCU variable every loop iteration; nothing a worker may still
+// hold (a slot, an overflow channel entry, a hash key) is reused before every worker has done so.
+// Addresses and ports are in network byte order throughout.
+
+#include <rte_byteorder.h>
+#include <rte_hash.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dataplane/allocation.hpp"
+#include "dataplane/table_writer.hpp"
+
+namespace tern::dp {
+
+inline constexpr unsigned kMaxRelayAddresses = 64;
+inline constexpr unsigned kLookupBulkMax = RTE_HASH_LOOKUP_BULK_MAX;
+
+// The client index key: an IPv4/UDP 5-tuple in 16 bytes.
+struct ClientKey {
+  uint32_t client_ip;    // network order
+  uint32_t server_ip;    // network order
+  uint16_t client_port;  // network order
+  uint16_t server_port;  // network order
+  uint8_t transport;     // IPPROTO_UDP
+  uint8_t zero[3];       // always zero: part of the hashed key
+};
+static_assert(sizeof(ClientKey) == 16);
+
+inline ClientKey make_client_key(uint32_t client_ip, uint16_t client_port, uint32_t server_ip,
+                                 uint16_t server_port, Transport transport = Transport::udp) {
+  return ClientKey{client_ip, server_ip, client_port, server_port, static_cast<uint8_t>(transport),
+                   {0, 0, 0}};
+}
+
+struct TablesConfig {
+  std::string name = "tern";                   // prefix of the DPDK object names
+  uint32_t capacity = 65536;                   // allocation slots
+  std::vector<uint32_t> relay_ips;             // network order, index = relay address index
+  uint32_t permission_overflow = 0;            // 0: capacity / 4 (at least 1024)
+  uint32_t channel_overflow = 0;               // 0: capacity / 4 (at least 1024)
+  int socket_id = 0;                           // NUMA node for the memory
+  rte_rcu_qsbr* rcu = nullptr;                 // the workers' quiescent-state variable
+};
+
+class TablesWriter;
+
+class Tables {
+ public:
+  // Setup-time: allocates everything once. nullptr with a message on failure.
+  static std::unique_ptr<Tables> create(const TablesConfig& config, std::string& error);
+  ~Tables();
+  Tables(const Tables&) = delete;
+  Tables& operator=(const Tables&) = delete;
+
+  uint32_t capacity() const { return capacity_; }
+  std::span<const uint32_t> relay_ips() const { return {relay_ips_, relay_count_}; }
+
+  // ---- worker side: read only, lock-free, no allocation ----
+
+  // Index of a relay address, or -1 when ip is not one.
+  int relay_index_of(uint32_t ip) const {
+    for (unsigned i = 0; i < relay_count_; ++i)
+      if (relay_ips_[i] == ip) return static_cast<int>(i);
+    return -1;
+  }
+
+  // RFC 8656 §10.1 (peer -> client): relayed transport address -> allocation in O(1).
+  AllocId find_relay(unsigned relay_index, uint16_t port) const {
+    return relay_index_[(relay_index << 16) | rte_be_to_cpu_16(port)].load(std::memory_order_acquire);
+  }
+
+  AllocId find_client(const ClientKey& key) const;
+  // Up to kLookupBulkMax keys in one rte_hash bulk lookup; misses are kNoAllocation.
+  void find_clients(const ClientKey* const* keys, unsigned n, AllocId* out) const;
+
+  const Allocation& slot(AllocId id) const { return slots_[id]; }
+  void prefetch(AllocId id) const { rte_prefetch0(&slots_[id]); }
+
+  // A live allocation: published and not yet expired.
+  static bool live(const Allocation& a, TableTime now) {
+    return now < a.expires.load(std::memory_order_acquire);
+  }
+
+  // RFC 8656 §9: is there an unexpired permission for this peer IP?
+  bool permitted(AllocId id, const Allocation& a, uint32_t peer_ip, TableTime now) const {
+    for (const auto& p : a.permissions) {
+      const uint64_t w = p.load(std::memory_order_acquire);
+      if (PermissionWord::peer_ip(w) == peer_ip && w != 0) return now < PermissionWord::expires(w);
+    }
+    if (!(a.flags.load(std::memory_order_acquire) & kPermissionOverflow)) return false;
+    return permitted_overflow(id, peer_ip, now);
+  }
+
+  // RFC 8656 §12: the peer a channel is bound to. false when unbound or expired.
+  bool channel_peer(AllocId id, const Allocation& a, uint16_t channel, TableTime now,
+                    uint32_t& peer_ip, uint16_t& peer_port) const {
+    for (const auto& c : a.channels) {
+      const uint64_t b = c.binding.load(std::memory_order_acquire);
+      if (b != 0 && ChannelEntry::channel(b) == channel)
+        return bound(c, b, now, peer_ip, peer_port);
+    }
+    if (!(a.flags.load(std::memory_order_acquire) & kChannelOverflow)) return false;
+    return channel_peer_overflow(id, channel, now, peer_ip, peer_port);
+  }
+
+  // The channel bound to a peer transport address, or 0 when none is (a Data indication then).
+  uint16_t channel_of_peer(AllocId id, const Allocation& a, uint32_t peer_ip, uint16_t peer_port,
+                           TableTime now) const {
+    const uint64_t want = ChannelEntry::make(0, peer_port, peer_ip);
+    for (const auto& c : a.channels) {
+      const uint64_t b = c.binding.load(std::memory_order_acquire);
+      if (b != 0 && (b & 0xffffffffffffULL) == want)
+        return now < c.expires.load(std::memory_order_acquire) ? ChannelEntry::channel(b) : 0;
+    }
+    if (!(a.flags.load(std::memory_order_acquire) & kChannelOverflow)) return 0;
+    return channel_of_peer_overflow(id, peer_ip, peer_port, now);
+  }
+
+  // ---- control side: the only writer ----
+  TableWriter& writer();
+
+ private:
+  friend class TablesWriter;
+  Tables() = default;
+
+  static bool bound(const ChannelEntry& c, uint64_t binding, TableTime now, uint32_t& peer_ip,
+                    uint16_t& peer_port) {
+    if (now >= c.expires.load(std::memory_order_acquire)) return false;
+    peer_ip = ChannelEntry::peer_ip(binding);
+    peer_port = ChannelEntry::peer_port(binding);
+    return true;
+  }
+  bool permitted_overflow(AllocId id, uint32_t peer_ip, TableTime now) const;
+  bool channel_peer_overflow(AllocId id, uint16_t channel, TableTime now, uint32_t& peer_ip,
+                             uint16_t& peer_port) const;
+  uint16_t channel_of_peer_overflow(AllocId id, uint32_t peer_ip, uint16_t peer_port,
+                                    TableTime now) const;
+
+  uint32_t capacity_ = 0;
+  Allocation* slots_ = nullptr;                      // capacity_ slots, rte_zmalloc'd
+  std::atomic<AllocId>* relay_index_ = nullptr;      // relay_count_ << 16 entries
+  uint32_t relay_ips_[kMaxRelayAddresses] = {};
+  unsigned relay_count_ = 0;
+  rte_hash* clients_ = nullptr;                      // ClientKey -> AllocId
+  rte_hash* permission_overflow_ = nullptr;          // (AllocId, peer IP) -> expiry
+  rte_hash* channel_by_number_ = nullptr;            // (AllocId, channel) -> entry index
+  rte_hash* channel_by_peer_ = nullptr;              // (AllocId, peer IP, port) -> entry index
+  ChannelEntry* channel_pool_ = nullptr;             // overflow channel entries
+  uint32_t channel_pool_size_ = 0;
+  std::unique_ptr<TablesWriter> writer_;
+};
+
+}  // namespace tern::dp

@@ -1,0 +1,283 @@
+#include "dataplane/tables.hpp"
+
+#include <gtest/gtest.h>
+#include <rte_byteorder.h>
+#include <rte_malloc.h>
+
+#include <vector>
+
+namespace tern::dp {
+namespace {
+
+uint32_t be(const char* ip) { return rte_cpu_to_be_32(IpAddress::parse(ip)->v4_host_order()); }
+uint16_t be16(uint16_t v) { return rte_cpu_to_be_16(v); }
+TransportAddress ta(const char* text) { return *TransportAddress::parse(text); }
+TransportAddress peer(uint8_t last_octet, uint16_t port) {
+  return TransportAddress{IpAddress::v4(203, 0, 113, last_octet), Port{port}};
+}
+
+constexpr TableTime kNow = 100;
+
+class TablesTest : public testing::Test {
+ protected:
+  void SetUp() override { make(nullptr); }
+  void TearDown() override {
+    tables_.reset();
+    if (rcu_ != nullptr) rte_free(rcu_);
+  }
+
+  void make(rte_rcu_qsbr* rcu, uint32_t capacity = 1024, uint32_t overflow = 1024) {
+    static int serial = 0;
+    tables_.reset();
+    TablesConfig config;
+    config.name = "t" + std::to_string(serial++);
+    config.capacity = capacity;
+    config.relay_ips = {be("10.90.0.1"), be("10.90.0.2")};
+    config.permission_overflow = overflow;
+    config.channel_overflow = overflow;
+    config.rcu = rcu;
+    std::string error;
+    tables_ = Tables::create(config, error);
+    ASSERT_TRUE(tables_) << error;
+  }
+
+  AllocationEntry entry(const char* client, const char* relayed, TableTime expires = 700) {
+    AllocationEntry e;
+    e.five_tuple = {ta(client), ta("10.90.0.1:3478"), Transport::udp};
+    e.relayed = ta(relayed);
+    e.expires = expires;
+    return e;
+  }
+
+  TableWriter& w() { return tables_->writer(); }
+  const Allocation& slot(AllocId id) { return tables_->slot(id); }
+
+  std::unique_ptr<Tables> tables_;
+  rte_rcu_qsbr* rcu_ = nullptr;
+};
+
+TEST_F(TablesTest, PublishedAllocationIsFoundByClientAndByRelay) {
+  ASSERT_EQ(w().add_allocation(7, entry("10.90.0.10:5000", "10.90.0.2:50000")), WriteResult::ok);
+  const auto key = make_client_key(be("10.90.0.10"), be16(5000), be("10.90.0.1"), be16(3478));
+  EXPECT_EQ(tables_->find_client(key), 7u);
+  EXPECT_EQ(tables_->relay_index_of(be("10.90.0.2")), 1);
+  EXPECT_EQ(tables_->relay_index_of(be("10.90.0.3")), -1);
+  EXPECT_EQ(tables_->find_relay(1, be16(50000)), 7u);
+  EXPECT_EQ(tables_->find_relay(0, be16(50000)), kNoAllocation);
+  EXPECT_TRUE(Tables::live(slot(7), kNow));
+  EXPECT_FALSE(Tables::live(slot(7), 700));
+  EXPECT_EQ(slot(7).relay_port, be16(50000));
+  EXPECT_EQ(slot(7).client_ip, be("10.90.0.10"));
+
+  const auto other = make_client_key(be("10.90.0.10"), be16(5001), be("10.90.0.1"), be16(3478));
+  EXPECT_EQ(tables_->find_client(other), kNoAllocation);
+}
+
+TEST_F(TablesTest, BulkLookupMatchesSingleLookups) {
+  std::vector<ClientKey> keys;
+  for (uint16_t i = 0; i < 40; ++i) {
+    if (i % 3 != 0) {
+      const std::string client = "10.90.0.10:" + std::to_string(6000 + i);
+      const std::string relayed = "10.90.0.1:" + std::to_string(50000 + i);
+      ASSERT_EQ(w().add_allocation(i, entry(client.c_str(), relayed.c_str())), WriteResult::ok);
+    }
+    keys.push_back(make_client_key(be("10.90.0.10"), be16(6000 + i), be("10.90.0.1"), be16(3478)));
+  }
+  std::vector<const ClientKey*> pointers;
+  for (const auto& k : keys) pointers.push_back(&k);
+  AllocId out[40];
+  tables_->find_clients(pointers.data(), 40, out);
+  for (unsigned i = 0; i < 40; ++i) {
+    EXPECT_EQ(out[i], tables_->find_client(keys[i])) << i;
+    EXPECT_EQ(out[i], i % 3 == 0 ? kNoAllocation : i) << i;
+  }
+}
+
+TEST_F(TablesTest, ExpiryAndRefresh) {
+  ASSERT_EQ(w().add_allocation(1, entry("10.90.0.10:5000", "10.90.0.1:50000", 200)), WriteResult::ok);
+  EXPECT_TRUE(Tables::live(slot(1), 199));
+  EXPECT_FALSE(Tables::live(slot(1), 200));
+  ASSERT_EQ(w().set_allocation_expiry(1, 900), WriteResult::ok);
+  EXPECT_TRUE(Tables::live(slot(1), 899));
+  EXPECT_EQ(w().set_allocation_expiry(2, 900), WriteResult::not_found);
+}
+
+TEST_F(TablesTest, PermissionsInlineThenOverflow) {
+  ASSERT_EQ(w().add_allocation(3, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  // Twice the inline capacity: the rest spill into the overflow hash.
+  for (unsigned i = 0; i < 2 * kInlinePermissions; ++i) {
+    const auto peer = IpAddress::v4(198, 51, 100, static_cast<uint8_t>(i + 1));
+    ASSERT_EQ(w().set_permission(3, peer, 400 + i), WriteResult::ok);
+  }
+  EXPECT_TRUE(slot(3).flags.load() & kPermissionOverflow);
+  for (unsigned i = 0; i < 2 * kInlinePermissions; ++i) {
+    const uint32_t peer = rte_cpu_to_be_32(IpAddress::v4(198, 51, 100, i + 1).v4_host_order());
+    EXPECT_TRUE(tables_->permitted(3, slot(3), peer, kNow)) << i;
+    EXPECT_FALSE(tables_->permitted(3, slot(3), peer, 400 + i)) << i;  // expired
+  }
+  EXPECT_FALSE(tables_->permitted(3, slot(3), be("198.51.100.99"), kNow));
+
+  // Refresh one inline and one overflow permission.
+  ASSERT_EQ(w().set_permission(3, IpAddress::v4(198, 51, 100, 1), 1000), WriteResult::ok);
+  ASSERT_EQ(w().set_permission(3, IpAddress::v4(198, 51, 100, 10), 1000), WriteResult::ok);
+  EXPECT_TRUE(tables_->permitted(3, slot(3), be("198.51.100.1"), 999));
+  EXPECT_TRUE(tables_->permitted(3, slot(3), be("198.51.100.10"), 999));
+
+  // Removing every overflow permission clears the overflow flag.
+  for (unsigned i = kInlinePermissions; i < 2 * kInlinePermissions; ++i)
+    ASSERT_EQ(w().remove_permission(3, IpAddress::v4(198, 51, 100, i + 1)), WriteResult::ok);
+  EXPECT_FALSE(slot(3).flags.load() & kPermissionOverflow);
+  EXPECT_FALSE(tables_->permitted(3, slot(3), be("198.51.100.10"), kNow));
+  EXPECT_TRUE(tables_->permitted(3, slot(3), be("198.51.100.1"), kNow));
+  EXPECT_EQ(w().remove_permission(3, IpAddress::v4(198, 51, 100, 10)), WriteResult::not_found);
+}
+
+TEST_F(TablesTest, IpV4MappedPeerIsTheSameAsIpV4) {
+  ASSERT_EQ(w().add_allocation(3, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  ASSERT_EQ(w().set_permission(3, *IpAddress::parse("::ffff:198.51.100.7"), 500), WriteResult::ok);
+  EXPECT_TRUE(tables_->permitted(3, slot(3), be("198.51.100.7"), kNow));
+  EXPECT_EQ(w().set_permission(3, *IpAddress::parse("2001:db8::1"), 500), WriteResult::unsupported);
+}
+
+TEST_F(TablesTest, ChannelsBothDirectionsInlineThenOverflow) {
+  ASSERT_EQ(w().add_allocation(4, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  const unsigned n = kInlineChannels * 3;
+  for (unsigned i = 0; i < n; ++i) {
+    ASSERT_EQ(w().set_channel(4, static_cast<uint16_t>(0x4000 + i), peer(5, static_cast<uint16_t>(7000 + i)), 600),
+              WriteResult::ok) << i;
+  }
+  EXPECT_TRUE(slot(4).flags.load() & kChannelOverflow);
+  for (unsigned i = 0; i < n; ++i) {
+    uint32_t ip = 0;
+    uint16_t port = 0;
+    ASSERT_TRUE(tables_->channel_peer(4, slot(4), static_cast<uint16_t>(0x4000 + i), kNow, ip, port)) << i;
+    EXPECT_EQ(ip, be("203.0.113.5"));
+    EXPECT_EQ(port, be16(static_cast<uint16_t>(7000 + i)));
+    EXPECT_EQ(tables_->channel_of_peer(4, slot(4), be("203.0.113.5"), be16(7000 + i), kNow), 0x4000 + i);
+    EXPECT_EQ(tables_->channel_of_peer(4, slot(4), be("203.0.113.5"), be16(7000 + i), 600), 0);
+  }
+  uint32_t ip = 0;
+  uint16_t port = 0;
+  EXPECT_FALSE(tables_->channel_peer(4, slot(4), 0x4fff, kNow, ip, port));
+  EXPECT_EQ(tables_->channel_of_peer(4, slot(4), be("203.0.113.6"), be16(7000), kNow), 0);
+
+  // A channel cannot be bound to a second peer while bound (RFC 8656 §12.2).
+  EXPECT_EQ(w().set_channel(4, 0x4000, ta("203.0.113.5:9999"), 600), WriteResult::not_found);
+  // Refresh keeps the binding.
+  ASSERT_EQ(w().set_channel(4, 0x4000, ta("203.0.113.5:7000"), 1200), WriteResult::ok);
+  EXPECT_TRUE(tables_->channel_peer(4, slot(4), 0x4000, 1100, ip, port));
+  const uint16_t last = static_cast<uint16_t>(0x4000 + n - 1);
+  ASSERT_EQ(w().set_channel(4, last, peer(5, static_cast<uint16_t>(7000 + n - 1)), 1200), WriteResult::ok);
+  EXPECT_TRUE(tables_->channel_peer(4, slot(4), last, 1100, ip, port));
+
+  // Removal, inline and overflow.
+  ASSERT_EQ(w().remove_channel(4, 0x4000), WriteResult::ok);
+  ASSERT_EQ(w().remove_channel(4, last), WriteResult::ok);
+  EXPECT_FALSE(tables_->channel_peer(4, slot(4), 0x4000, kNow, ip, port));
+  EXPECT_FALSE(tables_->channel_peer(4, slot(4), last, kNow, ip, port));
+  EXPECT_EQ(tables_->channel_of_peer(4, slot(4), be("203.0.113.5"), be16(7000), kNow), 0);
+  EXPECT_EQ(w().remove_channel(4, 0x4000), WriteResult::not_found);
+}
+
+TEST_F(TablesTest, RemovedAllocationDisappearsAndIsReclaimed) {
+  ASSERT_EQ(w().add_allocation(9, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  for (unsigned i = 0; i < 2 * kInlinePermissions; ++i)
+    ASSERT_EQ(w().set_permission(9, IpAddress::v4(198, 51, 100, i + 1), 500), WriteResult::ok);
+  for (unsigned i = 0; i < 2 * kInlineChannels; ++i)
+    ASSERT_EQ(w().set_channel(9, 0x4000 + i, peer(1, static_cast<uint16_t>(1000 + i)), 500), WriteResult::ok);
+  ASSERT_EQ(w().remove_allocation(9), WriteResult::ok);
+  const auto key = make_client_key(be("10.90.0.10"), be16(5000), be("10.90.0.1"), be16(3478));
+  EXPECT_EQ(tables_->find_client(key), kNoAllocation);
+  EXPECT_EQ(tables_->find_relay(0, be16(50000)), kNoAllocation);
+  EXPECT_FALSE(Tables::live(slot(9), kNow));
+  EXPECT_FALSE(tables_->permitted(9, slot(9), be("198.51.100.9"), kNow));
+  EXPECT_EQ(w().remove_allocation(9), WriteResult::not_found);
+
+  AllocId out[4];
+  ASSERT_EQ(w().reclaimed(out), 1u);
+  EXPECT_EQ(out[0], 9u);
+  // The slot and the port can be used again, and carry nothing of the old allocation.
+  ASSERT_EQ(w().add_allocation(9, entry("10.90.0.11:5000", "10.90.0.1:50000")), WriteResult::ok);
+  EXPECT_FALSE(tables_->permitted(9, slot(9), be("198.51.100.1"), kNow));
+  uint32_t ip = 0;
+  uint16_t port = 0;
+  EXPECT_FALSE(tables_->channel_peer(9, slot(9), 0x4000, kNow, ip, port));
+  EXPECT_FALSE(slot(9).flags.load() & (kPermissionOverflow | kChannelOverflow));
+}
+
+TEST_F(TablesTest, RelayPortInUseIsRefused) {
+  ASSERT_EQ(w().add_allocation(1, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  EXPECT_EQ(w().add_allocation(2, entry("10.90.0.10:5001", "10.90.0.1:50000")), WriteResult::no_room);
+  const auto key = make_client_key(be("10.90.0.10"), be16(5001), be("10.90.0.1"), be16(3478));
+  EXPECT_EQ(tables_->find_client(key), kNoAllocation);
+  EXPECT_EQ(w().add_allocation(1, entry("10.90.0.10:5002", "10.90.0.1:50002")), WriteResult::not_found);
+  EXPECT_EQ(w().add_allocation(5, entry("10.90.0.10:5003", "10.90.0.9:50002")), WriteResult::unsupported);
+}
+
+TEST_F(TablesTest, OverflowPoolExhaustionIsNoRoom) {
+  make(nullptr, 64, 8);
+  ASSERT_EQ(w().add_allocation(0, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  WriteResult last = WriteResult::ok;
+  unsigned bound = 0;
+  for (unsigned i = 0; i < 4096 && last == WriteResult::ok; ++i) {
+    last = w().set_channel(0, static_cast<uint16_t>(0x4000 + i), peer(1, static_cast<uint16_t>(1000 + i)), 500);
+    if (last == WriteResult::ok) ++bound;
+  }
+  EXPECT_EQ(last, WriteResult::no_room);
+  EXPECT_GE(bound, kInlineChannels + 8);
+}
+
+// With a reader registered on the RCU variable, nothing is reused until it reports quiescent.
+TEST_F(TablesTest, ReuseWaitsForEveryReaderToPassAQuiescentState) {
+  const size_t size = rte_rcu_qsbr_get_memsize(1);
+  rcu_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("tern_test_rcu", size, 64));
+  ASSERT_EQ(rte_rcu_qsbr_init(rcu_, 1), 0);
+  ASSERT_EQ(rte_rcu_qsbr_thread_register(rcu_, 0), 0);
+  rte_rcu_qsbr_thread_online(rcu_, 0);
+  make(rcu_);
+
+  ASSERT_EQ(w().add_allocation(5, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  ASSERT_EQ(w().set_channel(5, 0x4001, ta("198.51.100.1:1000"), 500), WriteResult::ok);
+  ASSERT_EQ(w().remove_channel(5, 0x4001), WriteResult::ok);
+  // The entry waits for the grace period: a new channel goes to another inline entry.
+  for (unsigned i = 0; i < kInlineChannels - 1; ++i)
+    ASSERT_EQ(w().set_channel(5, 0x4002 + i, peer(1, static_cast<uint16_t>(2000 + i)), 500), WriteResult::ok);
+  ASSERT_EQ(w().set_channel(5, 0x4010, ta("198.51.100.1:3000"), 500), WriteResult::ok);
+  EXPECT_TRUE(slot(5).flags.load() & kChannelOverflow);
+
+  ASSERT_EQ(w().remove_allocation(5), WriteResult::ok);
+  AllocId out[4];
+  EXPECT_EQ(w().reclaimed(out), 0u);  // the reader has not been quiescent since
+  rte_rcu_qsbr_quiescent(rcu_, 0);
+  EXPECT_EQ(w().reclaimed(out), 1u);
+  EXPECT_EQ(out[0], 5u);
+  rte_rcu_qsbr_thread_offline(rcu_, 0);
+  rte_rcu_qsbr_thread_unregister(rcu_, 0);
+}
+
+// Carrier scale: a million allocations over sixteen relay addresses.
+TEST_F(TablesTest, MillionAllocations) {
+  TablesConfig config;
+  config.name = "million";
+  config.capacity = 1'000'000;
+  for (uint32_t i = 0; i < 16; ++i) config.relay_ips.push_back(rte_cpu_to_be_32(0x0a5a0100u + i));
+  std::string error;
+  tables_ = Tables::create(config, error);
+  ASSERT_TRUE(tables_) << error;
+  const auto client = [](AllocId id) { return 0x0b000000u + id; };  // 11.x.y.z
+  for (AllocId id = 0; id < config.capacity; ++id) {
+    AllocationEntry e;
+    e.five_tuple = {TransportAddress{IpAddress::v4(client(id)), Port{40000}}, ta("10.90.0.1:3478"), Transport::udp};
+    e.relayed = TransportAddress{IpAddress::v4(0x0a5a0100u + id / 65536), Port{static_cast<uint16_t>(id % 65536)}};
+    e.expires = 700;
+    ASSERT_EQ(w().add_allocation(id, e), WriteResult::ok) << id;
+  }
+  for (AllocId id : {0u, 65535u, 65536u, 999'999u}) {
+    const auto key = make_client_key(rte_cpu_to_be_32(client(id)), be16(40000), be("10.90.0.1"), be16(3478));
+    EXPECT_EQ(tables_->find_client(key), id);
+    EXPECT_EQ(tables_->find_relay(id / 65536, be16(static_cast<uint16_t>(id % 65536))), id);
+  }
+}
+
+}  // namespace
+}  // namespace tern::dp
