@@ -6,6 +6,7 @@
 
 #include "crypto/openssl/openssl_engine.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/md5.h>
 #include <openssl/sha.h>
 #include <zlib.h>
@@ -64,6 +65,15 @@ void sha256_resume(const uint32_t* words, std::span<const uint8_t> data, uint8_t
   SHA256_Final(digest, &ctx);
 }
 
+void sha256_digest(std::span<const uint8_t> message, uint8_t* digest) {
+  // The low-level context, not SHA256(): in OpenSSL 3 the one-shot fetches the algorithm from the
+  // provider on every call, which costs about four times the hash of a STUN-sized message.
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, message.data(), message.size());
+  SHA256_Final(digest, &ctx);
+}
+
 class OpensslEngine final : public Engine {
  public:
   Backend backend() const override { return Backend::openssl; }
@@ -71,27 +81,29 @@ class OpensslEngine final : public Engine {
   MacKey make_mac_key(Mac mac, std::span<const uint8_t> key) override {
     MacKey out;
     out.mac = mac;
+    std::array<uint8_t, kBlock> inner_block;
+    std::array<uint8_t, kBlock> outer_block;
     if (mac == Mac::hmac_sha1) {
       auto hash = [](std::span<const uint8_t> k, uint8_t* d) { SHA1(k.data(), k.size(), d); };
-      sha1_state_after_block(padded_key(key, 0x36, hash), out.inner.data());
-      sha1_state_after_block(padded_key(key, 0x5c, hash), out.outer.data());
+      inner_block = padded_key(key, 0x36, hash);
+      outer_block = padded_key(key, 0x5c, hash);
+      sha1_state_after_block(inner_block, out.inner.data());
+      sha1_state_after_block(outer_block, out.outer.data());
     } else {
-      auto hash = [](std::span<const uint8_t> k, uint8_t* d) { SHA256(k.data(), k.size(), d); };
-      sha256_state_after_block(padded_key(key, 0x36, hash), out.inner.data());
-      sha256_state_after_block(padded_key(key, 0x5c, hash), out.outer.data());
+      auto hash = [](std::span<const uint8_t> k, uint8_t* d) { sha256_digest(k, d); };
+      inner_block = padded_key(key, 0x36, hash);
+      outer_block = padded_key(key, 0x5c, hash);
+      sha256_state_after_block(inner_block, out.inner.data());
+      sha256_state_after_block(outer_block, out.outer.data());
     }
+    // The padded blocks are the key itself; leave no copy of it on the stack.
+    OPENSSL_cleanse(inner_block.data(), inner_block.size());
+    OPENSSL_cleanse(outer_block.data(), outer_block.size());
     return out;
   }
 
   void mac(const MacKey& key, std::span<const uint8_t> message, std::span<uint8_t> tag) override {
-    uint8_t inner[kSha256Size];
-    if (key.mac == Mac::hmac_sha1) {
-      sha1_resume(key.inner.data(), message, inner);
-      sha1_resume(key.outer.data(), {inner, kSha1Size}, tag.data());
-    } else {
-      sha256_resume(key.inner.data(), message, inner);
-      sha256_resume(key.outer.data(), {inner, kSha256Size}, tag.data());
-    }
+    openssl_hmac(key, message, tag.data());
   }
 
   void mac_batch(std::span<const MacJob> jobs) override {
@@ -99,11 +111,11 @@ class OpensslEngine final : public Engine {
   }
 
   void sha256(std::span<const uint8_t> message, std::span<uint8_t, kSha256Size> digest) override {
-    SHA256(message.data(), message.size(), digest.data());
+    sha256_digest(message, digest.data());
   }
 
   void md5(std::span<const uint8_t> message, std::span<uint8_t, kMd5Size> digest) override {
-    MD5(message.data(), message.size(), digest.data());
+    openssl_md5(message, digest);
   }
 
   uint32_t crc32(std::span<const uint8_t> message) override {
@@ -115,5 +127,21 @@ class OpensslEngine final : public Engine {
 }  // namespace
 
 std::unique_ptr<Engine> make_openssl_engine() { return std::make_unique<OpensslEngine>(); }
+
+// RFC 2104 §2: H(K xor opad, H(K xor ipad, text)), both hashes resumed after their key block.
+void openssl_hmac(const MacKey& key, std::span<const uint8_t> message, uint8_t* tag) {
+  uint8_t inner[kSha256Size];
+  if (key.mac == Mac::hmac_sha1) {
+    sha1_resume(key.inner.data(), message, inner);
+    sha1_resume(key.outer.data(), {inner, kSha1Size}, tag);
+  } else {
+    sha256_resume(key.inner.data(), message, inner);
+    sha256_resume(key.outer.data(), {inner, kSha256Size}, tag);
+  }
+}
+
+void openssl_md5(std::span<const uint8_t> message, std::span<uint8_t, kMd5Size> digest) {
+  MD5(message.data(), message.size(), digest.data());
+}
 
 }  // namespace tern::crypto
