@@ -20,6 +20,10 @@ struct IpsecMbOptions {
   };
   Manager single_mac = Manager::sse;  // Engine::mac
   Batch batch = Batch::split;         // Engine::mac_batch / verify_batch
+  // Submit through IPsec-MB's validating entry points, which refuse (and leave uncomputed) a job
+  // outside the library's contract. The engine builds only valid jobs, so production skips the
+  // checks; the tests turn them on to prove it.
+  bool check_jobs = false;
 };
 
 // The default backend: Intel IPsec-MB. nullptr when this CPU cannot run it.

@@ -25,25 +25,34 @@ struct EngineVariant {
   std::unique_ptr<Engine> (*make)();
 };
 
+#if TERN_HAVE_IPSEC_MB
+inline IpsecMbOptions checked() {
+  IpsecMbOptions options;
+  options.check_jobs = true;
+  return options;
+}
+#endif
+
 inline std::vector<EngineVariant> engine_variants() {
   std::vector<EngineVariant> variants;
   variants.push_back({"openssl", [] { return make_engine(Backend::openssl); }});
 #if TERN_HAVE_IPSEC_MB
-  using Options = IpsecMbOptions;
+  // As it ships, then with IPsec-MB validating every job the engine builds, on every path.
   variants.push_back({"ipsec_mb", [] { return make_engine(Backend::ipsec_mb); }});
+  variants.push_back({"ipsec_mb_checked", [] { return make_ipsec_mb_engine(checked()); }});
   variants.push_back({"ipsec_mb_single_auto", [] {
-                        Options options;
-                        options.single_mac = Options::Manager::automatic;
+                        IpsecMbOptions options = checked();
+                        options.single_mac = IpsecMbOptions::Manager::automatic;
                         return make_ipsec_mb_engine(options);
                       }});
   variants.push_back({"ipsec_mb_batch_sse", [] {
-                        Options options;
-                        options.batch = Options::Batch::sse;
+                        IpsecMbOptions options = checked();
+                        options.batch = IpsecMbOptions::Batch::sse;
                         return make_ipsec_mb_engine(options);
                       }});
   variants.push_back({"ipsec_mb_batch_auto", [] {
-                        Options options;
-                        options.batch = Options::Batch::automatic;
+                        IpsecMbOptions options = checked();
+                        options.batch = IpsecMbOptions::Batch::automatic;
                         return make_ipsec_mb_engine(options);
                       }});
 #endif
