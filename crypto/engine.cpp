@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <cassert>
+
 #include "crypto/openssl/openssl_engine.hpp"
 #if TERN_HAVE_IPSEC_MB
 #include "crypto/ipsec_mb/ipsec_mb_engine.hpp"
@@ -18,6 +20,9 @@ std::string_view to_string(Backend backend) {
 }
 
 uint32_t Engine::verify_batch(std::span<const MacCheck> checks) {
+  // The result has one bit per check; checks past kMaxBatch would go unverified (and count as
+  // failures).
+  assert(checks.size() <= kMaxBatch);
   std::array<std::array<uint8_t, kSha256Size>, kMaxBatch> tags;
   std::array<MacJob, kMaxBatch> jobs;
   const size_t n = checks.size() < kMaxBatch ? checks.size() : kMaxBatch;

@@ -5,8 +5,8 @@
 //   sse_   init_mb_mgr_sse. On a CPU with SHA extensions its HMAC code runs SHA-NI on two lanes, so
 //          one job costs one pass over one buffer.
 //   wide_  init_mb_mgr_auto: the widest code the CPU has. With AVX-512 that is sixteen lanes per pass;
-//          a single job is flushed through a full sixteen-lane pass and costs about three times what
-//          it costs on sse_, but sixteen jobs share one pass.
+//          a single job is flushed through a full sixteen-lane pass and costs three (SHA-1) to five
+//          (SHA-256) times what it costs on sse_, but sixteen jobs share one pass.
 //
 // The engine picks the manager per call shape: a single MAC runs on sse_; a batch is grouped by hash
 // (a burst of one hash per submission) and each group sends its whole sets of wide_'s lanes to wide_
