@@ -128,4 +128,24 @@ bool Prefix::contains(const IpAddress& ip) const {
 
 std::string Prefix::to_string() const { return base.to_string() + "/" + std::to_string(length); }
 
+std::optional<InterfaceAddress> InterfaceAddress::parse(std::string_view text) {
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const auto ip = IpAddress::parse(text.substr(0, slash));
+  if (!ip) return std::nullopt;
+  const auto length = parse_decimal(text.substr(slash + 1), ip->is_v4() ? 32 : 128);
+  if (!length) return std::nullopt;
+  return InterfaceAddress{*ip, static_cast<uint8_t>(*length)};
+}
+
+Prefix InterfaceAddress::subnet() const {
+  // length never exceeds the family's width when built by parse(); clamp for hand-made values.
+  const uint8_t width = ip.is_v4() ? 32 : 128;
+  return *Prefix::make(ip, length < width ? length : width);
+}
+
+std::string InterfaceAddress::to_string() const {
+  return ip.to_string() + "/" + std::to_string(length);
+}
+
 }  // namespace tern

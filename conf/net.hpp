@@ -95,4 +95,19 @@ struct Prefix {
   constexpr auto operator<=>(const Prefix&) const = default;
 };
 
+// An address assigned to an interface together with the length of its subnet ("10.90.0.1/24",
+// "2001:db8::1/64"). Unlike a Prefix the host bits are the point: they are the address.
+struct InterfaceAddress {
+  IpAddress ip;
+  uint8_t length = 0;
+
+  // "address/length"; the length is required.
+  static std::optional<InterfaceAddress> parse(std::string_view text);
+  // The subnet the address is on: 10.90.0.1/24 -> 10.90.0.0/24.
+  Prefix subnet() const;
+  std::string to_string() const;
+
+  constexpr auto operator<=>(const InterfaceAddress&) const = default;
+};
+
 }  // namespace tern
