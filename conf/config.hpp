@@ -31,16 +31,16 @@ std::optional<LogLevel> parse_log_level(std::string_view text);
 // auth.secrets have no default: a configuration must name them.
 
 inline constexpr std::string_view kDefaultSoftware = "";  // empty: no SOFTWARE attribute is sent
-inline constexpr Port kDefaultRelayPortMin{49152};       // RFC 8656 §7.2: the dynamic port range
+inline constexpr Port kDefaultRelayPortMin{49152};        // RFC 8656 §7.2: the dynamic port range
 inline constexpr Port kDefaultRelayPortMax{65535};
 inline constexpr std::chrono::seconds kDefaultNonceLifetime{600};
-inline constexpr uint32_t kDefaultUnauthenticatedRate = 10;   // 401 answers per second per source
+inline constexpr uint32_t kDefaultUnauthenticatedRate = 10;  // 401 answers per second per source
 inline constexpr uint32_t kDefaultUnauthenticatedBurst = 20;
 inline constexpr std::chrono::seconds kDefaultAllocationLifetime{600};      // RFC 8656: 10 minutes
 inline constexpr std::chrono::seconds kDefaultAllocationMaxLifetime{3600};  // RFC 8656 §7.2
 inline constexpr std::chrono::seconds kDefaultPermissionLifetime{300};      // RFC 8656 §9
 inline constexpr std::chrono::seconds kDefaultChannelLifetime{600};         // RFC 8656 §12
-inline constexpr uint32_t kDefaultUserQuota = 0;   // 0 = unlimited
+inline constexpr uint32_t kDefaultUserQuota = 0;                            // 0 = unlimited
 inline constexpr uint32_t kDefaultTotalQuota = 0;  // 0 = unlimited (table_size still bounds it)
 inline constexpr uint64_t kDefaultMaxBps = 0;      // 0 = unlimited
 inline constexpr std::string_view kDefaultControlSocket = "/run/tern/ternd.sock";
@@ -149,7 +149,7 @@ struct Peers {
 std::span<const Prefix> default_peer_deny();
 
 struct Control {
-  std::string socket{kDefaultControlSocket};  // the ternctl Unix socket
+  std::string socket{kDefaultControlSocket};                  // the ternctl Unix socket
   std::optional<TransportAddress> metrics = kDefaultMetrics;  // Prometheus endpoint; nullopt = off
 };
 

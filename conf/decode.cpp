@@ -18,8 +18,8 @@ using libconfig::Setting;
 using Names = std::span<const std::string_view>;
 
 constexpr std::array<std::string_view, 12> kRootNames = {
-    "realm", "software", "alternate_server", "listen",  "relay", "auth",
-    "lifetimes", "limits", "peers", "control", "log", "dataplane"};
+    "realm",  "software", "alternate_server", "listen", "relay",    "auth", "lifetimes",
+    "limits", "peers",    "control",          "log",    "dataplane"};
 constexpr std::array<std::string_view, 1> kListenNames = {"udp"};
 constexpr std::array<std::string_view, 3> kRelayNames = {"addresses", "ports", "external"};
 constexpr std::array<std::string_view, 2> kPortRangeNames = {"min", "max"};
@@ -119,7 +119,8 @@ class Decoder {
   }
 
   void missing(const Node& group, std::string_view name, std::string_view expected) {
-    error(Node{group.s, child_path(group.path, name)}, "required, expected " + std::string(expected));
+    error(Node{group.s, child_path(group.path, name)},
+          "required, expected " + std::string(expected));
   }
 
   bool is_group(const Node& n) {
@@ -354,8 +355,7 @@ class Decoder {
     const auto key_sha256 = child(n, "key_sha256");
     if (password && key) error(n, "password and key both given: give one");
     if (!password && !key) error(n, "neither password nor key given: give one");
-    if (password && key_sha256)
-      error(*key_sha256, "goes with key: a password gives both keys");
+    if (password && key_sha256) error(*key_sha256, "goes with key: a password gives both keys");
     if (password && !key) {
       if (const auto v = string(*password)) {
         if (v->empty()) error(*password, "empty password");
@@ -442,7 +442,8 @@ class Decoder {
         if (const auto parsed = parse_log_level(*v))
           out.level = *parsed;
         else
-          error(*level, quoted(*v) + " is not a level (expected debug, info, notice, warning or error)");
+          error(*level,
+                quoted(*v) + " is not a level (expected debug, info, notice, warning or error)");
       }
     }
     if (const auto syslog = child(n, "syslog"))

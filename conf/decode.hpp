@@ -4,7 +4,6 @@
 // validate()'s.
 
 #include <libconfig.h++>
-
 #include <string>
 #include <vector>
 

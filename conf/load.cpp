@@ -1,7 +1,5 @@
 #include "conf/load.hpp"
 
-#include <libconfig.h++>
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <libconfig.h++>
 
 #include "conf/decode.hpp"
 #include "conf/scan.hpp"
@@ -90,8 +89,8 @@ std::optional<Config> load_string(std::string_view text, std::string_view name,
     return std::nullopt;
   }
   for (auto& problem : validate(config))
-    found.push_back({line_of(parsed.getRoot(), problem.setting),
-                     problem.setting + ": " + problem.message});
+    found.push_back(
+        {line_of(parsed.getRoot(), problem.setting), problem.setting + ": " + problem.message});
   if (!found.empty()) {
     report(name, found, errors);
     return std::nullopt;

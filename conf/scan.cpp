@@ -112,9 +112,10 @@ class Scanner {
       const bool suffixed = suffix();
       // libconfig reads hex with strtoull, saturating at 2^64 - 1.
       const uint64_t saturated = m.overflow ? std::numeric_limits<uint64_t>::max() : m.value;
-      const bool fits = !m.overflow && m.value <= static_cast<uint64_t>(
-                                                      suffixed ? std::numeric_limits<int64_t>::max()
-                                                               : std::numeric_limits<int32_t>::max());
+      const bool fits =
+          !m.overflow &&
+          m.value <= static_cast<uint64_t>(suffixed ? std::numeric_limits<int64_t>::max()
+                                                    : std::numeric_limits<int32_t>::max());
       if (fits) return;
       WideLiteral wide;
       wide.line = line;
@@ -134,8 +135,9 @@ class Scanner {
       advance();
     }
     if (peek() == '.' || peek() == 'e' || peek() == 'E') {  // a float: not ours to judge
-      while (is_digit(peek()) || peek() == '.' || peek() == 'e' || peek() == 'E' ||
-             ((peek() == '-' || peek() == '+') && (text_[pos_ - 1] == 'e' || text_[pos_ - 1] == 'E')))
+      while (
+          is_digit(peek()) || peek() == '.' || peek() == 'e' || peek() == 'E' ||
+          ((peek() == '-' || peek() == '+') && (text_[pos_ - 1] == 'e' || text_[pos_ - 1] == 'E')))
         advance();
       return;
     }

@@ -19,10 +19,10 @@ namespace tern::conf {
 
 struct WideLiteral {
   unsigned line = 0;
-  std::string text;             // as written, suffix included
-  bool suffixed = false;        // had L/LL: libconfig stored it as a 64-bit integer
-  int64_t as_read = 0;          // what libconfig stored (a 32-bit value unless suffixed)
-  std::optional<int64_t> value; // what was written; nullopt when beyond the 64-bit range
+  std::string text;              // as written, suffix included
+  bool suffixed = false;         // had L/LL: libconfig stored it as a 64-bit integer
+  int64_t as_read = 0;           // what libconfig stored (a 32-bit value unless suffixed)
+  std::optional<int64_t> value;  // what was written; nullopt when beyond the 64-bit range
 };
 
 struct SourceScan {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <unordered_map>
 
 namespace tern::conf {
 namespace {
@@ -51,9 +52,8 @@ bool valid_utf8(std::string_view text) {
 }
 
 size_t utf8_chars(std::string_view text) {
-  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<uint8_t>(c) & 0xc0) != 0x80;
-  }));
+  return static_cast<size_t>(std::count_if(
+      text.begin(), text.end(), [](char c) { return (static_cast<uint8_t>(c) & 0xc0) != 0x80; }));
 }
 
 class Checker {
@@ -112,7 +112,8 @@ class Checker {
   }
 
   std::string relay_range() const {
-    return std::to_string(c_.relay.ports.min.value) + "-" + std::to_string(c_.relay.ports.max.value);
+    return std::to_string(c_.relay.ports.min.value) + "-" +
+           std::to_string(c_.relay.ports.max.value);
   }
 
   void top_level() {
@@ -155,7 +156,8 @@ class Checker {
 
   void relay() {
     const auto& relay = c_.relay;
-    if (relay.addresses.empty()) add("relay.addresses", "empty: at least one relay address is required");
+    if (relay.addresses.empty())
+      add("relay.addresses", "empty: at least one relay address is required");
     for (size_t i = 0; i < relay.addresses.size(); ++i) {
       const auto setting = indexed("relay.addresses", i);
       const auto& ip = relay.addresses[i];
@@ -185,10 +187,9 @@ class Checker {
       if (!is_relay_address(mapping.relay))
         add(setting + ".relay", mapping.relay.to_string() + " is not one of relay.addresses");
       if (mapping.advertise.family() != mapping.relay.family())
-        add(setting + ".advertise", mapping.advertise.to_string() + " is " +
-                                        family_name(mapping.advertise) + ", relay " +
-                                        mapping.relay.to_string() + " is " +
-                                        family_name(mapping.relay));
+        add(setting + ".advertise",
+            mapping.advertise.to_string() + " is " + family_name(mapping.advertise) + ", relay " +
+                mapping.relay.to_string() + " is " + family_name(mapping.relay));
     }
   }
 
@@ -196,6 +197,7 @@ class Checker {
     const auto& auth = c_.auth;
     if (auth.users.empty() && auth.secrets.empty())
       add("auth", "no users and no secrets: no client could authenticate");
+    std::unordered_map<std::string_view, size_t> first_user;
     for (size_t i = 0; i < auth.users.size(); ++i) {
       const auto setting = indexed("auth.users", i) + ".name";
       const auto& name = auth.users[i].name;
@@ -209,17 +211,15 @@ class Checker {
         add(setting, std::to_string(name.size()) + " bytes, expected fewer than " +
                          std::to_string(kMaxUsernameBytes + 1) + " (RFC 8489 §14.3)");
       }
-      for (size_t k = 0; k < i; ++k) {
-        if (auth.users[k].name == name) {
-          add(setting, name + " is defined twice (first as " + indexed("auth.users", k) + ")");
-          break;
-        }
-      }
+      // Deployments list thousands of users: look names up, do not compare every pair.
+      const auto [first, inserted] = first_user.try_emplace(name, i);
+      if (!inserted)
+        add(setting,
+            name + " is defined twice (first as " + indexed("auth.users", first->second) + ")");
     }
     for (size_t i = 0; i < auth.secrets.size(); ++i)
       if (auth.secrets[i].empty()) add(indexed("auth.secrets", i), "empty secret");
-    range("auth.nonce_lifetime", auth.nonce_lifetime.count(), 1,
-          kMaxLifetime.count(), " seconds");
+    range("auth.nonce_lifetime", auth.nonce_lifetime.count(), 1, kMaxLifetime.count(), " seconds");
     range("auth.unauthenticated_rate", auth.unauthenticated_rate, 0, kMaxUnauthenticatedRate);
     range("auth.unauthenticated_burst", auth.unauthenticated_burst, 0, kMaxUnauthenticatedRate);
     if (auth.unauthenticated_rate != 0 && auth.unauthenticated_burst == 0)
@@ -247,9 +247,9 @@ class Checker {
     lifetime("lifetimes.channel", l.channel, kMinChannelLifetime,
              "the channel binding lifetime clients refresh against (RFC 8656 §12)");
     if (l.allocation_default > l.allocation_max)
-      add("lifetimes.allocation_default",
-          std::to_string(l.allocation_default.count()) + " is longer than lifetimes.allocation_max " +
-              std::to_string(l.allocation_max.count()));
+      add("lifetimes.allocation_default", std::to_string(l.allocation_default.count()) +
+                                              " is longer than lifetimes.allocation_max " +
+                                              std::to_string(l.allocation_max.count()));
   }
 
   void limits() {
@@ -266,11 +266,11 @@ class Checker {
       const uint64_t capacity = addresses * c_.relay.ports.size();
       if (limits.total_quota > capacity) {
         const bool v4 = family == Family::ipv4;
-        add("limits.total_quota",
-            std::to_string(limits.total_quota) + " is more than the " + std::to_string(capacity) +
-                " relay ports on " + (v4 ? "IPv4" : "IPv6") + " relay addresses (relay.ports " +
-                relay_range() + " on " + std::to_string(addresses) +
-                (addresses == 1 ? " address)" : " addresses)"));
+        add("limits.total_quota", std::to_string(limits.total_quota) + " is more than the " +
+                                      std::to_string(capacity) + " relay ports on " +
+                                      (v4 ? "IPv4" : "IPv6") + " relay addresses (relay.ports " +
+                                      relay_range() + " on " + std::to_string(addresses) +
+                                      (addresses == 1 ? " address)" : " addresses)"));
       }
     }
   }
@@ -280,10 +280,12 @@ class Checker {
     for (size_t i = 0; i < list.size(); ++i) {
       const auto& prefix = list[i];
       if (prefix.base.is_v6() && prefix.length >= kMapped.length && kMapped.contains(prefix.base)) {
-        const auto v4 = Prefix::make(prefix.base.canonical(), static_cast<uint8_t>(prefix.length - 96));
+        const auto v4 =
+            Prefix::make(prefix.base.canonical(), static_cast<uint8_t>(prefix.length - 96));
         add(indexed(path, i), prefix.to_string() +
                                   " is IPv4-mapped and never matches: peers are compared in IPv4 "
-                                  "form (write " + v4->to_string() + ")");
+                                  "form (write " +
+                                  v4->to_string() + ")");
       }
     }
   }
@@ -336,7 +338,8 @@ class Checker {
         const auto subnet = address.subnet();
         const uint32_t host_mask = ~uint32_t{0} >> address.length;
         if (address.ip == subnet.base)
-          add(setting, address.to_string() + " is the subnet's network address, not a host address");
+          add(setting,
+              address.to_string() + " is the subnet's network address, not a host address");
         else if ((address.ip.v4_host_order() & host_mask) == host_mask)
           add(setting,
               address.to_string() + " is the subnet's broadcast address, not a host address");

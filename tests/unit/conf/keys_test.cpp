@@ -30,10 +30,13 @@ TEST_F(Keys, Sha256LongTermKey) {
 // The credentials of RFC 5769 §2.4: username "<U+30DE><U+30C8><U+30EA><U+30C3><U+30AF><U+30B9>",
 // realm "example.org", password "TheMatrIX" (the prepared form of "The<U+00AD>M<U+00AA>trIX").
 // The key is MD5 of the UTF-8 bytes, computed outside tern with
-//   printf '\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9:example.org:TheMatrIX' | md5sum
+//   printf
+//   '\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9:example.org:TheMatrIX'
+//   | md5sum
 TEST_F(Keys, Rfc5769LongTermKeyOfUtf8Username) {
   ASSERT_TRUE(engine_);
-  const std::string username = "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
+  const std::string username =
+      "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
   EXPECT_EQ(to_hex(md5_key(*engine_, username, "example.org", "TheMatrIX")),
             "e8ca7ad59d5eb0518e312911d2dab2a9");
 }

@@ -51,9 +51,8 @@ TEST(ExampleFile, LoadsWithoutErrors) {
   EXPECT_EQ(c->control.socket, "/run/tern/ternd.sock");
   EXPECT_EQ(c->control.metrics->to_string(), "127.0.0.1:9641");
   EXPECT_EQ(c->log.level, LogLevel::info);
-  EXPECT_EQ(c->dataplane.eal,
-            (std::vector<std::string>{"-l", "0-1", "--no-pci", "--no-huge", "-m", "1024",
-                                      "--no-shconf"}));
+  EXPECT_EQ(c->dataplane.eal, (std::vector<std::string>{"-l", "0-1", "--no-pci", "--no-huge", "-m",
+                                                        "1024", "--no-shconf"}));
   ASSERT_EQ(c->dataplane.ports.size(), 1u);
   EXPECT_EQ(c->dataplane.ports[0].device, "net_af_packet0,iface=tern0,qdisc_bypass=1");
   ASSERT_EQ(c->dataplane.ports[0].addresses.size(), 1u);
@@ -107,13 +106,14 @@ TEST(Syntax, ParseErrorHasFileAndLine) {
 }
 
 TEST(Syntax, EmptyTextReportsEverythingRequired) {
-  EXPECT_EQ(errors_of(""), (Errors{
-                               "t.conf: realm: required, expected a non-empty string",
-                               "t.conf: listen.udp: empty: at least one listener is required",
-                               "t.conf: relay.addresses: empty: at least one relay address is required",
-                               "t.conf: auth: no users and no secrets: no client could authenticate",
-                               "t.conf: dataplane.ports: empty: at least one port is required",
-                           }));
+  EXPECT_EQ(errors_of(""),
+            (Errors{
+                "t.conf: realm: required, expected a non-empty string",
+                "t.conf: listen.udp: empty: at least one listener is required",
+                "t.conf: relay.addresses: empty: at least one relay address is required",
+                "t.conf: auth: no users and no secrets: no client could authenticate",
+                "t.conf: dataplane.ports: empty: at least one port is required",
+            }));
 }
 
 TEST(Syntax, IncludeIsRefused) {
@@ -147,25 +147,34 @@ TEST(Unknown, WithoutSuggestion) {
 }
 
 TEST(Unknown, NestedAndInsideLists) {
-  EXPECT_EQ(errors_of(ConfText{}.drop(3).add("relay = {").add("  addresses = [ \"10.90.0.1\" ];")
-                          .add("  port = { min = 50000; max = 60000; };").add("};")),
+  EXPECT_EQ(errors_of(ConfText{}
+                          .drop(3)
+                          .add("relay = {")
+                          .add("  addresses = [ \"10.90.0.1\" ];")
+                          .add("  port = { min = 50000; max = 60000; };")
+                          .add("};")),
             Errors{"t.conf:8: relay.port: unknown setting (did you mean relay.ports?)"});
-  EXPECT_EQ(errors_of(ConfText{}.set(4, R"(auth = { users = ( { name = "a"; pasword = "b"; } ); };)")),
-            (Errors{"t.conf:4: auth.users[0].pasword: unknown setting (did you mean "
-                    "auth.users[0].password?)",
-                    "t.conf:4: auth.users[0]: neither password nor key given: give one"}));
-  EXPECT_EQ(errors_of(ConfText{}.set(5, R"(dataplane = { ports = ( { device = "d"; adresses = [ ]; } ); };)")),
+  EXPECT_EQ(
+      errors_of(ConfText{}.set(4, R"(auth = { users = ( { name = "a"; pasword = "b"; } ); };)")),
+      (Errors{"t.conf:4: auth.users[0].pasword: unknown setting (did you mean "
+              "auth.users[0].password?)",
+              "t.conf:4: auth.users[0]: neither password nor key given: give one"}));
+  EXPECT_EQ(errors_of(ConfText{}.set(
+                5, R"(dataplane = { ports = ( { device = "d"; adresses = [ ]; } ); };)")),
             Errors{"t.conf:5: dataplane.ports[0].adresses: unknown setting (did you mean "
                    "dataplane.ports[0].addresses?)"});
 }
 
 TEST(Unknown, EveryOneIsReported) {
-  EXPECT_EQ(errors_of(ConfText{}.add("a = 1;").add("lifetimes = { permision = 300; chanel = 600; };")
-                          .add("log = { levle = \"info\"; };")),
-            (Errors{"t.conf:6: a: unknown setting",
-                    "t.conf:7: lifetimes.permision: unknown setting (did you mean lifetimes.permission?)",
-                    "t.conf:7: lifetimes.chanel: unknown setting (did you mean lifetimes.channel?)",
-                    "t.conf:8: log.levle: unknown setting (did you mean log.level?)"}));
+  EXPECT_EQ(
+      errors_of(ConfText{}
+                    .add("a = 1;")
+                    .add("lifetimes = { permision = 300; chanel = 600; };")
+                    .add("log = { levle = \"info\"; };")),
+      (Errors{"t.conf:6: a: unknown setting",
+              "t.conf:7: lifetimes.permision: unknown setting (did you mean lifetimes.permission?)",
+              "t.conf:7: lifetimes.chanel: unknown setting (did you mean lifetimes.channel?)",
+              "t.conf:8: log.levle: unknown setting (did you mean log.level?)"}));
 }
 
 // ---- types -----------------------------------------------------------------------------------
@@ -175,8 +184,10 @@ TEST(Types, WrongTypesAreErrors) {
             Errors{"t.conf:1: realm: expected a string, found an integer"});
   EXPECT_EQ(errors_of(ConfText{}.add("relay = { ports = { max = \"70000\"; }; };").set(3, "")),
             Errors{"t.conf:6: relay.ports.max: expected an integer, found a string"});
-  EXPECT_EQ(errors_of(ConfText{}.add("lifetimes = { permission = 300.0; };")),
-            Errors{"t.conf:6: lifetimes.permission: expected an integer, found a number with a fraction"});
+  EXPECT_EQ(
+      errors_of(ConfText{}.add("lifetimes = { permission = 300.0; };")),
+      Errors{
+          "t.conf:6: lifetimes.permission: expected an integer, found a number with a fraction"});
   EXPECT_EQ(errors_of(ConfText{}.add("log = { syslog = \"yes\"; };")),
             Errors{"t.conf:6: log.syslog: expected a boolean (true or false), found a string"});
   EXPECT_EQ(errors_of(ConfText{}.set(2, "listen = { udp = \"10.90.0.1:3478\"; };")),
@@ -185,10 +196,15 @@ TEST(Types, WrongTypesAreErrors) {
             Errors{"t.conf:2: listen: expected a group { ... }, found an array [ ... ]"});
   EXPECT_EQ(errors_of(ConfText{}.set(4, "auth = { users = ( \"alice\" ); };")),
             Errors{"t.conf:4: auth.users[0]: expected a group { ... }, found a string"});
-  EXPECT_EQ(errors_of(ConfText{}.set(4, "auth = { users = { name = \"alice\"; }; };")),
-            Errors{"t.conf:4: auth.users: expected a list of groups ( { ... } ), found a group { ... }"});
-  EXPECT_EQ(errors_of(ConfText{}.add("dataplane = { ports = ( { device = \"d\"; addresses = [ \"10.90.0.1/24\" ]; gateway = 5; } ); };").set(5, "")),
-            Errors{"t.conf:6: dataplane.ports[0].gateway: expected an IP address or a list of them, found an integer"});
+  EXPECT_EQ(
+      errors_of(ConfText{}.set(4, "auth = { users = { name = \"alice\"; }; };")),
+      Errors{"t.conf:4: auth.users: expected a list of groups ( { ... } ), found a group { ... }"});
+  EXPECT_EQ(errors_of(ConfText{}
+                          .add("dataplane = { ports = ( { device = \"d\"; addresses = [ "
+                               "\"10.90.0.1/24\" ]; gateway = 5; } ); };")
+                          .set(5, "")),
+            Errors{"t.conf:6: dataplane.ports[0].gateway: expected an IP address or a list of "
+                   "them, found an integer"});
   EXPECT_EQ(errors_of(ConfText{}.drop(5).add("dataplane = { eal = [ \"-l\", 1 ]; };")),
             Errors{"t.conf:6: mismatched element type in array"});
   EXPECT_EQ(errors_of(ConfText{}.drop(5).add("dataplane = { eal = ( \"-l\", 1 ); };")),
@@ -231,9 +247,10 @@ TEST(Integers, CountsAndWideValues) {
             Errors{"t.conf:6: limits.max_bps: 99999999999999999999L is too large (at most "
                    "9223372036854775807)"});
   // Two wide literals on one line that libconfig reads as the same value.
-  EXPECT_EQ(errors_of(ConfText{}.add("lifetimes = { permission = 4294967596; channel = 8589934892; };")),
-            (Errors{"t.conf:6: lifetimes.permission: 4294967596 is too large (at most 4294967295)",
-                    "t.conf:6: lifetimes.channel: 8589934892 is too large (at most 4294967295)"}));
+  EXPECT_EQ(
+      errors_of(ConfText{}.add("lifetimes = { permission = 4294967596; channel = 8589934892; };")),
+      (Errors{"t.conf:6: lifetimes.permission: 4294967596 is too large (at most 4294967295)",
+              "t.conf:6: lifetimes.channel: 8589934892 is too large (at most 4294967295)"}));
   // Beyond 32 bits is fine where the setting allows it, with or without the L suffix.
   for (const std::string_view text : {"10000000000", "10000000000L", "0x2540BE400"}) {
     const auto c = load_ok(ConfText{}.add("limits = { max_bps = " + std::string(text) + "; };"));
@@ -243,8 +260,12 @@ TEST(Integers, CountsAndWideValues) {
 }
 
 TEST(Integers, WideValuesInRange) {
-  const auto d = load_ok(ConfText{}.set(5, R"(dataplane = { ports = ( { device = "d"; addresses = [ "10.90.0.1/24" ]; } ); table_size = 0x100000; mbufs = 16777215; };)")
-                             .add("limits = { user_quota = 4294967295; };"));
+  const auto d = load_ok(
+      ConfText{}
+          .set(
+              5,
+              R"(dataplane = { ports = ( { device = "d"; addresses = [ "10.90.0.1/24" ]; } ); table_size = 0x100000; mbufs = 16777215; };)")
+          .add("limits = { user_quota = 4294967295; };"));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->dataplane.table_size, 1u << 20);
   EXPECT_EQ(d->dataplane.mbufs, 16777215u);
@@ -257,12 +278,14 @@ TEST(Values, MalformedAddresses) {
   EXPECT_EQ(errors_of(ConfText{}.set(2, R"(listen = { udp = [ "10.90.0.1" ]; };)")),
             Errors{"t.conf:2: listen.udp[0]: \"10.90.0.1\" is not a transport address (expected "
                    "address:port, [IPv6 address]:port)"});
-  EXPECT_EQ(errors_of(ConfText{}.set(2, R"(listen = { udp = [ "10.90.0.1:3478", "2001:db8::1:3478" ]; };)")),
+  EXPECT_EQ(errors_of(ConfText{}.set(
+                2, R"(listen = { udp = [ "10.90.0.1:3478", "2001:db8::1:3478" ]; };)")),
             Errors{"t.conf:2: listen.udp[1]: \"2001:db8::1:3478\" is not a transport address "
                    "(expected address:port, [IPv6 address]:port)"});
   EXPECT_EQ(errors_of(ConfText{}.set(3, R"(relay = { addresses = [ "10.90.0.256" ]; };)")),
             Errors{"t.conf:3: relay.addresses[0]: \"10.90.0.256\" is not an IP address"});
-  EXPECT_EQ(errors_of(ConfText{}.add(R"(peers = { allow = [ "10.0.0.0/33" ]; deny = [ "fe80::/10", "x" ]; };)")),
+  EXPECT_EQ(errors_of(ConfText{}.add(
+                R"(peers = { allow = [ "10.0.0.0/33" ]; deny = [ "fe80::/10", "x" ]; };)")),
             (Errors{"t.conf:6: peers.allow[0]: \"10.0.0.0/33\" is not a prefix (expected "
                     "address/length, e.g. 10.0.0.0/8)",
                     "t.conf:6: peers.deny[1]: \"x\" is not a prefix (expected address/length, e.g. "
@@ -270,13 +293,24 @@ TEST(Values, MalformedAddresses) {
   EXPECT_EQ(errors_of(ConfText{}.add(R"(peers = { allow = [ "10.90.0.1/24" ]; };)")),
             Errors{"t.conf:6: peers.allow[0]: \"10.90.0.1/24\" has host bits set (did you mean "
                    "10.90.0.0/24?)"});
-  EXPECT_EQ(errors_of(ConfText{}.set(5, R"(dataplane = { ports = ( { device = "d"; addresses = [ "10.90.0.1" ]; } ); };)")),
-            Errors{"t.conf:5: dataplane.ports[0].addresses[0]: \"10.90.0.1\" is not an interface "
-                   "address (expected address/length, e.g. 10.90.0.1/24)"});
-  EXPECT_EQ(errors_of(ConfText{}.set(5, R"(dataplane = { ports = ( { device = "d"; addresses = [ "10.90.0.1/24" ]; gateway = "10.90.0.x"; } ); };)")),
-            Errors{"t.conf:5: dataplane.ports[0].gateway: \"10.90.0.x\" is not an IP address"});
-  EXPECT_EQ(errors_of(ConfText{}.add(R"(relay = { addresses = [ "10.90.0.1" ]; external = ( { relay = "10.90.0.1"; } ); };)").set(3, "")),
-            Errors{"t.conf:6: relay.external[0].advertise: required, expected the address clients are given"});
+  EXPECT_EQ(
+      errors_of(ConfText{}.set(
+          5, R"(dataplane = { ports = ( { device = "d"; addresses = [ "10.90.0.1" ]; } ); };)")),
+      Errors{"t.conf:5: dataplane.ports[0].addresses[0]: \"10.90.0.1\" is not an interface "
+             "address (expected address/length, e.g. 10.90.0.1/24)"});
+  EXPECT_EQ(
+      errors_of(ConfText{}.set(
+          5,
+          R"(dataplane = { ports = ( { device = "d"; addresses = [ "10.90.0.1/24" ]; gateway = "10.90.0.x"; } ); };)")),
+      Errors{"t.conf:5: dataplane.ports[0].gateway: \"10.90.0.x\" is not an IP address"});
+  EXPECT_EQ(
+      errors_of(
+          ConfText{}
+              .add(
+                  R"(relay = { addresses = [ "10.90.0.1" ]; external = ( { relay = "10.90.0.1"; } ); };)")
+              .set(3, "")),
+      Errors{"t.conf:6: relay.external[0].advertise: required, expected the address clients are "
+             "given"});
   EXPECT_EQ(errors_of(ConfText{}.add(R"(alternate_server = "[::1]";)")),
             Errors{"t.conf:6: alternate_server: \"[::1]\" is not a transport address (expected "
                    "address:port, [IPv6 address]:port)"});
@@ -308,11 +342,16 @@ TEST(Values, MetricsCanBeTurnedOff) {
 }
 
 TEST(Values, AlternateServerSoftwareEalSecrets) {
-  const auto c = load_ok(ConfText{}
-                             .add(R"(alternate_server = "[2001:db8::20]:3478";)")
-                             .add(R"(software = "tern 0.1";)")
-                             .set(4, R"(auth = { secrets = [ "new", "old" ]; nonce_lifetime = 30; unauthenticated_rate = 0; unauthenticated_burst = 0; };)")
-                             .set(5, R"(dataplane = { eal = [ "-l", "0-1" ]; ports = ( { device = "d"; addresses = [ "10.90.0.1/24" ]; } ); };)"));
+  const auto c = load_ok(
+      ConfText{}
+          .add(R"(alternate_server = "[2001:db8::20]:3478";)")
+          .add(R"(software = "tern 0.1";)")
+          .set(
+              4,
+              R"(auth = { secrets = [ "new", "old" ]; nonce_lifetime = 30; unauthenticated_rate = 0; unauthenticated_burst = 0; };)")
+          .set(
+              5,
+              R"(dataplane = { eal = [ "-l", "0-1" ]; ports = ( { device = "d"; addresses = [ "10.90.0.1/24" ]; } ); };)"));
   ASSERT_TRUE(c);
   EXPECT_EQ(c->alternate_server->to_string(), "[2001:db8::20]:3478");
   EXPECT_EQ(c->software, "tern 0.1");
@@ -326,11 +365,17 @@ TEST(Values, AlternateServerSoftwareEalSecrets) {
 // ---- IPv6 ------------------------------------------------------------------------------------
 
 TEST(Ipv6, AcceptedWhereverAnAddressIs) {
-  const auto c = load_ok(ConfText{}
-      .set(2, R"(listen = { udp = [ "10.90.0.1:3478", "[2001:db8:90::1]:3478" ]; };)")
-      .set(3, R"(relay = { addresses = [ "10.90.0.1", "2001:db8:90::1" ]; external = ( { relay = "2001:db8:90::1"; advertise = "2001:db8:ffff::1"; } ); };)")
-      .set(5, R"(dataplane = { ports = ( { device = "d"; addresses = [ "10.90.0.1/24", "2001:db8:90::1/64" ]; gateway = [ "10.90.0.254", "fe80::1" ]; } ); };)")
-      .add(R"(peers = { allow = [ "2001:db8::/32" ]; deny = [ "2001:db8:dead::/48", "::/128" ]; };)"));
+  const auto c = load_ok(
+      ConfText{}
+          .set(2, R"(listen = { udp = [ "10.90.0.1:3478", "[2001:db8:90::1]:3478" ]; };)")
+          .set(
+              3,
+              R"(relay = { addresses = [ "10.90.0.1", "2001:db8:90::1" ]; external = ( { relay = "2001:db8:90::1"; advertise = "2001:db8:ffff::1"; } ); };)")
+          .set(
+              5,
+              R"(dataplane = { ports = ( { device = "d"; addresses = [ "10.90.0.1/24", "2001:db8:90::1/64" ]; gateway = [ "10.90.0.254", "fe80::1" ]; } ); };)")
+          .add(
+              R"(peers = { allow = [ "2001:db8::/32" ]; deny = [ "2001:db8:dead::/48", "::/128" ]; };)"));
   ASSERT_TRUE(c);
   EXPECT_EQ(c->listen.udp[1].ip, ip("2001:db8:90::1"));
   EXPECT_EQ(c->listen.udp[1].port.value, 3478);
@@ -344,10 +389,13 @@ TEST(Ipv6, AcceptedWhereverAnAddressIs) {
 }
 
 TEST(Ipv6, Ipv6OnlyServer) {
-  const auto c = load_ok(ConfText{}
-      .set(2, R"(listen = { udp = [ "[2001:db8:90::1]:3478" ]; };)")
-      .set(3, R"(relay = { addresses = [ "2001:db8:90::1" ]; };)")
-      .set(5, R"(dataplane = { ports = ( { device = "d"; addresses = [ "2001:db8:90::1/64" ]; gateway = "2001:db8:90::fffe"; } ); };)"));
+  const auto c = load_ok(
+      ConfText{}
+          .set(2, R"(listen = { udp = [ "[2001:db8:90::1]:3478" ]; };)")
+          .set(3, R"(relay = { addresses = [ "2001:db8:90::1" ]; };)")
+          .set(
+              5,
+              R"(dataplane = { ports = ( { device = "d"; addresses = [ "2001:db8:90::1/64" ]; gateway = "2001:db8:90::fffe"; } ); };)"));
   ASSERT_TRUE(c);
   EXPECT_TRUE(c->relay.addresses[0].is_v6());
 }
@@ -355,7 +403,8 @@ TEST(Ipv6, Ipv6OnlyServer) {
 // ---- users and keys ----------------------------------------------------------------------------
 
 TEST(Users, PasswordGivesBothKeys) {
-  const auto c = load_ok(ConfText{}.set(4, R"(auth = { users = ( { name = "alice"; password = "wonderland"; } ); };)"));
+  const auto c = load_ok(ConfText{}.set(
+      4, R"(auth = { users = ( { name = "alice"; password = "wonderland"; } ); };)"));
   ASSERT_TRUE(c);
   ASSERT_EQ(c->auth.users.size(), 1u);
   const auto& alice = c->auth.users[0];
@@ -370,15 +419,19 @@ TEST(Users, PasswordGivesBothKeys) {
 }
 
 TEST(Users, KeysDependOnTheRealm) {
-  const auto c = load_ok(ConfText{}.set(1, R"(realm = "example.org";)")
-                             .set(4, R"(auth = { users = ( { name = "alice"; password = "wonderland"; } ); };)"));
+  const auto c = load_ok(
+      ConfText{}
+          .set(1, R"(realm = "example.org";)")
+          .set(4, R"(auth = { users = ( { name = "alice"; password = "wonderland"; } ); };)"));
   ASSERT_TRUE(c);
   // printf %s 'alice:example.org:wonderland' | md5sum
   EXPECT_EQ(to_hex(c->auth.users[0].key_md5), "72f86f2053703faa0f521ce71cfe6f59");
 }
 
 TEST(Users, KeyGiven) {
-  const auto c = load_ok(ConfText{}.set(4, R"(auth = { users = ( { name = "bob"; key = "B2AF97DB30E0D0A0C949BA2642C68ECD"; }, { name = "carol"; key = "00112233445566778899aabbccddeeff"; key_sha256 = "cd379ed71cc4e458c38d3bde42843a039cf24a8118767baf6ac6845e7f81e975"; } ); };)"));
+  const auto c = load_ok(ConfText{}.set(
+      4,
+      R"(auth = { users = ( { name = "bob"; key = "B2AF97DB30E0D0A0C949BA2642C68ECD"; }, { name = "carol"; key = "00112233445566778899aabbccddeeff"; key_sha256 = "cd379ed71cc4e458c38d3bde42843a039cf24a8118767baf6ac6845e7f81e975"; } ); };)"));
   ASSERT_TRUE(c);
   EXPECT_EQ(to_hex(c->auth.users[0].key_md5), "b2af97db30e0d0a0c949ba2642c68ecd");
   EXPECT_FALSE(c->auth.users[0].key_sha256);
@@ -392,22 +445,27 @@ TEST(Users, KeyErrors) {
   const auto users = [](std::string list) {
     return ConfText{}.set(4, "auth = { users = ( " + list + " ); };");
   };
-  EXPECT_EQ(errors_of(users(R"({ name = "a"; key = "xyz"; })")),
-            Errors{"t.conf:4: auth.users[0].key: \"xyz\" is not an MD5 key (expected 32 hex digits)"});
+  EXPECT_EQ(
+      errors_of(users(R"({ name = "a"; key = "xyz"; })")),
+      Errors{"t.conf:4: auth.users[0].key: \"xyz\" is not an MD5 key (expected 32 hex digits)"});
   EXPECT_EQ(errors_of(users(R"({ name = "a"; key = "0011223344556677889900aabbccddeeff"; })")),
             Errors{"t.conf:4: auth.users[0].key: \"0011223344556677889900aabbccddeeff\" is not an "
                    "MD5 key (expected 32 hex digits)"});
   EXPECT_EQ(errors_of(users(R"({ name = "a"; key = "0011223344556677889900aabbccddeg"; })")),
             Errors{"t.conf:4: auth.users[0].key: \"0011223344556677889900aabbccddeg\" is not an "
                    "MD5 key (expected 32 hex digits)"});
-  EXPECT_EQ(errors_of(users(R"({ name = "a"; key = "00112233445566778899aabbccddeeff"; key_sha256 = "00"; })")),
-            Errors{"t.conf:4: auth.users[0].key_sha256: \"00\" is not a SHA-256 key (expected 64 hex digits)"});
-  EXPECT_EQ(errors_of(users(R"({ name = "a"; password = "p"; key = "00112233445566778899aabbccddeeff"; })")),
+  EXPECT_EQ(errors_of(users(
+                R"({ name = "a"; key = "00112233445566778899aabbccddeeff"; key_sha256 = "00"; })")),
+            Errors{"t.conf:4: auth.users[0].key_sha256: \"00\" is not a SHA-256 key (expected 64 "
+                   "hex digits)"});
+  EXPECT_EQ(errors_of(users(
+                R"({ name = "a"; password = "p"; key = "00112233445566778899aabbccddeeff"; })")),
             Errors{"t.conf:4: auth.users[0]: password and key both given: give one"});
   EXPECT_EQ(errors_of(users(R"({ name = "a"; })")),
             Errors{"t.conf:4: auth.users[0]: neither password nor key given: give one"});
-  EXPECT_EQ(errors_of(users(R"({ name = "a"; password = "p"; key_sha256 = "00"; })")),
-            Errors{"t.conf:4: auth.users[0].key_sha256: goes with key: a password gives both keys"});
+  EXPECT_EQ(
+      errors_of(users(R"({ name = "a"; password = "p"; key_sha256 = "00"; })")),
+      Errors{"t.conf:4: auth.users[0].key_sha256: goes with key: a password gives both keys"});
   EXPECT_EQ(errors_of(users(R"({ name = "a"; password = ""; })")),
             Errors{"t.conf:4: auth.users[0].password: empty password"});
   EXPECT_EQ(errors_of(users(R"({ name = "a"; password = 5; })")),
@@ -418,23 +476,32 @@ TEST(Users, KeyErrors) {
 
 TEST(Reporting, ValidationWaitsForTheSettingsToReadCleanly) {
   // Line 3 also makes min > max; that is reported once the unknown setting is fixed.
-  const auto text = ConfText{}.set(3, R"(relay = { addresses = [ "10.90.0.1" ]; ports = { min = 60000; mx = 50000; max = 50000; }; };)");
+  const auto text = ConfText{}.set(
+      3,
+      R"(relay = { addresses = [ "10.90.0.1" ]; ports = { min = 60000; mx = 50000; max = 50000; }; };)");
   EXPECT_EQ(errors_of(text),
             Errors{"t.conf:3: relay.ports.mx: unknown setting (did you mean relay.ports.max?)"});
-  EXPECT_EQ(errors_of(ConfText{}.set(3, R"(relay = { addresses = [ "10.90.0.1" ]; ports = { min = 60000; max = 50000; }; };)")),
-            Errors{"t.conf:3: relay.ports: min 60000 is greater than max 50000"});
+  EXPECT_EQ(
+      errors_of(ConfText{}.set(
+          3,
+          R"(relay = { addresses = [ "10.90.0.1" ]; ports = { min = 60000; max = 50000; }; };)")),
+      Errors{"t.conf:3: relay.ports: min 60000 is greater than max 50000"});
 }
 
 TEST(Reporting, EveryErrorInFileOrder) {
-  EXPECT_EQ(errors_of(ConfText{}
-                          .add("lifetimes = { permission = \"300\"; };")
-                          .set(1, "realm = 1;")
-                          .set(3, R"(relay = { addresses = [ "10.90.0.1" ]; ports = { min = 1; max = 70000; }; };)")
-                          .add("lgo = { };")),
-            (Errors{"t.conf:1: realm: expected a string, found an integer",
-                    "t.conf:3: relay.ports.max: 70000 is not a port",
-                    "t.conf:6: lifetimes.permission: expected an integer, found a string",
-                    "t.conf:7: lgo: unknown setting (did you mean log?)"}));
+  EXPECT_EQ(
+      errors_of(
+          ConfText{}
+              .add("lifetimes = { permission = \"300\"; };")
+              .set(1, "realm = 1;")
+              .set(
+                  3,
+                  R"(relay = { addresses = [ "10.90.0.1" ]; ports = { min = 1; max = 70000; }; };)")
+              .add("lgo = { };")),
+      (Errors{"t.conf:1: realm: expected a string, found an integer",
+              "t.conf:3: relay.ports.max: 70000 is not a port",
+              "t.conf:6: lifetimes.permission: expected an integer, found a string",
+              "t.conf:7: lgo: unknown setting (did you mean log?)"}));
 }
 
 }  // namespace

@@ -10,18 +10,20 @@ namespace tern::conf {
 namespace {
 
 TEST(Scan, NarrowLiteralsAreNotReported) {
-  const auto scan = scan_source("a = 2147483647; b = -2147483648; c = 0x7fffffff; d = 1L;\n"
-                                "e = 9223372036854775807L; f = -9223372036854775808L; g = 1.5e300;");
+  const auto scan = scan_source(
+      "a = 2147483647; b = -2147483648; c = 0x7fffffff; d = 1L;\n"
+      "e = 9223372036854775807L; f = -9223372036854775808L; g = 1.5e300;");
   EXPECT_TRUE(scan.wide.empty());
   EXPECT_TRUE(scan.include_lines.empty());
   EXPECT_FALSE(scan.nul_line);
 }
 
 TEST(Scan, WideLiteralsAndWhatLibconfigMakesOfThem) {
-  const auto scan = scan_source("a = 4294967297;\nb = 2147483648;\nc = -2147483649;\n"
-                                "d = 0x100000005;\ne = 0xFFFFFFFF;\nf = 99999999999999999999;\n"
-                                "g = -99999999999999999999;\nh = 99999999999999999999L;\n"
-                                "i = 0x8000000000000000L;\n");
+  const auto scan = scan_source(
+      "a = 4294967297;\nb = 2147483648;\nc = -2147483649;\n"
+      "d = 0x100000005;\ne = 0xFFFFFFFF;\nf = 99999999999999999999;\n"
+      "g = -99999999999999999999;\nh = 99999999999999999999L;\n"
+      "i = 0x8000000000000000L;\n");
   ASSERT_EQ(scan.wide.size(), 9u);
   const auto expect = [&](size_t i, unsigned line, std::string_view text, bool suffixed,
                           int64_t as_read, std::optional<int64_t> value) {
@@ -45,9 +47,10 @@ TEST(Scan, WideLiteralsAndWhatLibconfigMakesOfThem) {
 }
 
 TEST(Scan, StringsCommentsAndNamesHoldNoLiterals) {
-  const auto scan = scan_source("s = \"4294967297 \\\" 4294967297\"; # 4294967297\n"
-                                "// 4294967297\n/* 4294967297\n 4294967297 */ n99999999999 = 1;\n"
-                                "t = \"@include\";\n");
+  const auto scan = scan_source(
+      "s = \"4294967297 \\\" 4294967297\"; # 4294967297\n"
+      "// 4294967297\n/* 4294967297\n 4294967297 */ n99999999999 = 1;\n"
+      "t = \"@include\";\n");
   EXPECT_TRUE(scan.wide.empty());
   EXPECT_TRUE(scan.include_lines.empty());
 }
