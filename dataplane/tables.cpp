@@ -1,5 +1,6 @@
 #include "dataplane/tables.hpp"
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
@@ -80,6 +81,9 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
   const int socket = config.socket_id;
   t->slots_ = static_cast<Allocation*>(
       rte_zmalloc_socket("tern_slots", sizeof(Allocation) * config.capacity, 64, socket));
+  t->rate_limits_ = static_cast<RateLimit*>(
+      rte_zmalloc_socket("tern_rate_limits", sizeof(RateLimit) * config.capacity, 64, socket));
+  t->tsc_hz_ = config.tsc_hz != 0 ? config.tsc_hz : rte_get_tsc_hz();
   const size_t relay_entries = size_t{t->relay_count_} << 16;
   t->relay_index_ = static_cast<std::atomic<AllocId>*>(rte_malloc_socket(
       "tern_relay_index", sizeof(std::atomic<AllocId>) * relay_entries, 64, socket));
@@ -89,7 +93,8 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
   t->channel_pool_size_ = config.channel_overflow ? config.channel_overflow : overflow_default;
   t->channel_pool_ = static_cast<ChannelEntry*>(rte_zmalloc_socket(
       "tern_channel_pool", sizeof(ChannelEntry) * t->channel_pool_size_, 64, socket));
-  if (t->slots_ == nullptr || t->relay_index_ == nullptr || t->channel_pool_ == nullptr) {
+  if (t->slots_ == nullptr || t->rate_limits_ == nullptr || t->relay_index_ == nullptr ||
+      t->channel_pool_ == nullptr) {
     error = "not enough DPDK memory for " + std::to_string(config.capacity) + " allocations";
     return nullptr;
   }
@@ -120,6 +125,7 @@ Tables::~Tables() {
   rte_hash_free(clients_);
   rte_free(channel_pool_);
   rte_free(relay_index_);
+  rte_free(rate_limits_);
   rte_free(slots_);
 }
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "dataplane/allocation.hpp"
+#include "dataplane/rate_limit.hpp"
 #include "dataplane/table_writer.hpp"
 
 namespace tern::dp {
@@ -57,6 +58,7 @@ struct TablesConfig {
   uint32_t channel_overflow = 0;               // 0: capacity / 4 (at least 1024)
   int socket_id = 0;                           // NUMA node for the memory
   rte_rcu_qsbr* rcu = nullptr;                 // the workers' quiescent-state variable
+  uint64_t tsc_hz = 0;                         // rate limiters' clock; 0: rte_get_tsc_hz()
 };
 
 class TablesWriter;
@@ -86,12 +88,26 @@ class Tables {
     return relay_index_[(relay_index << 16) | rte_be_to_cpu_16(port)].load(std::memory_order_acquire);
   }
 
+  void prefetch_relay(unsigned relay_index, uint16_t port) const {
+    rte_prefetch0(&relay_index_[(relay_index << 16) | rte_be_to_cpu_16(port)]);
+  }
+
   AllocId find_client(const ClientKey& key) const;
   // Up to kLookupBulkMax keys in one rte_hash bulk lookup; misses are kNoAllocation.
   void find_clients(const ClientKey* const* keys, unsigned n, AllocId* out) const;
 
   const Allocation& slot(AllocId id) const { return slots_[id]; }
+  // Line 0 (5-tuple, relayed address, expiry, first permissions).
   void prefetch(AllocId id) const { rte_prefetch0(&slots_[id]); }
+  // Both lines: for packets that also look at the channels.
+  void prefetch_with_channels(AllocId id) const {
+    rte_prefetch0(&slots_[id]);
+    rte_prefetch0(reinterpret_cast<const char*>(&slots_[id]) + RTE_CACHE_LINE_SIZE);
+  }
+
+  // The max_bps buckets of an allocation flagged kRateLimited (rate_limit.hpp). Workers update
+  // them atomically; the control plane configures them before it publishes the allocation.
+  RateLimit& rate_limit(AllocId id) const { return rate_limits_[id]; }
 
   // A live allocation: published and not yet expired.
   static bool live(const Allocation& a, TableTime now) {
@@ -155,6 +171,8 @@ class Tables {
 
   uint32_t capacity_ = 0;
   Allocation* slots_ = nullptr;                      // capacity_ slots, rte_zmalloc'd
+  RateLimit* rate_limits_ = nullptr;                 // capacity_ entries, rte_zmalloc'd
+  uint64_t tsc_hz_ = 0;
   std::atomic<AllocId>* relay_index_ = nullptr;      // relay_count_ << 16 entries
   uint32_t relay_ips_[kMaxRelayAddresses] = {};
   unsigned relay_count_ = 0;

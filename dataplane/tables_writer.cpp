@@ -129,7 +129,10 @@ WriteResult TablesWriter::add_allocation(AllocId id, const AllocationEntry& e) {
   channel_pending_[id] = 0;
   uint8_t flags = 0;
   if (e.dont_fragment) flags |= kDontFragment;
-  if (e.max_bps != 0) flags |= kRateLimited;
+  if (e.max_bps != 0) {
+    flags |= kRateLimited;
+    t_.rate_limits_[id].configure(e.max_bps, t_.tsc_hz_);
+  }
   a.flags.store(flags, std::memory_order_relaxed);
 
   const ClientKey key = make_client_key(a.client_ip, a.client_port, a.server_ip, a.server_port,

@@ -1,0 +1,162 @@
+#pragma once
+// The data plane's counters. One X-macro list defines the per-worker counter block, the counter
+// identifiers the code counts with, and the names and help texts the control socket and the
+// metrics endpoint show; a counter added here appears everywhere. Every reason a worker frees a
+// packet without sending it has its own drop_* counter.
+//
+// Per-allocation traffic (AllocationTraffic) is kept per worker as well: an array indexed by
+// AllocId per worker, each written only by its worker, summed by the reader.
+//
+// No DPDK type appears here: the control plane includes this header without an EAL.
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace tern::dp {
+
+// X(name, help)
+#define TERN_WORKER_COUNTERS(X)                                                                      \
+  X(rx_packets, "frames received")                                                                 \
+  X(rx_bytes, "bytes of the frames received")                                                      \
+  X(tx_packets, "frames handed to a NIC TX queue")                                                 \
+  X(tx_bytes, "bytes of the frames handed to a NIC TX queue")                                      \
+  X(channel_data_to_peer, "ChannelData from clients relayed to peers (RFC 8656 section 12.6)")     \
+  X(send_to_peer, "Send indications from clients relayed to peers (RFC 8656 section 11.2)")        \
+  X(channel_data_to_client, "peer data relayed to clients as ChannelData (RFC 8656 section 12.7)") \
+  X(data_indication_to_client, "peer data relayed to clients as Data indications (section 11.3)")  \
+  X(hairpin, "client data delivered to another allocation on this server, never on the wire")      \
+  X(binding_answered, "STUN Binding requests answered by the worker (RFC 8489)")                   \
+  X(arp_answered, "ARP requests for our addresses answered by the worker")                         \
+  X(icmp_answered, "ICMP echo requests to our addresses answered")                                 \
+  X(punted, "packets handed to the control plane")                                                 \
+  X(neighbour_requests, "next hops without a MAC address handed to the control lcore to resolve")  \
+  X(neighbour_request_ring_full, "resolution requests lost because the request ring was full")     \
+  X(drop_malformed, "frames whose Ethernet, IPv4 or UDP lengths do not add up")                    \
+  X(drop_segmented, "chained (multi-segment) mbufs")                                               \
+  X(drop_ethertype, "frames neither IPv4 nor ARP (IPv6, VLAN-tagged, ...)")                        \
+  X(drop_not_ours, "frames not addressed to our MAC or IPv4 addresses")                            \
+  X(drop_fragment, "IPv4 fragments (not reassembled)")                                             \
+  X(drop_bad_checksum, "IPv4 header checksum wrong, or a checksum the NIC found bad")              \
+  X(drop_protocol, "IPv4 protocols other than UDP and ICMP to our addresses")                      \
+  X(drop_icmp, "ICMP messages other than echo requests")                                           \
+  X(drop_closed_port, "UDP to our address on a port that is neither a listener nor relayed")       \
+  X(drop_not_stun, "UDP on a listener that is neither ChannelData nor STUN")                       \
+  X(drop_stun_malformed, "STUN messages with bad lengths or attributes, or lacking what they need") \
+  X(drop_bad_fingerprint, "STUN messages whose FINGERPRINT does not match")                        \
+  X(drop_unknown_attribute, "Send indications with an unknown comprehension-required attribute")   \
+  X(drop_unsupported_family, "Send indications to an IPv6 peer")                                   \
+  X(drop_no_allocation, "ChannelData or Send indications from a 5-tuple without an allocation")    \
+  X(drop_no_relay, "peer data to a relayed port without an allocation")                            \
+  X(drop_expired, "traffic for an allocation whose lifetime has ended")                            \
+  X(drop_bad_channel, "ChannelData with a channel number outside 0x4000-0x4FFF")                   \
+  X(drop_unbound_channel, "ChannelData on a channel that is not bound, or whose binding expired")  \
+  X(drop_no_permission, "data from or to a peer IP without a permission (RFC 8656 section 9)")     \
+  X(drop_denied_own_port, "client data aimed at our own addresses but not a live relayed address") \
+  X(drop_ttl_expired, "relayed packets that arrived with TTL 0 or 1 (RFC 8656 section 14)")        \
+  X(drop_rate_limited, "relayed packets over the allocation's max_bps")                            \
+  X(drop_too_big, "packets without buffer room for the headers or padding to add")                 \
+  X(drop_no_route, "destinations neither on-link nor reachable through a gateway")                 \
+  X(drop_no_neighbour, "packets to a next hop whose MAC address is not known yet")                 \
+  X(drop_arp_ignored, "ARP neither for our addresses nor about a known neighbour")                 \
+  X(drop_punt_ring_full, "packets for the control plane dropped because its queue was full")       \
+  X(drop_tx_full, "packets a NIC TX queue did not take")
+
+enum class CounterId : uint16_t {
+#define TERN_X(name, help) name,
+  TERN_WORKER_COUNTERS(TERN_X)
+#undef TERN_X
+};
+
+inline constexpr size_t kCounterCount = 0
+#define TERN_X(name, help) +1
+    TERN_WORKER_COUNTERS(TERN_X)
+#undef TERN_X
+    ;
+
+inline constexpr std::array<std::string_view, kCounterCount> kCounterNames = {
+#define TERN_X(name, help) #name,
+    TERN_WORKER_COUNTERS(TERN_X)
+#undef TERN_X
+};
+inline constexpr std::array<std::string_view, kCounterCount> kCounterHelp = {
+#define TERN_X(name, help) help,
+    TERN_WORKER_COUNTERS(TERN_X)
+#undef TERN_X
+};
+
+constexpr std::string_view counter_name(CounterId id) { return kCounterNames[static_cast<size_t>(id)]; }
+constexpr std::string_view counter_help(CounterId id) { return kCounterHelp[static_cast<size_t>(id)]; }
+
+// A counter with one writer (its worker) and any number of readers: relaxed load + store, which
+// is a plain add on x86 but never a torn or racy read.
+class Counter {
+ public:
+  void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  uint64_t value() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+// One worker's counters: its own cache lines, written by it alone.
+struct alignas(64) WorkerCounters {
+  std::array<Counter, kCounterCount> values;  // dp: rw (own worker), ctl: ro
+
+  Counter& operator[](CounterId id) { return values[static_cast<size_t>(id)]; }
+  const Counter& operator[](CounterId id) const { return values[static_cast<size_t>(id)]; }
+};
+
+// A snapshot (or a sum over workers) as plain numbers, indexed by CounterId.
+using CounterValues = std::array<uint64_t, kCounterCount>;
+
+inline void accumulate(CounterValues& sum, const WorkerCounters& c) {
+  for (size_t i = 0; i < kCounterCount; ++i) sum[i] += c.values[i].value();
+}
+
+// ---- per allocation ----------------------------------------------------------------------------
+//
+// 32 bytes per allocation per worker (two to a cache line): with W workers an allocation table of
+// N slots costs 32 * N * W bytes (1M slots, 2 workers: 64 MiB). Byte counts are 64-bit; packet
+// and drop counts are 32-bit and wrap (modulo 2^32): a reader that samples at least once per
+// 2^32 packets of an allocation sees every increment as a difference. A slot's counters carry on
+// from the slot's previous allocation: the control plane takes a sample when it publishes an
+// allocation and reports differences from it.
+struct alignas(32) AllocationTraffic {
+  std::atomic<uint64_t> bytes_to_peer{0};     // application data bytes, client -> peer
+  std::atomic<uint64_t> bytes_to_client{0};   // application data bytes, peer -> client
+  std::atomic<uint32_t> packets_to_peer{0};
+  std::atomic<uint32_t> packets_to_client{0};
+  std::atomic<uint32_t> drops_to_peer{0};     // client data dropped once its allocation was known
+  std::atomic<uint32_t> drops_to_client{0};   // peer data dropped once its allocation was known
+};
+static_assert(sizeof(AllocationTraffic) == 32);
+
+// The plain-number form a reader returns (the sum over workers).
+struct AllocationTrafficValues {
+  uint64_t bytes_to_peer = 0;
+  uint64_t bytes_to_client = 0;
+  uint32_t packets_to_peer = 0;
+  uint32_t packets_to_client = 0;
+  uint32_t drops_to_peer = 0;
+  uint32_t drops_to_client = 0;
+};
+
+inline void accumulate(AllocationTrafficValues& sum, const AllocationTraffic& t) {
+  sum.bytes_to_peer += t.bytes_to_peer.load(std::memory_order_relaxed);
+  sum.bytes_to_client += t.bytes_to_client.load(std::memory_order_relaxed);
+  sum.packets_to_peer += t.packets_to_peer.load(std::memory_order_relaxed);
+  sum.packets_to_client += t.packets_to_client.load(std::memory_order_relaxed);
+  sum.drops_to_peer += t.drops_to_peer.load(std::memory_order_relaxed);
+  sum.drops_to_client += t.drops_to_client.load(std::memory_order_relaxed);
+}
+
+// Single-writer increments (the worker that owns the shard).
+template <typename T>
+inline void bump(std::atomic<T>& c, T n) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+}  // namespace tern::dp

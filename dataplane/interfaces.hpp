@@ -1,0 +1,131 @@
+#pragma once
+// What the data plane knows of its own network: per port its MAC address, its IPv4 addresses
+// with their subnets and its gateway; which addresses:ports are TURN listeners; and the next hop
+// towards any destination (on-link: the destination itself; otherwise the gateway of the first
+// port that has one).
+//
+// Built once at setup and never changed while workers run (dp: ro, ctl: ro), so workers read it
+// without any synchronisation. Addresses are kept in network order, like the packets.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conf/net.hpp"
+#include "dataplane/packet.hpp"
+
+namespace tern::dp {
+
+inline constexpr unsigned kMaxPorts = 8;
+inline constexpr unsigned kMaxPortAddresses = 8;
+inline constexpr unsigned kMaxListeners = 16;
+inline constexpr unsigned kNoPort = UINT32_MAX;
+
+// One data-plane port as setup describes it.
+struct PortConfig {
+  uint16_t port_id = 0;                      // DPDK port id
+  MacWord mac = 0;                           // our MAC on that port
+  std::vector<InterfaceAddress> addresses;   // IPv4 addresses with their subnet lengths
+  std::optional<IpAddress> gateway;          // on-link router for everything off-link
+  bool tx_checksum_offload = false;          // the port computes IPv4 and UDP checksums on TX
+};
+
+struct InterfacesConfig {
+  std::vector<PortConfig> ports;
+  std::vector<TransportAddress> listeners;   // 0.0.0.0:port listens on every address
+};
+
+struct PortAddress {
+  uint32_t ip = 0;    // network order
+  uint32_t mask = 0;  // network order
+};
+
+struct PortView {
+  uint16_t port_id = 0;
+  MacWord mac = 0;
+  bool tx_checksum_offload = false;
+  uint32_t gateway = 0;  // network order; 0 = none
+  unsigned address_count = 0;
+  PortAddress addresses[kMaxPortAddresses];
+};
+
+// Where a packet to some destination goes: out of port (an index into the ports), to the MAC of
+// next_hop (the destination itself when on-link, else a gateway).
+struct Route {
+  unsigned port = kNoPort;
+  uint32_t next_hop = 0;  // network order
+};
+
+class Interfaces {
+ public:
+  // Checks the setup (IPv4 only, at most kMaxPorts ports, listeners on our addresses, each gateway
+  // inside one of its port's subnets); nullopt with a message otherwise.
+  static std::optional<Interfaces> create(const InterfacesConfig& config, std::string& error);
+
+  unsigned port_count() const { return port_count_; }
+  const PortView& port(unsigned index) const { return ports_[index]; }
+  // The index of a DPDK port id, or kNoPort.
+  unsigned index_of(uint16_t port_id) const {
+    for (unsigned i = 0; i < port_count_; ++i)
+      if (ports_[i].port_id == port_id) return i;
+    return kNoPort;
+  }
+
+  // One of our addresses (on any port)?
+  bool is_local(uint32_t ip) const {
+    for (unsigned i = 0; i < local_count_; ++i)
+      if (local_[i] == ip) return true;
+    return false;
+  }
+  // An address of this port (ARP answers only for the port's own addresses)?
+  bool owns(unsigned port, uint32_t ip) const {
+    const PortView& p = ports_[port];
+    for (unsigned i = 0; i < p.address_count; ++i)
+      if (p.addresses[i].ip == ip) return true;
+    return false;
+  }
+  // A TURN listener (address and port, network order)? The address must be local: a wildcard
+  // listener matches any of our addresses.
+  bool is_listener(uint32_t ip, uint16_t port) const {
+    for (unsigned i = 0; i < listener_count_; ++i)
+      if (listeners_[i].port == port && (listeners_[i].ip == ip || listeners_[i].ip == 0))
+        return listeners_[i].ip != 0 || is_local(ip);
+    return false;
+  }
+
+  // The next hop towards dst.
+  Route route(uint32_t dst) const {
+    for (unsigned p = 0; p < port_count_; ++p) {
+      const PortView& v = ports_[p];
+      for (unsigned i = 0; i < v.address_count; ++i)
+        if (((dst ^ v.addresses[i].ip) & v.addresses[i].mask) == 0) return {p, dst};
+    }
+    return default_route_;
+  }
+
+  // The address to speak from on a port towards an on-link host: the port's address in the
+  // host's subnet, else its first address.
+  uint32_t source_for(unsigned port, uint32_t on_link) const {
+    const PortView& v = ports_[port];
+    for (unsigned i = 0; i < v.address_count; ++i)
+      if (((on_link ^ v.addresses[i].ip) & v.addresses[i].mask) == 0) return v.addresses[i].ip;
+    return v.addresses[0].ip;
+  }
+
+ private:
+  struct Listener {
+    uint32_t ip;    // network order; 0 = every local address
+    uint16_t port;  // network order
+  };
+
+  PortView ports_[kMaxPorts];
+  unsigned port_count_ = 0;
+  uint32_t local_[kMaxPorts * kMaxPortAddresses] = {};
+  unsigned local_count_ = 0;
+  Listener listeners_[kMaxListeners] = {};
+  unsigned listener_count_ = 0;
+  Route default_route_;
+};
+
+}  // namespace tern::dp

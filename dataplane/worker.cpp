@@ -1,0 +1,204 @@
+#include "dataplane/worker.hpp"
+
+#include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "dataplane/punt.hpp"
+#include "dataplane/stun_wire.hpp"
+#include "dataplane/worker_packet.hpp"
+
+namespace tern::dp {
+
+Worker::Worker(const WorkerShared& shared, WorkerResources resources)
+    : tables_(*shared.tables),
+      interfaces_(*shared.interfaces),
+      neighbours_(*shared.neighbours),
+      rcu_(shared.rcu),
+      tsc_hz_(shared.tsc_hz),
+      r_(std::move(resources)),
+      transaction_ids_(r_.transaction_id_seed),
+      ip_id_(r_.first_ip_id) {
+  // RFC 8489 §14.14: SOFTWARE, padded to four bytes; built once.
+  const size_t n = std::min<size_t>(shared.software.size(), kMaxSoftwareAttribute - 4);
+  if (n > 0) {
+    stun::store16(software_attribute_, stun::kSoftware);
+    stun::store16(software_attribute_ + 2, static_cast<uint16_t>(n));
+    std::memcpy(software_attribute_ + 4, shared.software.data(), n);
+    software_attribute_len_ = static_cast<uint16_t>(4 + stun::padded(static_cast<uint16_t>(n)));
+    std::memset(software_attribute_ + 4 + n, 0, software_attribute_len_ - 4 - n);
+  }
+}
+
+Worker::~Worker() {
+  flush();
+}
+
+void Worker::run(const Clock& clock, const std::atomic<bool>& running) {
+  if (rcu_ != nullptr) rte_rcu_qsbr_thread_online(rcu_, r_.index);
+  while (running.load(std::memory_order_relaxed)) poll(clock);
+  flush();
+  if (rcu_ != nullptr) rte_rcu_qsbr_thread_offline(rcu_, r_.index);
+}
+
+void Worker::poll(const Now& now, Mode mode) {
+  rte_mbuf* pkts[kBurst];
+  for (const RxQueue& q : r_.rx) {
+    const uint16_t n = rte_eth_rx_burst(interfaces_.port(q.port).port_id, q.queue, pkts, kBurst);
+    if (n == 0) continue;
+    process(q.port, pkts, n, now, mode);
+    flush();
+  }
+  if (rcu_ != nullptr) rte_rcu_qsbr_quiescent(rcu_, r_.index);
+}
+
+void Worker::process(unsigned port, rte_mbuf** pkts, uint16_t n, const Now& now, Mode mode) {
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
+  counters_[CounterId::rx_packets].add(n);
+  counters_[CounterId::rx_bytes].add(bytes);
+  for (unsigned i = 0; i < std::min<unsigned>(n, kPrefetchAhead); ++i)
+    rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+
+  unsigned i = 0;
+  if (mode == Mode::bulk) {
+    while (n - i >= kMinGroup) {
+      const unsigned count = std::min<unsigned>(kGroup, n - i);
+      process_group(port, pkts, i, count, n, now);
+      i += count;
+    }
+  }
+  // The scalar loop: the tail of a bulk burst, and the reference implementation.
+  for (; i < n; ++i) {
+    if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+    process_one(port, pkts[i], now);
+  }
+}
+
+void Worker::process_one(unsigned port, rte_mbuf* m, const Now& now) {
+  Packet p;
+  classify(p, m, port);
+  if (from_client(p.kind)) {
+    p.id = tables_.find_client(p.key);
+  } else if (p.kind == Kind::peer) {
+    p.id = tables_.find_relay(p.relay_index, p.dst_port);
+  }
+  finish(p, now);
+}
+
+// Classify a group, look its allocations up together, prefetch what finishing will read, then
+// finish every packet in arrival order (the same order as the scalar loop, so both produce the
+// same packets).
+void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsigned count,
+                           unsigned n, const Now& now) {
+  Packet group[kGroup];
+  const ClientKey* keys[kGroup];
+  uint8_t client_of[kGroup];
+  uint8_t peer_of[kGroup];
+  unsigned clients = 0;
+  unsigned peers = 0;
+
+  for (unsigned j = 0; j < count; ++j) {
+    const unsigned ahead = first + j + kPrefetchAhead;
+    if (ahead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[ahead], void*));
+    Packet& p = group[j];
+    classify(p, pkts[first + j], port);
+    if (from_client(p.kind)) {
+      keys[clients] = &p.key;
+      client_of[clients++] = static_cast<uint8_t>(j);
+    } else if (p.kind == Kind::peer) {
+      tables_.prefetch_relay(p.relay_index, p.dst_port);
+      peer_of[peers++] = static_cast<uint8_t>(j);
+    }
+  }
+
+  if (clients > 0) {
+    AllocId ids[kGroup];
+    tables_.find_clients(keys, clients, ids);
+    for (unsigned k = 0; k < clients; ++k) {
+      Packet& p = group[client_of[k]];
+      p.id = ids[k];
+      if (p.id == kNoAllocation) continue;
+      if (p.kind == Kind::channel_data)
+        tables_.prefetch_with_channels(p.id);
+      else
+        tables_.prefetch(p.id);
+      rte_prefetch0(&r_.traffic[p.id]);
+    }
+  }
+  for (unsigned k = 0; k < peers; ++k) {
+    Packet& p = group[peer_of[k]];
+    p.id = tables_.find_relay(p.relay_index, p.dst_port);
+    if (p.id == kNoAllocation) continue;
+    tables_.prefetch_with_channels(p.id);
+    rte_prefetch0(&r_.traffic[p.id]);
+  }
+
+  for (unsigned j = 0; j < count; ++j) finish(group[j], now);
+}
+
+void Worker::transmit(unsigned port, rte_mbuf* m) {
+  tx_[port][tx_count_[port]++] = m;
+  if (tx_count_[port] == std::size(tx_[port])) flush();
+}
+
+void Worker::drop(rte_mbuf* m, CounterId reason) {
+  counters_[reason].add(1);
+  dropped_[dropped_count_++] = m;
+  if (dropped_count_ == std::size(dropped_)) {
+    rte_pktmbuf_free_bulk(dropped_, dropped_count_);
+    dropped_count_ = 0;
+  }
+}
+
+void Worker::drop_for(Packet& p, AllocId id, Direction d, CounterId reason) {
+  AllocationTraffic& t = r_.traffic[id];
+  if (d == Direction::to_peer)
+    bump(t.drops_to_peer, 1u);
+  else
+    bump(t.drops_to_client, 1u);
+  drop(p.m, reason);
+}
+
+void Worker::flush() {
+  for (unsigned port = 0; port < interfaces_.port_count(); ++port) {
+    const uint16_t count = tx_count_[port];
+    if (count == 0) continue;
+    rte_mbuf** pkts = tx_[port];
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < count; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
+    const uint16_t sent =
+        rte_eth_tx_burst(interfaces_.port(port).port_id, r_.tx_queue, pkts, count);
+    if (sent < count) {
+      for (uint16_t i = sent; i < count; ++i) bytes -= rte_pktmbuf_pkt_len(pkts[i]);
+      rte_pktmbuf_free_bulk(pkts + sent, count - sent);
+      counters_[CounterId::drop_tx_full].add(count - sent);
+    }
+    counters_[CounterId::tx_packets].add(sent);
+    counters_[CounterId::tx_bytes].add(bytes);
+    tx_count_[port] = 0;
+  }
+  if (dropped_count_ > 0) {
+    rte_pktmbuf_free_bulk(dropped_, dropped_count_);
+    dropped_count_ = 0;
+  }
+}
+
+// Asks the control lcore to resolve a next hop, at most once a second per address from this
+// worker (a private memo: nothing shared is written).
+void Worker::resolve(unsigned port, uint32_t ip, uint64_t tsc) {
+  RecentResolve& recent = recent_resolve_[(ip * 0x9E3779B1u) >> 28];
+  if (recent.ip == ip && recent.port == port && tsc - recent.tsc < tsc_hz_) return;
+  recent = {ip, port, tsc};
+  ResolveRequest request{ip, static_cast<uint16_t>(port), 0};
+  if (r_.resolve_ring == nullptr ||
+      rte_ring_sp_enqueue_elem(r_.resolve_ring, &request, sizeof(request)) != 0) {
+    counters_[CounterId::neighbour_request_ring_full].add(1);
+    return;
+  }
+  counters_[CounterId::neighbour_requests].add(1);
+}
+
+}  // namespace tern::dp
