@@ -43,7 +43,7 @@ void Golden::build(const GoldenOptions& options) {
   dp::InterfacesConfig ic;
   for (unsigned p = 0; p < 2; ++p) {
     const std::string name = tag + "_p" + std::to_string(p);
-    rx_[p] = rte_ring_create((name + "_rx").c_str(), 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    rx_[p] = rte_ring_create((name + "_rx").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
     for (unsigned q = 0; q < 2; ++q)
       tx_[p][q] = rte_ring_create((name + "_tx" + std::to_string(q)).c_str(), 256, 0,
                                   RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -204,7 +204,10 @@ void Golden::inject(unsigned port, const Bytes& frame) {
   ASSERT_NE(p, nullptr);
   std::memcpy(p, frame.data(), frame.size());
   m->port = port_ids_[port];
-  ASSERT_EQ(rte_ring_enqueue(rx_[port], m), 0);
+  if (rte_ring_enqueue(rx_[port], m) != 0) {
+    rte_pktmbuf_free(m);
+    FAIL() << "RX ring full";
+  }
 }
 
 std::vector<Sent> Golden::run(dp::Worker::Mode mode) {
