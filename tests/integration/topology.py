@@ -32,9 +32,9 @@ PREFIX_LEN = 24
 MTU = 1500
 
 _NAME = re.compile(r"^tn([0-9a-z]{1,6})(srv|cli|peer)$")
-# Scenario scripts (the processes that create topologies) live in these directories.
-_TESTS = Path(__file__).resolve().parent.parent
-_CREATOR_DIRS = (_TESTS / "integration", _TESTS / "interop")
+# Scenario scripts (the processes that create topologies) live in tests/integration and tests/interop of some
+# checkout of tern; runs from other checkouts share the namespace list and must be recognised as alive too.
+_CREATOR_DIRS = ("integration", "interop")
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -80,7 +80,7 @@ def _creator_alive(pid: int) -> bool:
     for arg in argv:
         if arg.endswith(b".py"):
             script = (cwd / arg.decode(errors="replace")).resolve()
-            if script.parent in _CREATOR_DIRS:
+            if script.parent.name in _CREATOR_DIRS and script.parent.parent.name == "tests":
                 return True
     return False
 
