@@ -113,10 +113,11 @@ struct MessageParser {
         add(m, type, value_length, value_offset);
         if (is_comprehension_required(type) && !is_known(type)) note_unknown(m, type);
       }
-      // RFC 8489 §14.5: "With the exception of the MESSAGE-INTEGRITY-SHA256 and FINGERPRINT
-      // attributes, which appear after MESSAGE-INTEGRITY, agents MUST ignore all other attributes
-      // that follow MESSAGE-INTEGRITY." §14.6 likewise for all but FINGERPRINT after
-      // MESSAGE-INTEGRITY-SHA256. Such attributes are walked (they must still fit) and skipped.
+      // RFC 8489 §9: "agents MUST ignore all attributes that follow MESSAGE-INTEGRITY, with the
+      // exception of the MESSAGE-INTEGRITY-SHA256 and FINGERPRINT attributes. Similarly, agents
+      // MUST ignore all attributes that follow the MESSAGE-INTEGRITY-SHA256 attribute if the
+      // MESSAGE-INTEGRITY attribute is not present, with the exception of the FINGERPRINT
+      // attribute." (§14.5, §14.6.) Such attributes are walked (they must still fit) and skipped.
       offset = value_offset + wire::padded(value_length);
     }
 

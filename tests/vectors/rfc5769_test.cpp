@@ -2,10 +2,11 @@
 // parsed field by field with their MESSAGE-INTEGRITY and FINGERPRINT verified, and rebuilt byte
 // for byte with the builder.
 //
-// The samples of §2.1-§2.3 pad with 0x20 (spaces), not zeros: "the padding bytes ... are set to
-// 0x20" so that implementations that wrongly check padding notice. Those three are rebuilt with a
-// Builder whose padding byte is 0x20, so the comparison covers every byte, padding included; §2.4
-// pads with zeros and is rebuilt with the default.
+// The samples of §2.1-§2.3 pad with 0x20 (spaces), not zeros, as their bytes show (USERNAME
+// "evtj:h6vY" is followed by 20 20 20, SOFTWARE "test vector" by 20); a receiver must ignore padding
+// and the HMAC and CRC cover it. Those three are rebuilt with a Builder whose padding byte is 0x20,
+// so the comparison covers every byte, padding included; §2.4 pads with zeros and is rebuilt with
+// the default.
 
 #include <gtest/gtest.h>
 
