@@ -42,8 +42,16 @@ std::optional<Interfaces> Interfaces::create(const InterfacesConfig& config, std
         error = name + ": " + a.ip.to_string() + " is configured twice";
         return std::nullopt;
       }
-      v.addresses[v.address_count++] = {ip, be_mask(a.length)};
+      const uint32_t mask = be_mask(a.length);
+      v.addresses[v.address_count++] = {ip, mask};
       out.local_[out.local_count_++] = ip;
+      out.local_filter_ |= uint64_t{1} << filter_bit(ip);
+      bool known_subnet = false;
+      for (unsigned i = 0; i < out.subnet_count_; ++i) {
+        const Subnet& n = out.subnets_[i];
+        known_subnet |= n.address.mask == mask && ((n.address.ip ^ ip) & mask) == 0;
+      }
+      if (!known_subnet) out.subnets_[out.subnet_count_++] = {{ip & mask, mask}, out.port_count_ - 1};
     }
     if (pc.gateway) {
       if (!pc.gateway->is_v4()) {

@@ -18,7 +18,7 @@
 namespace tern::dp {
 
 inline constexpr unsigned kMaxPorts = 8;
-inline constexpr unsigned kMaxPortAddresses = 8;
+inline constexpr unsigned kMaxPortAddresses = 16;
 inline constexpr unsigned kMaxListeners = 16;
 inline constexpr unsigned kNoPort = UINT32_MAX;
 
@@ -72,8 +72,10 @@ class Interfaces {
     return kNoPort;
   }
 
-  // One of our addresses (on any port)?
+  // One of our addresses (on any port)? Asked of every client -> peer packet (hairpin), almost
+  // always with "no": a one-word filter answers most of those without the scan.
   bool is_local(uint32_t ip) const {
+    if (!((local_filter_ >> filter_bit(ip)) & 1)) return false;
     for (unsigned i = 0; i < local_count_; ++i)
       if (local_[i] == ip) return true;
     return false;
@@ -94,13 +96,12 @@ class Interfaces {
     return false;
   }
 
-  // The next hop towards dst.
+  // The next hop towards dst: on-link in one of the ports' subnets (each subnet once, however
+  // many of our addresses it holds), else the default gateway.
   Route route(uint32_t dst) const {
-    for (unsigned p = 0; p < port_count_; ++p) {
-      const PortView& v = ports_[p];
-      for (unsigned i = 0; i < v.address_count; ++i)
-        if (((dst ^ v.addresses[i].ip) & v.addresses[i].mask) == 0) return {p, dst};
-    }
+    for (unsigned i = 0; i < subnet_count_; ++i)
+      if (((dst ^ subnets_[i].address.ip) & subnets_[i].address.mask) == 0)
+        return {subnets_[i].port, dst};
     return default_route_;
   }
 
@@ -114,6 +115,12 @@ class Interfaces {
   }
 
  private:
+  static unsigned filter_bit(uint32_t ip) { return (ip * 0x9E3779B1u) >> 26; }
+
+  struct Subnet {
+    PortAddress address;  // network and mask
+    unsigned port;
+  };
   struct Listener {
     uint32_t ip;    // network order; 0 = every local address
     uint16_t port;  // network order
@@ -123,6 +130,9 @@ class Interfaces {
   unsigned port_count_ = 0;
   uint32_t local_[kMaxPorts * kMaxPortAddresses] = {};
   unsigned local_count_ = 0;
+  uint64_t local_filter_ = 0;  // bit filter_bit(ip) set for every local address
+  Subnet subnets_[kMaxPorts * kMaxPortAddresses] = {};
+  unsigned subnet_count_ = 0;
   Listener listeners_[kMaxListeners] = {};
   unsigned listener_count_ = 0;
   Route default_route_;

@@ -77,6 +77,10 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
   t->capacity_ = config.capacity;
   t->relay_count_ = static_cast<unsigned>(config.relay_ips.size());
   std::copy(config.relay_ips.begin(), config.relay_ips.end(), t->relay_ips_);
+  for (unsigned i = 0; i < t->relay_count_; ++i) {
+    uint8_t& slot = t->relay_slot_[relay_hash(t->relay_ips_[i])];
+    slot = slot == 0 ? static_cast<uint8_t>(i + 1) : kRelaySlotShared;
+  }
 
   const int socket = config.socket_id;
   t->slots_ = static_cast<Allocation*>(

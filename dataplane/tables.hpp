@@ -76,8 +76,12 @@ class Tables {
 
   // ---- worker side: read only, lock-free, no allocation ----
 
-  // Index of a relay address, or -1 when ip is not one.
+  // Index of a relay address, or -1 when ip is not one: one byte of a small direct-mapped table,
+  // a scan only when two relay addresses share a byte.
   int relay_index_of(uint32_t ip) const {
+    const uint8_t v = relay_slot_[relay_hash(ip)];
+    if (v == 0) return -1;
+    if (v != kRelaySlotShared) return relay_ips_[v - 1] == ip ? v - 1 : -1;
     for (unsigned i = 0; i < relay_count_; ++i)
       if (relay_ips_[i] == ip) return static_cast<int>(i);
     return -1;
@@ -174,8 +178,12 @@ class Tables {
   RateLimit* rate_limits_ = nullptr;                 // capacity_ entries, rte_zmalloc'd
   uint64_t tsc_hz_ = 0;
   std::atomic<AllocId>* relay_index_ = nullptr;      // relay_count_ << 16 entries
+  static constexpr uint8_t kRelaySlotShared = 0xff;
+  static unsigned relay_hash(uint32_t ip) { return (ip * 0x9E3779B1u) >> 24; }
+
   uint32_t relay_ips_[kMaxRelayAddresses] = {};
   unsigned relay_count_ = 0;
+  uint8_t relay_slot_[256] = {};  // relay_hash(ip) -> index + 1; 0: none; shared: scan
   rte_hash* clients_ = nullptr;                      // ClientKey -> AllocId
   rte_hash* permission_overflow_ = nullptr;          // (AllocId, peer IP) -> expiry
   rte_hash* channel_by_number_ = nullptr;            // (AllocId, channel) -> entry index

@@ -1,0 +1,399 @@
+// The worker's burst processing, per fast path, in ns per packet, and the table lookups, at
+// 1k / 100k / 1M allocations. No NIC: synthetic 200-byte frames (ChannelData and peer data; the
+// Binding request is its natural 62 bytes) in mbufs from a real pool, transmitted to a net_null
+// port, which frees them like a NIC's TX completion. Every burst touches allocations drawn at
+// random from the whole table, so the large tables measure cache misses, not a hot set.
+//
+// BM_IoOnly is the harness alone (allocate 32 mbufs, copy the frames in, transmit, free): subtract
+// it from the paths' figures for the worker's own cost.
+//
+//   bm_dataplane            EAL without hugepages (--no-huge): 2.5-4x slower, TLB-bound
+//   bm_dataplane --huge     EAL on hugepages (--in-memory); reserve them first:
+//                           echo 1024 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+
+#include <benchmark/benchmark.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "crypto/engine.hpp"
+#include "dataplane/checksum.hpp"
+#include "dataplane/interfaces.hpp"
+#include "dataplane/neighbours.hpp"
+#include "dataplane/packet.hpp"
+#include "dataplane/punt.hpp"
+#include "dataplane/stun_wire.hpp"
+#include "dataplane/tables.hpp"
+#include "dataplane/worker.hpp"
+
+namespace tern::dp {
+namespace {
+
+using Frame = std::vector<uint8_t>;
+constexpr unsigned kTemplates = 4096;  // distinct frames per path, random allocations
+constexpr unsigned kRelayPortsPerAddress = 64000;
+constexpr uint16_t kFrameLen = 200;
+constexpr TableTime kNow = 100;
+
+uint32_t ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+  return rte_cpu_to_be_32((uint32_t{a} << 24) | (uint32_t{b} << 16) | (uint32_t{c} << 8) | d);
+}
+const uint32_t kListenerIp = ip(10, 90, 1, 0);
+const uint16_t kListenerPort = be16(3478);
+const uint32_t kGatewayIp = ip(10, 90, 255, 254);
+const uint32_t kPeerIp = ip(192, 0, 2, 50);     // bound to channel 0x4000
+const uint32_t kOtherPeerIp = ip(192, 0, 2, 51);  // permitted, no channel
+const uint16_t kPeerPort = be16(7000);
+constexpr MacWord kOurMac = 0x010000000002ULL;
+constexpr MacWord kGatewayMac = 0xfe0000000002ULL;
+
+uint32_t client_ip(AllocId id) { return rte_cpu_to_be_32(0x0b000000u + id); }
+const uint16_t kClientPort = be16(40000);
+uint32_t relay_ip(AllocId id) { return ip(10, 90, 1, static_cast<uint8_t>(id / kRelayPortsPerAddress)); }
+uint16_t relay_port(AllocId id) { return rte_cpu_to_be_16(static_cast<uint16_t>(1024 + id % kRelayPortsPerAddress)); }
+
+Frame udp_frame(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const Frame& payload) {
+  Frame f(kUdpHeadersLen + payload.size());
+  write_ether(f.data(), kOurMac, kGatewayMac, kEtherTypeIpv4);
+  Ipv4Fields fields;
+  fields.src = src;
+  fields.dst = dst;
+  fields.total_length = rte_cpu_to_be_16(static_cast<uint16_t>(kIpv4Len + kUdpLen + payload.size()));
+  auto* iph = ipv4(f.data());
+  write_ipv4(iph, fields);
+  iph->hdr_checksum = rte_ipv4_cksum(iph);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(f.data() + kEtherLen + kIpv4Len);
+  write_udp(udp, sport, dport, rte_cpu_to_be_16(static_cast<uint16_t>(kUdpLen + payload.size())));
+  std::memcpy(f.data() + kUdpHeadersLen, payload.data(), payload.size());
+  udp->dgram_cksum = rte_ipv4_udptcp_cksum(iph, udp);
+  return f;
+}
+
+Frame stun_message(uint16_t type, uint16_t attributes_len) {
+  Frame m(stun::kHeaderLen + attributes_len);
+  stun::store16(m.data(), type);
+  stun::store16(m.data() + 2, attributes_len);
+  stun::store32_raw(m.data() + 4, stun::kMagicCookieBe);
+  for (int i = 0; i < 12; ++i) m[8 + i] = static_cast<uint8_t>(i * 7);
+  return m;
+}
+
+enum class Path { channel_data_to_peer, send_to_peer, peer_channel_data, peer_data_indication, binding };
+
+Frame make_frame(Path path, AllocId id) {
+  switch (path) {
+    case Path::channel_data_to_peer: {
+      const uint16_t len = kFrameLen - kUdpHeadersLen - 4;
+      Frame cd(4 + len, 0x5a);
+      stun::store16(cd.data(), 0x4000);
+      stun::store16(cd.data() + 2, len);
+      return udp_frame(client_ip(id), kClientPort, kListenerIp, kListenerPort, cd);
+    }
+    case Path::send_to_peer: {
+      const uint16_t len = kFrameLen - kUdpHeadersLen - stun::kHeaderLen - 12 - 4;
+      Frame m = stun_message(stun::kSendIndication, static_cast<uint16_t>(12 + 4 + stun::padded(len)));
+      stun::write_xor_address(m.data() + 20, stun::kXorPeerAddress, kPeerIp, kPeerPort);
+      stun::store16(m.data() + 32, stun::kData);
+      stun::store16(m.data() + 34, len);
+      std::memset(m.data() + 36, 0x5a, len);
+      return udp_frame(client_ip(id), kClientPort, kListenerIp, kListenerPort, m);
+    }
+    case Path::peer_channel_data:
+      return udp_frame(kPeerIp, kPeerPort, relay_ip(id), relay_port(id), Frame(kFrameLen - kUdpHeadersLen, 0x5a));
+    case Path::peer_data_indication:
+      return udp_frame(kOtherPeerIp, kPeerPort, relay_ip(id), relay_port(id), Frame(kFrameLen - kUdpHeadersLen, 0x5a));
+    case Path::binding:
+      return udp_frame(client_ip(id), kClientPort, kListenerIp, kListenerPort, stun_message(stun::kBindingRequest, 0));
+  }
+  return {};
+}
+
+struct Env {
+  rte_mempool* pool = nullptr;
+  uint16_t port = 0;
+  std::optional<Interfaces> interfaces;
+  std::unique_ptr<Neighbours> neighbours;
+  rte_ring* punt = nullptr;
+  int punt_offset = -1;
+};
+Env env;
+
+// One allocation table of a given size, fully published, with its own worker.
+struct World {
+  std::unique_ptr<Tables> tables;
+  AllocationTraffic* traffic = nullptr;
+  std::unique_ptr<Worker> worker;
+  std::mt19937 rng{7};
+};
+
+World& world(uint32_t allocations) {
+  static std::map<uint32_t, std::unique_ptr<World>> worlds;
+  auto& w = worlds[allocations];
+  if (w) return *w;
+  w = std::make_unique<World>();
+  TablesConfig tc;
+  tc.name = "bm" + std::to_string(allocations);
+  tc.capacity = allocations;
+  for (uint8_t i = 0; i < 16; ++i) tc.relay_ips.push_back(ip(10, 90, 1, i));
+  std::string error;
+  w->tables = Tables::create(tc, error);
+  if (!w->tables) {
+    fprintf(stderr, "%s\n", error.c_str());
+    std::exit(1);
+  }
+  TableWriter& writer = w->tables->writer();
+  for (AllocId id = 0; id < allocations; ++id) {
+    AllocationEntry e;
+    e.five_tuple.client = {IpAddress::v4(rte_be_to_cpu_32(client_ip(id))), Port{40000}};
+    e.five_tuple.server = {IpAddress::v4(rte_be_to_cpu_32(kListenerIp)), Port{3478}};
+    e.relayed = {IpAddress::v4(rte_be_to_cpu_32(relay_ip(id))), Port{rte_be_to_cpu_16(relay_port(id))}};
+    e.expires = 1'000'000;
+    if (writer.add_allocation(id, e) != WriteResult::ok ||
+        writer.set_permission(id, IpAddress::v4(rte_be_to_cpu_32(kPeerIp)), 1'000'000) != WriteResult::ok ||
+        writer.set_permission(id, IpAddress::v4(rte_be_to_cpu_32(kOtherPeerIp)), 1'000'000) != WriteResult::ok ||
+        writer.set_channel(id, 0x4000, {IpAddress::v4(rte_be_to_cpu_32(kPeerIp)), Port{7000}}, 1'000'000) !=
+            WriteResult::ok) {
+      fprintf(stderr, "cannot publish allocation %u\n", id);
+      std::exit(1);
+    }
+  }
+  w->traffic = static_cast<AllocationTraffic*>(
+      rte_zmalloc("bm_traffic", sizeof(AllocationTraffic) * allocations, 64));
+  WorkerShared shared;
+  shared.tables = w->tables.get();
+  shared.interfaces = &*env.interfaces;
+  shared.neighbours = env.neighbours.get();
+  shared.tsc_hz = rte_get_tsc_hz();
+  WorkerResources r;
+  r.rx = {{0, 0}};
+  r.punt_ring = env.punt;
+  r.punt_offset = env.punt_offset;
+  r.traffic = w->traffic;
+  r.engine = crypto::make_default_engine();
+  w->worker = std::make_unique<Worker>(shared, std::move(r));
+  return *w;
+}
+
+std::vector<Frame> frames(World& w, Path path, uint32_t allocations) {
+  std::vector<Frame> out;
+  std::uniform_int_distribution<AllocId> pick(0, allocations - 1);
+  for (unsigned i = 0; i < kTemplates; ++i) out.push_back(make_frame(path, pick(w.rng)));
+  return out;
+}
+
+// Allocates a burst and copies frames in, as an RX queue would hand them over.
+bool receive(rte_mbuf** pkts, const std::vector<Frame>& templates, unsigned& cursor) {
+  if (rte_pktmbuf_alloc_bulk(env.pool, pkts, kBurst) != 0) return false;
+  for (unsigned i = 0; i < kBurst; ++i) {
+    const Frame& f = templates[(cursor + i) & (kTemplates - 1)];
+    std::memcpy(rte_pktmbuf_mtod(pkts[i], uint8_t*), f.data(), f.size());
+    pkts[i]->data_len = static_cast<uint16_t>(f.size());
+    pkts[i]->pkt_len = f.size();
+  }
+  cursor += kBurst;
+  return true;
+}
+
+void per_packet(benchmark::State& state) {
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kBurst);
+  state.counters["ns/pkt"] = benchmark::Counter(static_cast<double>(kBurst),
+                                                benchmark::Counter::kIsIterationInvariantRate |
+                                                    benchmark::Counter::kInvert);
+}
+
+void run_path(benchmark::State& state, Path path, CounterId expect, Worker::Mode mode) {
+  const auto allocations = static_cast<uint32_t>(state.range(0));
+  World& w = world(allocations);
+  const std::vector<Frame> templates = frames(w, path, allocations);
+  const Now now{kNow, rte_rdtsc()};
+  const uint64_t before = w.worker->counters()[expect].value();
+  rte_mbuf* pkts[kBurst];
+  unsigned cursor = 0;
+  for (auto _ : state) {
+    if (!receive(pkts, templates, cursor)) {
+      state.SkipWithError("mempool empty");
+      break;
+    }
+    w.worker->process(0, pkts, kBurst, now, mode);
+    w.worker->flush();
+  }
+  if (w.worker->counters()[expect].value() - before != static_cast<uint64_t>(state.iterations()) * kBurst)
+    state.SkipWithError("not every packet took the path measured");
+  per_packet(state);
+}
+
+void BM_ChannelDataToPeer(benchmark::State& s) {
+  run_path(s, Path::channel_data_to_peer, CounterId::channel_data_to_peer, Worker::Mode::bulk);
+}
+void BM_ChannelDataToPeerScalar(benchmark::State& s) {
+  run_path(s, Path::channel_data_to_peer, CounterId::channel_data_to_peer, Worker::Mode::scalar);
+}
+void BM_SendToPeer(benchmark::State& s) {
+  run_path(s, Path::send_to_peer, CounterId::send_to_peer, Worker::Mode::bulk);
+}
+void BM_PeerToClientChannelData(benchmark::State& s) {
+  run_path(s, Path::peer_channel_data, CounterId::channel_data_to_client, Worker::Mode::bulk);
+}
+void BM_PeerToClientChannelDataScalar(benchmark::State& s) {
+  run_path(s, Path::peer_channel_data, CounterId::channel_data_to_client, Worker::Mode::scalar);
+}
+void BM_PeerToClientDataIndication(benchmark::State& s) {
+  run_path(s, Path::peer_data_indication, CounterId::data_indication_to_client, Worker::Mode::bulk);
+}
+void BM_Binding(benchmark::State& s) {
+  run_path(s, Path::binding, CounterId::binding_answered, Worker::Mode::bulk);
+}
+
+// The harness alone: receive (allocate + copy) and transmit, no processing.
+void BM_IoOnly(benchmark::State& state) {
+  World& w = world(1000);
+  const std::vector<Frame> templates = frames(w, Path::channel_data_to_peer, 1000);
+  rte_mbuf* pkts[kBurst];
+  unsigned cursor = 0;
+  for (auto _ : state) {
+    if (!receive(pkts, templates, cursor)) {
+      state.SkipWithError("mempool empty");
+      break;
+    }
+    const uint16_t sent = rte_eth_tx_burst(env.port, 0, pkts, kBurst);
+    if (sent < kBurst) rte_pktmbuf_free_bulk(pkts + sent, kBurst - sent);
+  }
+  per_packet(state);
+}
+
+void BM_ClientLookupBulk(benchmark::State& state) {
+  const auto allocations = static_cast<uint32_t>(state.range(0));
+  World& w = world(allocations);
+  std::vector<ClientKey> keys;
+  std::uniform_int_distribution<AllocId> pick(0, allocations - 1);
+  for (unsigned i = 0; i < 65536; ++i)
+    keys.push_back(make_client_key(client_ip(pick(w.rng)), kClientPort, kListenerIp, kListenerPort));
+  const ClientKey* batch[kGroup];
+  AllocId ids[kGroup];
+  unsigned cursor = 0;
+  for (auto _ : state) {
+    for (unsigned i = 0; i < kGroup; ++i) batch[i] = &keys[(cursor + i) & 65535];
+    cursor += kGroup;
+    w.tables->find_clients(batch, kGroup, ids);
+    benchmark::DoNotOptimize(ids);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kGroup);
+  state.counters["ns/key"] = benchmark::Counter(kGroup, benchmark::Counter::kIsIterationInvariantRate |
+                                                                  benchmark::Counter::kInvert);
+}
+
+void BM_ClientLookup(benchmark::State& state) {
+  const auto allocations = static_cast<uint32_t>(state.range(0));
+  World& w = world(allocations);
+  std::vector<ClientKey> keys;
+  std::uniform_int_distribution<AllocId> pick(0, allocations - 1);
+  for (unsigned i = 0; i < 65536; ++i)
+    keys.push_back(make_client_key(client_ip(pick(w.rng)), kClientPort, kListenerIp, kListenerPort));
+  unsigned cursor = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(w.tables->find_client(keys[cursor++ & 65535]));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+void BM_RelayLookup(benchmark::State& state) {
+  const auto allocations = static_cast<uint32_t>(state.range(0));
+  World& w = world(allocations);
+  std::vector<std::pair<unsigned, uint16_t>> keys;
+  std::uniform_int_distribution<AllocId> pick(0, allocations - 1);
+  for (unsigned i = 0; i < 65536; ++i) {
+    const AllocId id = pick(w.rng);
+    keys.emplace_back(id / kRelayPortsPerAddress, relay_port(id));
+  }
+  unsigned cursor = 0;
+  for (auto _ : state) {
+    const auto& [index, port] = keys[cursor++ & 65535];
+    benchmark::DoNotOptimize(w.tables->find_relay(index, port));
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+#define TERN_SIZES ->Arg(1000)->Arg(100'000)->Arg(1'000'000)
+BENCHMARK(BM_IoOnly);
+BENCHMARK(BM_ChannelDataToPeer) TERN_SIZES;
+BENCHMARK(BM_ChannelDataToPeerScalar) TERN_SIZES;
+BENCHMARK(BM_SendToPeer) TERN_SIZES;
+BENCHMARK(BM_PeerToClientChannelData) TERN_SIZES;
+BENCHMARK(BM_PeerToClientChannelDataScalar) TERN_SIZES;
+BENCHMARK(BM_PeerToClientDataIndication) TERN_SIZES;
+BENCHMARK(BM_Binding)->Arg(1000);
+BENCHMARK(BM_ClientLookupBulk) TERN_SIZES;
+BENCHMARK(BM_ClientLookup) TERN_SIZES;
+BENCHMARK(BM_RelayLookup) TERN_SIZES;
+
+bool setup(bool huge) {
+  const std::string prefix = "tern_bm_" + std::to_string(getpid());
+  std::vector<std::string> args = {"bm_dataplane", "-l", "0", "--no-pci", "--no-shconf",
+                                   "--file-prefix", prefix, "--log-level", "error", "-m", "2048"};
+  args.push_back(huge ? "--in-memory" : "--no-huge");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) return false;
+  env.pool = rte_pktmbuf_pool_create("bm_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  if (env.pool == nullptr || rte_dev_probe("net_null0") != 0 ||
+      rte_eth_dev_get_port_by_name("net_null0", &env.port) != 0)
+    return false;
+  rte_eth_conf conf{};
+  if (rte_eth_dev_configure(env.port, 1, 1, &conf) != 0 ||
+      rte_eth_rx_queue_setup(env.port, 0, 512, 0, nullptr, env.pool) != 0 ||
+      rte_eth_tx_queue_setup(env.port, 0, 512, 0, nullptr) != 0 || rte_eth_dev_start(env.port) != 0)
+    return false;
+
+  InterfacesConfig ic;
+  PortConfig pc;
+  pc.port_id = env.port;
+  pc.mac = kOurMac;
+  for (uint8_t i = 0; i < 16; ++i)
+    pc.addresses.push_back({IpAddress::v4(10, 90, 1, i), 16});
+  pc.gateway = IpAddress::v4(rte_be_to_cpu_32(kGatewayIp));
+  ic.ports = {pc};
+  ic.listeners = {{IpAddress::v4(rte_be_to_cpu_32(kListenerIp)), Port{3478}}};
+  std::string error;
+  env.interfaces = Interfaces::create(ic, error);
+  env.neighbours = Neighbours::create(1, 64, 0, nullptr, error);
+  if (!env.interfaces || !env.neighbours) {
+    fprintf(stderr, "%s\n", error.c_str());
+    return false;
+  }
+  env.neighbours->learn(0, kGatewayIp, kGatewayMac, kNow);
+  env.punt_offset = register_punt_meta();
+  env.punt = rte_ring_create("bm_punt", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  return env.punt != nullptr && env.punt_offset >= 0;
+}
+
+}  // namespace
+}  // namespace tern::dp
+
+int main(int argc, char** argv) {
+  bool huge = false;
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::string(argv[i]) == "--huge")
+      huge = true;
+    else
+      rest.push_back(argv[i]);
+  }
+  int n = static_cast<int>(rest.size());
+  benchmark::Initialize(&n, rest.data());
+  if (!tern::dp::setup(huge)) {
+    fprintf(stderr, "EAL or port setup failed%s\n", huge ? " (are hugepages reserved?)" : "");
+    return 1;
+  }
+  fprintf(stderr, "EAL memory: %s\n", huge ? "hugepages (--in-memory)" : "no hugepages (--no-huge)");
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
