@@ -45,7 +45,8 @@ void Worker::classify_ipv4(Packet& p, uint8_t* f, uint16_t len) {
   }
   const uint64_t ip_flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
   if (ip_flags == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-      (ip_flags == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN && rte_raw_cksum(ip, ihl) != 0xffff))
+      (ip_flags == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN &&
+       (ihl == kIpv4Len ? csum::ipv4_header20(ip) : rte_raw_cksum(ip, ihl)) != 0xffff))
     return p.drop_as(CounterId::drop_bad_checksum);
   if (ip->fragment_offset & kIpv4FragmentMask) return p.drop_as(CounterId::drop_fragment);
 

@@ -184,7 +184,7 @@ SendResult ControlPort::send_udp(unsigned port, MacWord dst_mac, uint32_t src_ip
   fields.id = rte_cpu_to_be_16(ip_id_++);
   rte_ipv4_hdr* ip = ipv4(f);
   write_ipv4(ip, fields);
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  ip->hdr_checksum = ipv4_checksum(fields);
   auto* udp = reinterpret_cast<rte_udp_hdr*>(f + kEtherLen + kIpv4Len);
   const uint16_t udp_len_be = rte_cpu_to_be_16(udp_len);
   write_udp(udp, src_port, dst_port, udp_len_be);

@@ -89,7 +89,7 @@ void Worker::icmp_echo(Packet& p) {
   fields.id = next_ip_id();
   rte_ipv4_hdr* ip = ipv4(start);
   write_ipv4(ip, fields);
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  ip->hdr_checksum = ipv4_checksum(fields);
   set_frame(m, start, static_cast<uint16_t>(kEtherLen + kIpv4Len + p.payload_len));
   m->ol_flags = 0;
   counters_[CounterId::icmp_answered].add(1);

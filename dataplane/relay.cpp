@@ -221,7 +221,7 @@ void Worker::finish_udp(rte_mbuf* m, uint8_t* start, uint8_t* end, unsigned port
     udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
   } else {
     m->ol_flags = 0;
-    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    ip->hdr_checksum = ipv4_checksum(f);
     udp->dgram_cksum = csum::udp_field(csum::add(
         payload_sum, csum::udp_envelope(f.src, f.dst, src_port, dst_port, udp_len_be)));
   }
