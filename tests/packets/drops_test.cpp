@@ -221,6 +221,22 @@ TEST_F(Drops, UnknownNeighbourAsksTheControlLcore) {
   EXPECT_EQ(counter(CounterId::neighbour_requests), 2u);
 }
 
+// The request ring is small; when it is full the request is lost (counted), the packet dropped
+// as before, and a later packet asks again.
+TEST_F(Drops, FullResolutionRingIsCounted) {
+  const unsigned capacity = rte_ring_get_capacity(resolve_ring_);
+  const unsigned hops = capacity + 5;
+  for (unsigned i = 0; i < hops; ++i) {
+    const std::string ip = "192.0.2." + std::to_string(100 + i);
+    ASSERT_EQ(writer().set_permission(kAlloc, *IpAddress::parse(ip), kExpires), dp::WriteResult::ok) << ip;
+    inject(0, from_client(send_to(ip, 9, text("?"))).bytes());
+    run();
+  }
+  EXPECT_EQ(counter(CounterId::drop_no_neighbour), hops);
+  EXPECT_EQ(counter(CounterId::neighbour_requests), capacity);
+  EXPECT_EQ(counter(CounterId::neighbour_request_ring_full), 5u);
+}
+
 TEST_F(Drops, NoRouteWithoutAGateway) {
   ASSERT_EQ(writer().set_permission(kAlloc, *IpAddress::parse("192.168.77.1"), kExpires), dp::WriteResult::ok);
   // Rebuild the interfaces without port 0's gateway, everything else alike.
