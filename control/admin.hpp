@@ -16,9 +16,9 @@ namespace tern::ctl {
 
 // Which allocations a listing shows; every given field must match.
 struct AllocationFilter {
-  std::optional<std::string> user;          // the username that created it
-  std::optional<IpAddress> client_ip;       // the client's address, any port
-  std::optional<TransportAddress> client;   // the client's transport address
+  std::optional<std::string> user = {};         // the username that created it
+  std::optional<IpAddress> client_ip = {};      // the client's address, any port
+  std::optional<TransportAddress> client = {};  // the client's transport address
   size_t limit = std::numeric_limits<size_t>::max();
 };
 

@@ -112,6 +112,13 @@ void Authenticator::prepare(size_t i, const AuthRequest& request, int64_t unix_n
       }
       r.algorithm = chosen->algorithm;
     }
+  } else if (const auto chosen = stun::password_algorithm(m);
+             chosen && chosen->parameters.empty() && chosen->algorithm == stun::PasswordAlgorithm::sha256) {
+    // A nonce without the bit is not one of ours (ours always carry it) and ends in 438; a client
+    // that keyed its request with SHA-256 anyway (RFC 8489 Appendix B.1 does) is checked with that
+    // key, so it learns of the stale nonce rather than of a failed integrity check. Nothing is
+    // bid down: without the bit MD5 is the default this replaces.
+    r.algorithm = chosen->algorithm;
   }
 
   // 4. "If the value of the USERNAME or USERHASH attribute is not valid, the server MUST generate

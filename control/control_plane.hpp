@@ -62,8 +62,8 @@ struct Options {
   size_t rest_key_cache = 65536;             // REST usernames whose keys are kept
   size_t rate_limit_sources = 16384;         // source addresses with a 401 token bucket
   uint32_t unauthenticated_total_rate = 20000;  // unauthenticated answers per second, all sources
-  AllocationLimits limits;
-  std::optional<std::array<uint8_t, 32>> nonce_secret;  // fixed nonce secret (tests); random otherwise
+  AllocationLimits limits = {};
+  std::optional<std::array<uint8_t, 32>> nonce_secret = {};  // fixed nonce secret (tests); random otherwise
 };
 
 class ControlPlane {

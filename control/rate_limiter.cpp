@@ -39,12 +39,13 @@ bool SourceRateLimiter::allow(const IpAddress& source, dp::TableTime now) {
   for (size_t w = 0; w < kWays && bucket == nullptr; ++w)
     if (set[w].last != 0 && set[w].source == source) bucket = &set[w];
   if (bucket == nullptr) {
-    // The idlest way: free, or the one that would hold the most tokens now.
+    // The idlest way: free, or the one that would hold the most tokens now, the least recently
+    // used among equals.
     bucket = &set[0];
-    uint32_t best = 0;
-    for (size_t w = 0; w < kWays; ++w) {
+    uint32_t best = set[0].last == 0 ? burst_ + 1 : refilled(set[0], now);
+    for (size_t w = 1; w < kWays; ++w) {
       const uint32_t t = set[w].last == 0 ? burst_ + 1 : refilled(set[w], now);
-      if (t > best) {
+      if (t > best || (t == best && set[w].last < bucket->last)) {
         best = t;
         bucket = &set[w];
       }
