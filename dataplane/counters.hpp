@@ -124,6 +124,7 @@ inline void accumulate(CounterValues& sum, const WorkerCounters& c) {
 // 2^32 packets of an allocation sees every increment as a difference. A slot's counters carry on
 // from the slot's previous allocation: the control plane takes a sample when it publishes an
 // allocation and reports differences from it.
+// dp: rw (the shard's own worker only), ctl: ro
 struct alignas(32) AllocationTraffic {
   std::atomic<uint64_t> bytes_to_peer{0};     // application data bytes, client -> peer
   std::atomic<uint64_t> bytes_to_client{0};   // application data bytes, peer -> client

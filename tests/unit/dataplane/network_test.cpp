@@ -14,6 +14,7 @@
 #include "dataplane/neighbours.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/rate_limit.hpp"
+#include "dataplane/runtime.hpp"
 
 namespace tern::dp {
 namespace {
@@ -177,6 +178,31 @@ TEST(RateLimit, BurstThenSteadyRate) {
   now += 1000;  // a millisecond buys a kilobyte
   EXPECT_TRUE(r.conforms(Direction::to_peer, 1000, now));
   EXPECT_FALSE(r.conforms(Direction::to_peer, 1000, now));
+}
+
+// The data plane's part of tern's configuration: the IPv4 gateway of each port.
+TEST(RuntimeConfig, TakesTheDataPlanesPartOfTheConfiguration) {
+  conf::Config c;
+  c.dataplane.eal = {"-l", "0-1"};
+  conf::DataplanePort p;
+  p.device = "net_af_packet0,iface=veth0";
+  p.addresses = {*InterfaceAddress::parse("10.90.0.1/24")};
+  p.gateways = {*IpAddress::parse("2001:db8::1"), *IpAddress::parse("10.90.0.254")};
+  c.dataplane.ports = {p};
+  c.dataplane.table_size = 4096;
+  c.listen.udp = {*TransportAddress::parse("10.90.0.1:3478")};
+  c.relay.addresses = {*IpAddress::parse("10.90.0.1")};
+  c.software = "tern";
+  const RuntimeConfig r = runtime_config(c);
+  EXPECT_EQ(r.eal, c.dataplane.eal);
+  ASSERT_EQ(r.ports.size(), 1u);
+  EXPECT_EQ(r.ports[0].device, p.device);
+  EXPECT_EQ(r.ports[0].gateway, IpAddress::parse("10.90.0.254"));
+  EXPECT_EQ(r.listeners, c.listen.udp);
+  EXPECT_EQ(r.relay_addresses, c.relay.addresses);
+  EXPECT_EQ(r.table_size, 4096u);
+  EXPECT_EQ(r.mbufs, conf::kDefaultMbufs);
+  EXPECT_EQ(r.software, "tern");
 }
 
 }  // namespace
