@@ -69,6 +69,15 @@ TEST_F(Lifecycle, RefreshWithTheWrongFamilyIs443) {
   EXPECT_EQ(alice.send(Method::refresh, [](stun::Builder& b) { b.add_requested_address_family(Family::ipv4); }).code(), 0);
 }
 
+TEST_F(Lifecycle, ModelAndTablesDisagreeingIs500) {
+  h.writer.result_for = [](const WriterCall& c) {
+    return c.op == WriterCall::Op::set_allocation_expiry ? dp::WriteResult::not_found : dp::WriteResult::ok;
+  };
+  EXPECT_EQ(alice.refresh().code(), 500);
+  EXPECT_EQ(h.counter(Counter::table_write_failures), 1u);
+  EXPECT_EQ(h.counter(Counter::responses_500), 1u);
+}
+
 TEST_F(Lifecycle, AllocationExpiresOnTheClock) {
   h.advance(599);
   h.tick();
