@@ -98,6 +98,7 @@ void ControlPlane::set_secrets(std::span<const std::string> secrets) {
 ApplyResult ControlPlane::apply(const conf::Config& config) {
   ApplyResult result;
   if (config.realm != settings_.realm) result.restart_required.push_back("realm");
+  if (config.listen.udp != listen_) result.restart_required.push_back("listen.udp");
   if (config.relay.addresses != relay_addresses_) result.restart_required.push_back("relay.addresses");
   if (config.relay.ports.min != relay_ports_.min || config.relay.ports.max != relay_ports_.max)
     result.restart_required.push_back("relay.ports");

@@ -57,7 +57,8 @@ struct AllocationDetail {
 // What applying a reloaded configuration did.
 struct ApplyResult {
   // Settings that changed but take effect only after a restart (they shape the data plane or the
-  // keys themselves): realm, listen, relay.addresses, relay.ports, dataplane, control.
+  // keys themselves), of those the control plane reads: realm, listen.udp, relay.addresses,
+  // relay.ports, dataplane.table_size. (ternd compares the rest of its own.)
   std::vector<std::string> restart_required;
   size_t users = 0;
   size_t secrets = 0;

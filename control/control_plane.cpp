@@ -33,6 +33,7 @@ ControlPlane::ControlPlane(const conf::Config& config, dp::TableWriter& writer, 
                options.unauthenticated_total_rate, options.rate_limit_sources),
       cache_(options.transaction_cache),
       policy_(PeerPolicy::from_config(config)),
+      listen_(config.listen.udp),
       relay_addresses_(config.relay.addresses),
       relay_ports_(config.relay.ports) {
   credentials_.set_users(config.auth.users);

@@ -153,6 +153,7 @@ class ControlPlane {
   PeerPolicy policy_;
   ReplySealer sealer_;
   bool draining_ = false;
+  std::vector<TransportAddress> listen_;
   std::vector<IpAddress> relay_addresses_;
   conf::PortRange relay_ports_;
 

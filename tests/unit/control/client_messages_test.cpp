@@ -1,7 +1,8 @@
-// Requests as real clients send them, built without tern's codec: the RFC 5769 §2.4 and RFC 8489
-// Appendix B.1 sample requests byte for byte, and Allocate / CreatePermission / ChannelBind /
-// Refresh exchanges encoded here by hand, with OpenSSL's HMAC and MD5 and zlib's CRC-32, in the
-// attribute orders aioice, coturn's turnutils_uclient and libwebrtc use.
+// Requests as real clients send them, built without tern's codec: requests captured from coturn's
+// turnutils_uclient, the RFC 5769 §2.4 and RFC 8489 Appendix B.1 sample requests byte for byte,
+// and Allocate / CreatePermission / ChannelBind / Refresh exchanges encoded here by hand, with
+// OpenSSL's HMAC and MD5 and zlib's CRC-32, in the attribute orders aioice, turnutils_uclient and
+// libwebrtc use.
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -212,6 +213,69 @@ TEST(ClientMessages, Rfc8489B1SampleWithUserhashAndSha256) {
   EXPECT_EQ(a.code(), 438);
   EXPECT_EQ(h.counter(Counter::auth_bad_integrity), 0u);
   EXPECT_TRUE(stun::nonce(a.msg()));
+}
+
+// Captured from coturn 4.6.1's turnutils_uclient (-u alice -w alice-password -e 203.0.113.5 -c),
+// answered by a stand-in that sent the 401 this harness sends to 198.51.100.1:40000 at its start
+// time (same nonce secret), so the client's NONCE is one tern issued.
+TEST(ClientMessages, TurnutilsUclientCapture) {
+  Harness h;
+  const auto ft = five_tuple("198.51.100.1:40000");
+  // Allocate without credentials: REQUESTED-TRANSPORT, LIFETIME, EVEN-PORT, REQUESTED-ADDRESS-FAMILY,
+  // FINGERPRINT.
+  Answer a = h.send(ft, hex("000300282112a442ea8f36cc41083a4259deca220019000411000000000d000400000309001800010000"
+                            "000000170004010000008028000401d6716e"));
+  ASSERT_EQ(a.code(), 401);
+  ASSERT_EQ(*stun::nonce(a.msg()), "obMatJos2AAADZVPxAANzSCLM5Ww1HcDZ");
+  // The authenticated Allocate (MESSAGE-INTEGRITY, no PASSWORD-ALGORITHM: uclient is an RFC 5389 client).
+  a = h.send(ft, hex("0003007c2112a442d45dc9cd1ee49ee7ce2a650b0019000411000000000d000400000309001700040100000000"
+                     "060005616c696365000000001500216f624d61744a6f7332414141445a56507841414e7a53434c4d35577731"
+                     "4863445a0000000014000b6578616d706c652e6f7267000008001462a1a2a74aa8c7d762f6cf673530a68573"
+                     "f6762280280004ea8d5a1c"));
+  ASSERT_EQ(a.code(), 0);
+  EXPECT_EQ(stun::lifetime(a.msg())->seconds, 777u);
+  EXPECT_TRUE(a.msg().has_fingerprint());
+  // Refresh, LIFETIME 777.
+  a = h.send(ft, hex("0004006c2112a442b36c07468bb502c78f7638b7000d00040000030900060005616c696365000000001500216f"
+                     "624d61744a6f7332414141445a56507841414e7a53434c4d355777314863445a0000000014000b6578616d70"
+                     "6c652e6f72670000080014a6ef3f6b572c57399bd40d20184a8b498587fd1580280004b3e729b8"));
+  EXPECT_EQ(a.code(), 0);
+  // CreatePermission for 203.0.113.5.
+  a = h.send(ft, hex("000800702112a44235c5f1686e22cbf5875805730012000800012c8aea12d54700060005616c69636500000000"
+                     "1500216f624d61744a6f7332414141445a56507841414e7a53434c4d355777314863445a0000000014000b65"
+                     "78616d706c652e6f72670000080014557375242bf6d21888f6857e66472b5f1775a31a802800044c676bb1"));
+  EXPECT_EQ(a.code(), 0);
+  EXPECT_EQ(h.writer.permissions(0).size(), 1u);
+  // ChannelBind 0x68F2: uclient draws channel numbers from RFC 5766's 0x4000-0x7FFE, and RFC 8656
+  // §12 narrowed them to 0x4000-0x4FFF ("not backwards compatible with [RFC5766]"): 400.
+  a = h.send(ft, hex("000900782112a442a1a388c8cca0fbeffc15f20b000c000468f200000012000800012c8bea12d547000600056"
+                     "16c696365000000001500216f624d61744a6f7332414141445a56507841414e7a53434c4d35577731486344"
+                     "5a0000000014000b6578616d706c652e6f726700000800147c35d32872fd9ea3313efc515c132ea95ab2241"
+                     "580280004e639e32d"));
+  EXPECT_EQ(a.code(), 400);
+  // Refresh, LIFETIME 600.
+  a = h.send(ft, hex("0004006c2112a4423894fca344018f7ef1d91acd000d00040000025800060005616c696365000000001500216f"
+                     "624d61744a6f7332414141445a56507841414e7a53434c4d355777314863445a0000000014000b6578616d70"
+                     "6c652e6f72670000080014f4bde1db6e0f4286b4f02fa1eec36ba87e112d7f80280004f2231aaa"));
+  EXPECT_EQ(a.code(), 0);
+  EXPECT_EQ(h.counter(Counter::auth_bad_integrity), 0u);
+}
+
+// The same with TURN REST API credentials (-W north-secret): uclient made the username
+// "1795319031:alice" and its password from the secret.
+TEST(ClientMessages, TurnutilsUclientRestCapture) {
+  Harness h;
+  const auto ft = five_tuple("198.51.100.1:40000");
+  const Answer a = h.send(
+      ft, hex("000300842112a4422275021b899779897e5a32380019000411000000000d00040000030900170004010000000006"
+              "0010313739353331393033313a616c696365001500216f624d61744a6f7332414141445a56507841414e7a53434c"
+              "4d355777314863445a0000000014000b6578616d706c652e6f72670000080014e6c27945c8d5dccd88f659689925"
+              "bd7c563092298028000437a0c0b4"));
+  ASSERT_EQ(a.code(), 0);
+  const auto list = h.plane().list_allocations({}, h.now);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].user, "1795319031:alice");
+  EXPECT_EQ(h.plane().authenticator().rest_derivations(), 1u);
 }
 
 TEST(ClientMessages, BindingRequestsThatReachTheControlPlane) {
