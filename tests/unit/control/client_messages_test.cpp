@@ -1,5 +1,5 @@
 // Requests as real clients send them, built without tern's codec: requests captured from coturn's
-// turnutils_uclient, the RFC 5769 §2.4 and RFC 8489 Appendix B.1 sample requests byte for byte,
+// turnutils_uclient and from Chromium, the RFC 5769 §2.4 and RFC 8489 Appendix B.1 sample requests byte for byte,
 // and Allocate / CreatePermission / ChannelBind / Refresh exchanges encoded here by hand, with
 // OpenSSL's HMAC and MD5 and zlib's CRC-32, in the attribute orders aioice, turnutils_uclient and
 // libwebrtc use.
@@ -276,6 +276,22 @@ TEST(ClientMessages, TurnutilsUclientRestCapture) {
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].user, "1795319031:alice");
   EXPECT_EQ(h.plane().authenticator().rest_derivations(), 1u);
+}
+
+// Captured from Chromium's WebRTC (an RTCPeerConnection with iceTransportPolicy "relay"): the first
+// Allocate carries REQUESTED-TRANSPORT alone; the second adds USERNAME, REALM, NONCE and
+// MESSAGE-INTEGRITY, in that order, without FINGERPRINT.
+TEST(ClientMessages, ChromiumCapture) {
+  Harness h;
+  const auto ft = five_tuple("198.51.100.1:40000");
+  Answer a = h.send(ft, hex("000300082112a4425a486931575a6d4a6b777a610019000411000000"));
+  ASSERT_EQ(a.code(), 401);
+  a = h.send(ft, hex("000300642112a4424a2f64584b77536b35476a5a001900041100000000060005616c6963650000000014000b65"
+                     "78616d706c652e6f726700001500216f624d61744a6f7332414141445a56507841414e7a53434c4d35577731"
+                     "4863445a00000000080014a3465ca2f6283ff6e41a6e5aba0b6e35e5c96f1f"));
+  ASSERT_EQ(a.code(), 0);
+  EXPECT_FALSE(a.msg().has_fingerprint());
+  EXPECT_TRUE(a.msg().has_message_integrity());
 }
 
 TEST(ClientMessages, BindingRequestsThatReachTheControlPlane) {
