@@ -265,8 +265,9 @@ void ControlPlane::answer_auth_failure(size_t i, const Request& request, const A
     case AuthOutcome::ok: break;
   }
   if (auth.outcome != AuthOutcome::challenge) {
+    // A stale nonce is routine (every nonce_lifetime, for every client): debug.
     const auto username = stun::username(s.parsed.message);
-    logger_.line(LogLevel::info, "auth_failed")
+    logger_.line(auth.outcome == AuthOutcome::stale_nonce ? LogLevel::debug : LogLevel::info, "auth_failed")
         .kv("reason", to_string(auth.failure))
         .kv("method", stun::to_string(s.parsed.message.method()))
         .kv("user", username ? *username : std::string_view("-"))

@@ -176,6 +176,12 @@ TEST(Auth, Sha256PasswordAlgorithm) {
   const Answer md5 = alice.refresh({}, {.algorithm = PasswordAlgorithm::md5});
   ASSERT_EQ(md5.code(), 0);
   EXPECT_TRUE(alice.verifies(md5, Integrity::sha1, PasswordAlgorithm::md5));
+  // A request that negotiated an algorithm gets MESSAGE-INTEGRITY-SHA256 back even when it sent
+  // MESSAGE-INTEGRITY alone (RFC 8489 §9.2.4); a legacy request does not.
+  EXPECT_TRUE(alice.verifies(md5, Integrity::sha256, PasswordAlgorithm::md5));
+  const Answer legacy = alice.refresh();
+  ASSERT_EQ(legacy.code(), 0);
+  EXPECT_FALSE(legacy.msg().has_message_integrity_sha256());
 }
 
 TEST(Auth, BidDownIs400) {
