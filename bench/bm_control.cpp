@@ -158,6 +158,7 @@ class Bench {
   }
 
   ControlPlane& plane() { return *plane_; }
+  std::string_view backend() const { return crypto::to_string(engine_->backend()); }
   uint64_t retransmissions() const {
     return plane_->counters()[static_cast<size_t>(ctl::Counter::retransmissions_answered)];
   }
@@ -182,6 +183,7 @@ enum class Kind { refresh, create_permission, channel_bind };
 
 void run_transactions(benchmark::State& state, Kind kind) {
   Bench bench(static_cast<size_t>(state.range(0)));
+  state.SetLabel(std::string(bench.backend()));
   auto clients = bench.clients(kLiveAllocations, 0x0A000001);
   std::vector<std::vector<uint8_t>> bytes;
   std::vector<Request> allocs;
@@ -239,6 +241,7 @@ void BM_ChannelBind(benchmark::State& state) { run_transactions(state, Kind::cha
 void BM_Allocate(benchmark::State& state) {
   constexpr size_t kClients = 16384;
   Bench bench(static_cast<size_t>(state.range(0)));
+  state.SetLabel(std::string(bench.backend()));
   auto clients = bench.clients(kClients, 0x0B000001);
   size_t done = 0;
   size_t ok = 0;
