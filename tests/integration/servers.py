@@ -128,7 +128,7 @@ listen = {{ udp = [ "{listen_ip}:{listen_port}" ]; }};
 relay = {{ addresses = [ "{relay_ip}" ]; ports = {{ min = {port_min}; max = {port_max}; }}; }};
 auth = {{ users = ( {{ name = "{user}"; password = "{password}"; }} ); secrets = [ "{secret}" ]; nonce_lifetime = 600; }};
 peers = {{ allow = [ "10.91.0.0/24", "10.90.0.0/24" ]; deny = [ ]; }};
-control = {{ socket = "{socket}"; metrics = "127.0.0.1:0"; }};
+control = {{ socket = "{socket}"; metrics = "127.0.0.1:9641"; }};
 dataplane = {{
   eal = [ "-l", "0-1", "--no-pci", "--no-huge", "-m", "1024", "--no-shconf", "--file-prefix", "{file_prefix}" ];
   ports = ( {{ device = "net_af_packet0,iface={client_if},qdisc_bypass=1"; addresses = [ "{listen_ip}/24" ]; }},

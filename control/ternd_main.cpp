@@ -1,0 +1,103 @@
+// ternd: the tern TURN relay daemon.
+//
+//   ternd -c FILE            run: load and validate FILE, start the data plane (EAL, ports,
+//                            workers), serve the control plane on the main lcore until
+//                            SIGINT/SIGTERM, then stop everything cleanly
+//   ternd -c FILE --check    validate FILE and exit 0 (valid) or 1 (errors on stderr)
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conf/load.hpp"
+#include "control/control_plane.hpp"
+#include "control/log.hpp"
+#include "control/service.hpp"
+#include "crypto/engine.hpp"
+#include "dataplane/runtime.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: ternd -c FILE [--check]\n"
+    "  -c, --config FILE  the configuration (libconfig; see conf/ternd.conf)\n"
+    "      --check        validate the configuration and exit: 0 valid, 1 not\n"
+    "      --version      print the version and exit\n";
+
+struct Arguments {
+  std::string config;
+  bool check = false;
+};
+
+bool parse_arguments(int argc, char** argv, Arguments& out) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if ((arg == "-c" || arg == "--config") && i + 1 < argc) {
+      out.config = argv[++i];
+    } else if (arg == "--check") {
+      out.check = true;
+    } else if (arg == "--version") {
+      std::printf("ternd %s\n", TERN_VERSION);
+      std::exit(0);
+    } else if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage.data(), stdout);
+      std::exit(0);
+    } else {
+      std::fprintf(stderr, "ternd: unknown argument '%s'\n%s", argv[i], kUsage.data());
+      return false;
+    }
+  }
+  if (out.config.empty()) {
+    std::fprintf(stderr, "ternd: -c FILE is required\n%s", kUsage.data());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tern;
+  Arguments args;
+  if (!parse_arguments(argc, argv, args)) return 2;
+
+  std::vector<std::string> errors;
+  const auto config = conf::load_file(args.config, errors);
+  for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+  if (!config) return 1;
+  if (args.check) {
+    std::printf("%s: OK\n", args.config.c_str());
+    return 0;
+  }
+
+  ctl::Logger logger = config->log.syslog ? ctl::Logger::to_syslog(config->log.level, "ternd")
+                                          : ctl::Logger::to_stderr(config->log.level);
+  // Before the EAL starts its threads, so SIGINT/SIGTERM reach only the control loop's signalfd.
+  if (!ctl::Service::block_signals()) {
+    logger.line(ctl::LogLevel::error, "start_failed").kv("reason", "cannot block signals");
+    return 1;
+  }
+  std::string error;
+  auto dataplane = dp::Runtime::start(dp::runtime_config(*config), error);
+  if (!dataplane) {
+    logger.line(ctl::LogLevel::error, "start_failed").kv("reason", error);
+    return 1;
+  }
+  const auto engine = crypto::make_default_engine();
+  int status = 0;
+  {
+    ctl::ControlPlane plane(*config, dataplane->tables(), *engine, logger);
+    ctl::Service service(plane, dataplane->io(), logger);
+    logger.line(ctl::LogLevel::notice, "started")
+        .kv("version", TERN_VERSION)
+        .kv("workers", dataplane->workers())
+        .kv("crypto", crypto::to_string(engine->backend()));
+    if (!service.run()) status = 1;
+  }
+  logger.line(ctl::LogLevel::notice, "stopping");
+  dataplane->stop();
+  logger.line(ctl::LogLevel::notice, "stopped");
+  return status;
+}
