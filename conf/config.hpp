@@ -47,6 +47,7 @@ inline constexpr std::string_view kDefaultControlSocket = "/run/tern/ternd.sock"
 inline constexpr TransportAddress kDefaultMetrics{IpAddress::v4(127, 0, 0, 1), Port{9641}};
 inline constexpr LogLevel kDefaultLogLevel = LogLevel::info;
 inline constexpr bool kDefaultSyslog = false;
+inline constexpr bool kDefaultRfc5766Channels = false;
 inline constexpr uint32_t kDefaultTableSize = 65536;
 inline constexpr uint32_t kDefaultMbufs = 16383;  // 2^n - 1 is the mempool's most compact size
 
@@ -158,6 +159,15 @@ struct Log {
   bool syslog = kDefaultSyslog;
 };
 
+// Interoperability with clients of the obsoleted RFC 5766.
+struct Compat {
+  // RFC 8656 §12 narrowed channel numbers to 0x4000-0x4FFF (0x5000-0x7FFF are reserved so the
+  // first byte never collides with other protocols multiplexed on a client's socket, RFC 7983);
+  // RFC 5766 clients, coturn's turnutils_uclient among them, still bind 0x4000-0x7FFF. true:
+  // accept that range in ChannelBind and ChannelData; false (the RFC): answer 400.
+  bool rfc5766_channels = kDefaultRfc5766Channels;
+};
+
 struct DataplanePort {
   std::string device;  // a DPDK device: PCI address or vdev string
   std::vector<InterfaceAddress> addresses;
@@ -184,6 +194,7 @@ struct Config {
   Peers peers;
   Control control;
   Log log;
+  Compat compat;
   Dataplane dataplane;
 };
 

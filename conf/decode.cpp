@@ -17,9 +17,9 @@ namespace {
 using libconfig::Setting;
 using Names = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 12> kRootNames = {
-    "realm",  "software", "alternate_server", "listen", "relay",    "auth", "lifetimes",
-    "limits", "peers",    "control",          "log",    "dataplane"};
+constexpr std::array<std::string_view, 13> kRootNames = {
+    "realm",  "software", "alternate_server", "listen", "relay",  "auth",     "lifetimes",
+    "limits", "peers",    "control",          "log",    "compat", "dataplane"};
 constexpr std::array<std::string_view, 1> kListenNames = {"udp"};
 constexpr std::array<std::string_view, 3> kRelayNames = {"addresses", "ports", "external"};
 constexpr std::array<std::string_view, 2> kPortRangeNames = {"min", "max"};
@@ -33,6 +33,7 @@ constexpr std::array<std::string_view, 3> kLimitNames = {"user_quota", "total_qu
 constexpr std::array<std::string_view, 2> kPeerNames = {"allow", "deny"};
 constexpr std::array<std::string_view, 2> kControlNames = {"socket", "metrics"};
 constexpr std::array<std::string_view, 2> kLogNames = {"level", "syslog"};
+constexpr std::array<std::string_view, 1> kCompatNames = {"rfc5766_channels"};
 constexpr std::array<std::string_view, 4> kDataplaneNames = {"eal", "ports", "table_size", "mbufs"};
 constexpr std::array<std::string_view, 3> kPortNames = {"device", "addresses", "gateway"};
 
@@ -310,6 +311,7 @@ class Decoder {
     if (const auto n = child(root, "peers")) peers(*n, c.peers);
     if (const auto n = child(root, "control")) control(*n, c.control);
     if (const auto n = child(root, "log")) log(*n, c.log);
+    if (const auto n = child(root, "compat")) compat(*n, c.compat);
     if (const auto n = child(root, "dataplane")) dataplane(*n, c.dataplane);
   }
 
@@ -448,6 +450,13 @@ class Decoder {
     }
     if (const auto syslog = child(n, "syslog"))
       if (const auto v = boolean(*syslog)) out.syslog = *v;
+  }
+
+  void compat(const Node& n, Compat& out) {
+    if (!is_group(n)) return;
+    known(n, kCompatNames);
+    if (const auto channels = child(n, "rfc5766_channels"))
+      if (const auto v = boolean(*channels)) out.rfc5766_channels = *v;
   }
 
   void dataplane_port(const Node& n, std::vector<DataplanePort>& ports) {

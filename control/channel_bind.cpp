@@ -35,7 +35,17 @@ void handle_channel_bind(HandlerContext& ctx, Transaction& tx) {
   // server replies with a 400 (Bad Request) error."
   const auto number = stun::channel_number(tx.message);
   const auto peer = stun::xor_peer_address(tx.message);
-  if (!number || !peer || !number->valid() || conflicts(a, *number, *peer)) {
+  const bool in_range =
+      number && (number->valid() || (ctx.settings.rfc5766_channels && number->valid_rfc5766()));
+  if (number && !in_range && number->valid_rfc5766()) {
+    // An RFC 5766 client: say which setting would accept it, so the 400 is not a mystery.
+    ctx.logger.line(LogLevel::notice, "channel_bind_refused")
+        .kv(tx.five_tuple)
+        .kv("channel", number->value)
+        .kv("reason", "rfc5766_range")
+        .kv("hint", "compat.rfc5766_channels = true accepts 0x5000-0x7FFF");
+  }
+  if (!peer || !in_range || conflicts(a, *number, *peer)) {
     tx.reply.error(ErrorCode::kBadRequest);
     return;
   }

@@ -22,6 +22,7 @@ Settings Settings::from(const conf::Config& config) {
   s.total_quota = config.limits.total_quota;
   s.max_bps = config.limits.max_bps;
   s.external = config.relay.external;
+  s.rfc5766_channels = config.compat.rfc5766_channels;
   return s;
 }
 

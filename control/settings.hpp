@@ -25,6 +25,7 @@ struct Settings {
   uint32_t total_quota = 0;
   uint64_t max_bps = 0;
   std::vector<conf::ExternalAddress> external;
+  bool rfc5766_channels = false;  // compat.rfc5766_channels: also accept channels 0x5000-0x7FFF
 
   static Settings from(const conf::Config& config);
 

@@ -106,8 +106,9 @@ void Worker::classify_listener(Packet& p) {
   if (top == 0x40) {
     // RFC 8656 §12.4: channel number, length, data. §12.5 over UDP: a datagram too short for
     // the length is discarded; bytes past it (padding) are not part of the data.
+    // Any 0b01 number is looked up: the control plane binds only the numbers it accepts
+    // (0x4000-0x4FFF, or 0x4000-0x7FFF with compat.rfc5766_channels).
     p.channel = stun::load16(s);
-    if (!stun::valid_channel(p.channel)) return p.drop_as(CounterId::drop_bad_channel);
     const uint16_t length = stun::load16(s + 2);
     if (uint32_t{stun::kChannelDataHeaderLen} + length > p.payload_len)
       return p.drop_as(CounterId::drop_malformed);

@@ -51,7 +51,7 @@ namespace tern::dp {
   X(drop_no_allocation, "ChannelData or Send indications from a 5-tuple without an allocation")    \
   X(drop_no_relay, "peer data to a relayed port without an allocation")                            \
   X(drop_expired, "traffic for an allocation whose lifetime has ended")                            \
-  X(drop_bad_channel, "ChannelData with a channel number outside 0x4000-0x4FFF")                   \
+  X(drop_bad_channel, "ChannelData on an unbound channel outside 0x4000-0x4FFF (RFC 8656 §12)")                   \
   X(drop_unbound_channel, "ChannelData on a channel that is not bound, or whose binding expired")  \
   X(drop_no_permission, "data from or to a peer IP without a permission (RFC 8656 section 9)")     \
   X(drop_denied_own_port, "client data aimed at our own addresses but not a live relayed address") \

@@ -43,7 +43,9 @@ void Worker::client_data(Packet& p, const Now& now) {
   uint16_t peer_port = p.peer_port;
   if (p.kind == Kind::channel_data &&
       !tables_.channel_peer(p.id, a, p.channel, now.table, peer_ip, peer_port))
-    return drop_for(p, p.id, Direction::to_peer, CounterId::drop_unbound_channel);
+    return drop_for(p, p.id, Direction::to_peer,
+                    stun::valid_channel(p.channel) ? CounterId::drop_unbound_channel
+                                                   : CounterId::drop_bad_channel);
   if (!tables_.permitted(p.id, a, peer_ip, now.table))
     return drop_for(p, p.id, Direction::to_peer, CounterId::drop_no_permission);
   // RFC 8656 §14, TTL: 0 is discarded; the relay is a hop, and a hop never sends TTL 0.

@@ -21,6 +21,9 @@ struct ChannelNumber {
   uint16_t value = 0;
 
   constexpr bool valid() const { return value >= kMin && value <= kMax; }
+  // RFC 5766 §11 allowed 0x4000-0x7FFF; RFC 8656 reserves 0x5000-0x7FFF.
+  static constexpr uint16_t kMaxRfc5766 = 0x7FFF;
+  constexpr bool valid_rfc5766() const { return value >= kMin && value <= kMaxRfc5766; }
   constexpr auto operator<=>(const ChannelNumber&) const = default;
 };
 

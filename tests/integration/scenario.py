@@ -51,9 +51,10 @@ def rest_credentials(secret: str = servers.REST_SECRET, user: str = servers.USER
 
 
 class Scenario:
-    def __init__(self, name: str, auth: str, clients: int, workdir: Path) -> None:
+    def __init__(self, name: str, auth: str, clients: int, workdir: Path, ternd_settings: str = "") -> None:
         self.name = name
         self.auth = auth
+        self.ternd_settings = ternd_settings
         self.server_kind = servers.server_kind()
         self.workdir = workdir
         self.topo = Topology(servers.topology_mode(self.server_kind), clients=clients)
@@ -65,7 +66,8 @@ class Scenario:
     def __enter__(self) -> "Scenario":
         self.topo.create()
         try:
-            self.server = servers.start(self.server_kind, self.topo, self.procs, self.workdir, self.auth)
+            self.server = servers.start(self.server_kind, self.topo, self.procs, self.workdir, self.auth,
+                                        self.ternd_settings)
         except BaseException:
             self.close()
             raise
@@ -183,11 +185,13 @@ def _wait_file(proc: Proc, path: Path, timeout: float = 10) -> None:
     wait_for(ready, timeout, what=f"{proc.name} to start")
 
 
-def main(cases: dict, auth: dict | None = None, clients: dict | None = None, deadline: int = 240) -> int:
+def main(cases: dict, auth: dict | None = None, clients: dict | None = None, deadline: int = 240,
+         ternd_settings: str = "") -> int:
     """Runs one case named on the command line; exit status 0 only when every check of the case held.
 
     `auth[case]` is the credential kind the case needs from coturn ("static" unless named); `clients[case]` the
     number of client addresses. `deadline` (seconds) bounds the whole case, setup and teardown included.
+    `ternd_settings` is libconfig text added to ternd's configuration for every case of the script.
     """
     parser = argparse.ArgumentParser()
     parser.add_argument("case", choices=sorted(cases))
@@ -211,7 +215,7 @@ def main(cases: dict, auth: dict | None = None, clients: dict | None = None, dea
     print(f"{name}: server {kind}, credentials {auth_kind}, directory {workdir}", flush=True)
     s = None
     try:
-        with Scenario(name, auth_kind, n_clients, workdir) as s:
+        with Scenario(name, auth_kind, n_clients, workdir, ternd_settings) as s:
             cases[args.case](s)
         print(f"PASS {name} ({kind})", flush=True)
         shutil.rmtree(workdir, ignore_errors=True)

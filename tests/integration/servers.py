@@ -57,10 +57,14 @@ class Server:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def start(kind: str, topo: Topology, procs: Procs, workdir: Path, auth: str) -> Server:
+def start(kind: str, topo: Topology, procs: Procs, workdir: Path, auth: str, ternd_settings: str = "") -> Server:
+    """ternd_settings: libconfig text appended to ternd's configuration (coturn ignores it)."""
     if auth not in AUTH_KINDS:
         raise ValueError(f"auth must be one of {AUTH_KINDS}")
-    server = _start_coturn(topo, procs, workdir, auth) if kind == "coturn" else _start_ternd(topo, procs, workdir)
+    if kind == "coturn":
+        server = _start_coturn(topo, procs, workdir, auth)
+    else:
+        server = _start_ternd(topo, procs, workdir, ternd_settings)
     _wait_ready(server, topo, procs)
     return server
 
@@ -145,7 +149,7 @@ def ternd_binary() -> Path:
     return build / "control" / "ternd"
 
 
-def _start_ternd(topo: Topology, procs: Procs, workdir: Path) -> Server:
+def _start_ternd(topo: Topology, procs: Procs, workdir: Path, settings: str = "") -> Server:
     binary = ternd_binary()
     if not (binary.is_file() and os.access(binary, os.X_OK)):
         raise ServerError(f"ternd is not built: no executable {binary} (set TERN_BUILD_DIR or TERN_TERND, or run "
@@ -155,7 +159,7 @@ def _start_ternd(topo: Topology, procs: Procs, workdir: Path) -> Server:
         realm=REALM, listen_ip=topo.listen_ip, listen_port=topo.listen_port, relay_ip=topo.relay_ip,
         port_min=RELAY_PORT_MIN, port_max=RELAY_PORT_MAX, user=USER, password=PASSWORD, secret=REST_SECRET,
         socket=workdir / "ternd.sock", file_prefix=f"tern-it-{topo.prefix}",
-        client_if=topo.srv_client_if, peer_if=topo.srv_peer_if))
+        client_if=topo.srv_client_if, peer_if=topo.srv_peer_if) + settings)
     proc = procs.start("ternd", [str(binary), "-c", str(conf)], netns=topo.srv)
     return Server("ternd", proc, proc.log_path)
 

@@ -248,6 +248,9 @@ CASES = {
 }
 AUTH = {"rest": "rest", "rest-badsecret": "rest"}
 CLIENT_HOSTS = {"multihost": 3}
+# turnutils_uclient is an RFC 5766 client: it binds channel numbers anywhere in 0x4000-0x7FFF, which
+# RFC 8656 §12 narrowed to 0x4000-0x4FFF. ternd answers such a ChannelBind 400 unless told otherwise.
+TERND_SETTINGS = "compat = { rfc5766_channels = true; };\n"
 
 if __name__ == "__main__":
-    sys.exit(scenario.main(CASES, auth=AUTH, clients=CLIENT_HOSTS, deadline=180))
+    sys.exit(scenario.main(CASES, auth=AUTH, clients=CLIENT_HOSTS, deadline=180, ternd_settings=TERND_SETTINGS))

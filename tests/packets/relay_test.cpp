@@ -49,6 +49,21 @@ TEST_F(Relay, ChannelDataFromClientGoesToThePeer) {
   EXPECT_EQ(traffic(kAlloc).bytes_to_peer, data.size());
 }
 
+// compat.rfc5766_channels: the control plane may bind an RFC 5766 number (0x5000-0x7FFF); the
+// worker relays whatever is bound, and a reserved number that is not bound is a bad channel.
+TEST_F(Relay, BoundRfc5766ChannelIsRelayed) {
+  ASSERT_EQ(writer().remove_channel(kAlloc, kChannel), dp::WriteResult::ok);
+  ASSERT_EQ(writer().set_channel(kAlloc, 0x6a00, *TransportAddress::parse("192.0.2.50:7000"), kExpires),
+            dp::WriteResult::ok);
+  const Bytes data = text("from an RFC 5766 client");
+  inject(0, from_client(channel_data(0x6a00, data)).bytes());
+  inject(0, from_client(channel_data(0x6a01, data)).bytes());
+  const auto out = run();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FRAME(out[0].bytes, to_peer(data, kFirstIpId).bytes());
+  EXPECT_EQ(counter(CounterId::drop_bad_channel), 1u);
+}
+
 // RFC 8656 §12.5: over UDP the padding is optional and whatever follows the ChannelData length
 // is not data; the software checksum is updated for the removed bytes at odd and even offsets.
 TEST_F(Relay, ChannelDataPaddingAndOddLengthsAreHandled) {

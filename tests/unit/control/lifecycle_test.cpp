@@ -213,6 +213,24 @@ TEST_F(Lifecycle, ChannelBindErrors) {
   EXPECT_EQ(bind(0x4FFF, "203.0.113.6:1"), 0);
 }
 
+// RFC 8656 §12.2 answers 400 outside 0x4000-0x4FFF; compat.rfc5766_channels accepts the RFC 5766
+// numbers (0x4000-0x7FFF) that coturn's turnutils_uclient binds, and nothing beyond them.
+TEST(Rfc5766Channels, AcceptedOnlyWithTheCompatSetting) {
+  for (const bool compat : {false, true}) {
+    Harness h{[compat](conf::Config& c) {
+      long_nonces(c);
+      c.compat.rfc5766_channels = compat;
+    }};
+    Client client{h, "198.51.100.1:40000", "alice", "alice-password"};
+    ASSERT_EQ(client.allocate().code(), 0);
+    EXPECT_EQ(client.bind(0x68F2, "203.0.113.5:1").code(), compat ? 0 : 400) << compat;
+    EXPECT_EQ(client.bind(0x7FFF, "203.0.113.5:2").code(), compat ? 0 : 400) << compat;
+    EXPECT_EQ(client.bind(0x8000, "203.0.113.5:3").code(), 400) << compat;
+    EXPECT_EQ(client.bind(0x3FFF, "203.0.113.5:4").code(), 400) << compat;
+    EXPECT_EQ(client.bind(0x4FFF, "203.0.113.5:5").code(), 0) << compat;
+  }
+}
+
 TEST_F(Lifecycle, ChannelBindAllOrNone) {
   h.writer.result_for = [](const WriterCall& c) {
     return c.op == WriterCall::Op::set_channel ? dp::WriteResult::no_room : dp::WriteResult::ok;
