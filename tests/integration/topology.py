@@ -15,9 +15,12 @@ Two modes for the server side:
           binds them as net_af_packet ports and owns 10.90.0.1 and 10.91.0.1 itself (ARP, ICMP, UDP).
 
 Names carry the creating process id (`tn<pid base 36>`), so a run never collides with another one or with the
-leftovers of a crashed one; leftovers whose creator is gone are removed before a new topology is built.
+leftovers of a crashed one. The creator holds an exclusive flock on /run/tern-test-netns/<prefix>.lock for as long
+as it lives; namespaces whose lock nobody holds are leftovers and are removed before a new topology is built —
+whatever script, in whatever directory, made them.
 """
 
+import fcntl
 import os
 import re
 import subprocess
@@ -32,9 +35,7 @@ PREFIX_LEN = 24
 MTU = 1500
 
 _NAME = re.compile(r"^tn([0-9a-z]{1,6})(srv|cli|peer)$")
-# Scenario scripts (the processes that create topologies) live in tests/integration and tests/interop of some
-# checkout of tern; runs from other checkouts share the namespace list and must be recognised as alive too.
-_CREATOR_DIRS = ("integration", "interop")
+LOCK_DIR = Path("/run/tern-test-netns")
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -68,20 +69,22 @@ def running(pid: int) -> bool:
     return stat[stat.rindex(")") + 2] != "Z"
 
 
-def _creator_alive(pid: int) -> bool:
-    """True if `pid` is a running scenario script (one of ours), i.e. its namespaces are in use."""
-    if pid == os.getpid() or not running(pid):
-        return False  # a name of ours that exists before we made it was left by an earlier process with our id
+def _lock_path(prefix: str) -> Path:
+    return LOCK_DIR / f"{prefix}.lock"
+
+
+def _in_use(prefix: str) -> bool:
+    """True while the process that made these namespaces lives: it holds the exclusive lock on their file."""
     try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
-    except OSError:
+        fd = os.open(_lock_path(prefix), os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
         return False
-    for arg in argv:
-        if arg.endswith(b".py"):
-            script = (cwd / arg.decode(errors="replace")).resolve()
-            if script.parent.name in _CREATOR_DIRS and script.parent.parent.name == "tests":
-                return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
     return False
 
 
@@ -105,9 +108,10 @@ def remove_stale() -> list[str]:
     removed = []
     for netns in namespaces():
         match = _NAME.match(netns)
-        if match and not _creator_alive(int(match.group(1), 36)):
+        if match and not _in_use("tn" + match.group(1)):
             remove_namespace(netns)
             removed.append(netns)
+            _lock_path("tn" + match.group(1)).unlink(missing_ok=True)
     return removed
 
 
@@ -129,6 +133,7 @@ class Topology:
         self.listen_ip = LISTEN_IP
         self.listen_port = LISTEN_PORT
         self.relay_ip = RELAY_IP
+        self._lock_fd: int | None = None
 
     @property
     def all_namespaces(self) -> list[str]:
@@ -143,6 +148,9 @@ class Topology:
 
     def create(self) -> None:
         remove_stale()
+        LOCK_DIR.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = os.open(_lock_path(self.prefix), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours until remove() or this process ends
         try:
             self._create()
         except BaseException:
@@ -179,6 +187,10 @@ class Topology:
         for netns in self.all_namespaces:
             if netns in namespaces():
                 remove_namespace(netns)
+        if self._lock_fd is not None:
+            _lock_path(self.prefix).unlink(missing_ok=True)
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def exists(self) -> bool:
         present = namespaces()
