@@ -56,6 +56,29 @@ bool parse_arguments(int argc, char** argv, Arguments& out) {
   return true;
 }
 
+// The final counts, one line per source (the workers summed, the control lcore's packet I/O, the
+// control plane): what a stopped ternd leaves for whoever reads its log afterwards.
+void log_counters(const tern::ctl::Logger& logger, const tern::ctl::ControlPlane& plane,
+                  const tern::dp::Stats& stats, const tern::dp::ControlIo& io) {
+  using tern::ctl::LogLevel;
+  {
+    const auto values = stats.counters();
+    auto line = logger.line(LogLevel::notice, "counters");
+    line.kv("scope", "dataplane");
+    for (size_t i = 0; i < values.size(); ++i) line.kv(tern::dp::kCounterNames[i], values[i]);
+  }
+  {
+    const auto values = io.counters();
+    auto line = logger.line(LogLevel::notice, "counters");
+    line.kv("scope", "control_io");
+    for (size_t i = 0; i < values.size(); ++i) line.kv(tern::dp::kControlCounterNames[i], values[i]);
+  }
+  const auto values = plane.counters();
+  auto line = logger.line(LogLevel::notice, "counters");
+  line.kv("scope", "control");
+  for (size_t i = 0; i < values.size(); ++i) line.kv(tern::ctl::kCounterNames[i], values[i]);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,6 +118,7 @@ int main(int argc, char** argv) {
         .kv("workers", dataplane->workers())
         .kv("crypto", crypto::to_string(engine->backend()));
     if (!service.run()) status = 1;
+    log_counters(logger, plane, dataplane->stats(), dataplane->io());
   }
   logger.line(ctl::LogLevel::notice, "stopping");
   dataplane->stop();
