@@ -1,0 +1,385 @@
+"""What the hostile and load tests share, on top of the integration harness (tests/integration):
+
+  socket_in(netns, ...)   a socket that lives in a test namespace, created from this process (setns around
+                          socket()), so a test drives raw clients and captures without a helper process each
+  Capture                 every frame on one interface of a namespace, both directions, from a thread
+  TurnClient              a TURN client over one UDP socket that sends exactly the bytes it is given, and does
+                          the long-term credential dance (401 -> NONCE/REALM -> MESSAGE-INTEGRITY) when asked
+  stop_ternd()            SIGTERM; exit status 0 and `stopped` logged; returns the counters ternd logged on its
+                          way out (event=counters, one line per scope: dataplane, control_io, control)
+  check_accounted()       every frame the workers received, and every message the control plane was handed,
+                          ended under exactly one counter
+  serves_real_client()    python3-aioice allocates, binds channels and relays to an echo peer, every echo intact
+  main()                  scenario.main() with per-case edits of ternd's configuration
+
+ternd reports its counters only when it stops (the control socket that will serve them live is not there yet), so a
+case does its damage, checks what came back on the wire, proves a real client is still served, and then stops
+ternd to read the counters that must have moved.
+"""
+
+import ctypes
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TESTS = HERE.parent
+sys.path.insert(0, str(TESTS / "integration"))
+
+import scenario  # noqa: E402
+import servers  # noqa: E402
+import stun_codec as stun  # noqa: E402
+from scenario import Failure, Scenario  # noqa: E402
+
+AIOICE_CLIENT = TESTS / "interop" / "aioice_client.py"
+ECHO_PORT = 7000
+
+_CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def socket_in(netns: str, family: int = socket.AF_INET, kind: int = socket.SOCK_DGRAM, proto: int = 0) -> socket.socket:
+    """A socket of network namespace `netns` (it keeps its namespace; only its creation needs to happen there)."""
+    own = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    target = os.open(f"/run/netns/{netns}", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if _libc.setns(target, _CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns into {netns}")
+        try:
+            return socket.socket(family, kind, proto)
+        finally:
+            if _libc.setns(own, _CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(own)
+        os.close(target)
+
+
+def udp_socket(netns: str, ip: str, port: int = 0) -> socket.socket:
+    sock = socket_in(netns)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    sock.bind((ip, port))
+    return sock
+
+
+# ---- capture ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class Datagram:
+    outgoing: bool      # sent by the namespace the capture is in
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    payload: bytes
+    frame_len: int      # bytes on the wire (Ethernet header included)
+
+
+class Capture:
+    """Every frame on `iface` of `netns`, both directions, until stop(). `frames` holds (outgoing, frame)."""
+
+    _PACKET_OUTGOING = 4
+    _ETH_P_ALL = 0x0003
+
+    def __init__(self, netns: str, iface: str) -> None:
+        self.sock = socket_in(netns, socket.AF_PACKET, socket.SOCK_RAW, socket.htons(self._ETH_P_ALL))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 20)
+        self.sock.bind((iface, 0))
+        self.sock.settimeout(0.05)
+        self.frames: list[tuple[bool, bytes]] = []
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                frame, address = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.frames.append((address[2] == self._PACKET_OUTGOING, frame))
+
+    def stop(self, settle: float = 0.3) -> "Capture":
+        if not self._stopping.is_set():
+            time.sleep(settle)  # the last frames in flight
+            self._stopping.set()
+            self._thread.join()
+            self.sock.close()
+        return self
+
+    def udp(self) -> list[Datagram]:
+        out = []
+        for outgoing, frame in self.frames:
+            if len(frame) < 42 or frame[12:14] != b"\x08\x00" or frame[23] != socket.IPPROTO_UDP:
+                continue
+            ihl = (frame[14] & 0x0F) * 4
+            total = struct.unpack("!H", frame[16:18])[0]
+            l4 = 14 + ihl
+            sport, dport, udp_len = struct.unpack("!HHH", frame[l4:l4 + 6])
+            out.append(Datagram(outgoing, socket.inet_ntoa(frame[26:30]), sport, socket.inet_ntoa(frame[30:34]),
+                                dport, frame[l4 + 8:l4 + udp_len], 14 + total))
+        return out
+
+
+# ---- a raw TURN client -----------------------------------------------------------------------------------------
+
+class TurnClient:
+    """One UDP socket in the client namespace talking to the listener. Datagrams that answer no transaction
+    (ChannelData, Data indications) wait in `inbox`."""
+
+    def __init__(self, s: Scenario, local_ip: str | None = None, username: str = servers.USER,
+                 password: str = servers.PASSWORD, realm: str = servers.REALM) -> None:
+        self.server = (s.topo.listen_ip, s.topo.listen_port)
+        self.sock = udp_socket(s.topo.cli, local_ip or s.topo.client_ips[0])
+        self.username = username
+        self.realm = realm
+        self.key = stun.long_term_key(username, realm, password)
+        self.nonce: bytes | None = None
+        self.inbox: list[bytes] = []
+        self.relayed: tuple[str, int] | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.sock.getsockname()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendto(data, self.server)
+
+    def _receive(self, timeout: float) -> bytes | None:
+        self.sock.settimeout(max(timeout, 0.001))
+        try:
+            data, _ = self.sock.recvfrom(65535)
+            return data
+        except socket.timeout:
+            return None
+
+    def transact(self, data: bytes, timeout: float = 0.5, attempts: int = 3) -> stun.Message | None:
+        """Sends `data` (a request) until a response with its transaction ID arrives, `attempts` times at most."""
+        txid = data[8:20]
+        for _ in range(attempts):
+            self.send(data)
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0:
+                got = self._receive(left)
+                if got is None:
+                    break
+                msg = stun.parse(got)
+                if msg is not None and msg.txid == txid and msg.cls in (stun.SUCCESS, stun.ERROR):
+                    return msg
+                self.inbox.append(got)
+        return None
+
+    def silent(self, data: bytes, wait: float = 0.5) -> bool:
+        """Sends `data` once; True if nothing answered its transaction within `wait` seconds."""
+        return self.transact(data, timeout=wait, attempts=1) is None
+
+    def credentials(self) -> list[tuple[int, bytes]]:
+        return [(stun.USERNAME, self.username.encode()), (stun.REALM, self.realm.encode()),
+                (stun.NONCE, self.nonce or b"")]
+
+    def request(self, method: int, attrs: list[tuple[int, bytes]] = (), retry_stale: bool = True,
+                fingerprint: bool = False) -> stun.Message | None:
+        """An authenticated request. Without a nonce yet, the first answer (401) provides one; a 438 with a new
+        nonce is retried once when `retry_stale`."""
+        if self.nonce is None:
+            challenge = self.transact(stun.build(method, stun.REQUEST, attrs))
+            if challenge is None or challenge.get(stun.NONCE) is None:
+                return challenge
+            self.nonce = challenge.get(stun.NONCE)
+            self.realm = challenge.text(stun.REALM) or self.realm
+        reply = self.transact(stun.build(method, stun.REQUEST, list(attrs) + self.credentials(), key=self.key,
+                                         fingerprint=fingerprint))
+        if reply is not None and reply.error_code() == 438 and retry_stale and reply.get(stun.NONCE):
+            self.nonce = reply.get(stun.NONCE)
+            reply = self.transact(stun.build(method, stun.REQUEST, list(attrs) + self.credentials(), key=self.key,
+                                             fingerprint=fingerprint))
+        return reply
+
+    def allocate(self, extra: list[tuple[int, bytes]] = ()) -> stun.Message | None:
+        reply = self.request(stun.ALLOCATE, [(stun.REQUESTED_TRANSPORT, stun.transport_udp()), *extra])
+        if reply is not None and reply.cls == stun.SUCCESS:
+            self.relayed = reply.address(stun.XOR_RELAYED_ADDRESS)
+        return reply
+
+    def create_permission(self, *peers: tuple[str, int]) -> stun.Message | None:
+        return self.request(stun.CREATE_PERMISSION, [(stun.XOR_PEER_ADDRESS, stun.xor_address(ip, port))
+                                                     for ip, port in peers])
+
+    def channel_bind(self, number: int, peer: tuple[str, int]) -> stun.Message | None:
+        return self.request(stun.CHANNEL_BIND, [(stun.CHANNEL_NUMBER, stun.channel_number(number)),
+                                                (stun.XOR_PEER_ADDRESS, stun.xor_address(*peer))])
+
+    def refresh(self, seconds: int) -> stun.Message | None:
+        return self.request(stun.REFRESH, [(stun.LIFETIME, stun.lifetime(seconds))])
+
+    def send_indication(self, peer: tuple[str, int], data: bytes) -> None:
+        self.send(stun.build(stun.SEND, stun.INDICATION, [(stun.XOR_PEER_ADDRESS, stun.xor_address(*peer)),
+                                                           (stun.DATA_ATTR, data)]))
+
+    def channel_data(self, number: int, data: bytes) -> None:
+        self.send(stun.channel_data(number, data))
+
+    def collect(self, count: int, timeout: float) -> list[bytes]:
+        """Datagrams that are not answers to a transaction: what is in the inbox, then what arrives, until `count`
+        are there or `timeout` seconds pass."""
+        deadline = time.monotonic() + timeout
+        while len(self.inbox) < count and (left := deadline - time.monotonic()) > 0:
+            got = self._receive(left)
+            if got is not None:
+                self.inbox.append(got)
+        out, self.inbox = self.inbox, []
+        return out
+
+
+def expect_code(s: Scenario, reply: stun.Message | None, code: int | None, what: str) -> None:
+    """`reply` is an error response with `code`, or a success when `code` is None."""
+    if reply is None:
+        raise Failure(f"{what}: no answer")
+    got = reply.error_code() if reply.cls == stun.ERROR else None
+    s.expect(reply.cls in (stun.SUCCESS, stun.ERROR) and got == code,
+             f"{what}: answered {reply.describe()}, expected {'success' if code is None else code}")
+
+
+# ---- ternd's counters --------------------------------------------------------------------------------------------
+
+class Counters:
+    """ternd's final counters by scope (dataplane, control_io, control)."""
+
+    def __init__(self, scopes: dict[str, dict[str, int]]) -> None:
+        self.scopes = scopes
+
+    def dp(self, name: str) -> int:
+        return self.scopes["dataplane"][name]
+
+    def io(self, name: str) -> int:
+        return self.scopes["control_io"][name]
+
+    def ctl(self, name: str) -> int:
+        return self.scopes["control"][name]
+
+    def nonzero(self) -> dict[str, dict[str, int]]:
+        return {scope: {k: v for k, v in values.items() if v} for scope, values in self.scopes.items()}
+
+
+def parse_counters(log: str) -> Counters:
+    scopes: dict[str, dict[str, int]] = {}
+    for line in log.splitlines():
+        if " event=counters " not in f"{line} ":
+            continue
+        fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+        scope = fields.pop("scope", None)
+        for key in ("level", "event"):
+            fields.pop(key, None)
+        if scope:
+            scopes[scope] = {k: int(v) for k, v in fields.items()}
+    return Counters(scopes)
+
+
+def stop_ternd(s: Scenario, grace: float = 30) -> Counters:
+    """Stops ternd (SIGTERM): it must exit 0 having logged `stopped`; returns the counters it logged."""
+    proc = s.server.proc
+    s.expect(proc.alive(), f"ternd is not running (exit status {proc.popen.returncode}):\n{proc.tail()}")
+    status = s.procs.stop(proc, grace=grace)
+    log = proc.output()
+    s.expect(status == 0, f"ternd exited with status {status} on SIGTERM:\n{proc.tail()}")
+    s.expect("event=stopped" in log, f"ternd did not log event=stopped:\n{proc.tail()}")
+    counters = parse_counters(log)
+    s.expect(set(counters.scopes) == {"dataplane", "control_io", "control"},
+             f"ternd logged counters for {sorted(counters.scopes)}, not dataplane, control_io and control")
+    s.note(f"ternd counters (non-zero): {json.dumps(counters.nonzero(), sort_keys=True)}")
+    return counters
+
+
+# A received frame ends in exactly one of these (a hairpinned one is counted again as delivered to the other
+# allocation's client, so `hairpin` itself is not an outcome; drop_tx_full counts frames that had an outcome).
+_DP_OUTCOMES = ("channel_data_to_peer", "send_to_peer", "channel_data_to_client", "data_indication_to_client",
+                "binding_answered", "arp_answered", "icmp_answered", "punted")
+# A message handed to the control plane is a request of a method it serves, or is discarded under one of these.
+_CTL_OUTCOMES = ("dropped_malformed", "dropped_unsupported", "indications_ignored", "responses_ignored")
+
+
+def check_accounted(s: Scenario, c: Counters) -> None:
+    """Every frame the workers received ended under exactly one counter, and so did every message the control plane
+    was handed."""
+    dp = c.scopes["dataplane"]
+    ended = sum(dp[k] for k in _DP_OUTCOMES) + sum(v for k, v in dp.items()
+                                                   if k.startswith("drop_") and k != "drop_tx_full")
+    s.expect(ended == dp["rx_packets"],
+             f"the workers received {dp['rx_packets']} frames but counted {ended} outcomes: "
+             f"{json.dumps(c.nonzero()['dataplane'], sort_keys=True)}")
+    ctl = c.scopes["control"]
+    requests = sum(v for k, v in ctl.items() if k.startswith("requests_"))
+    handled = requests + sum(ctl[k] for k in _CTL_OUTCOMES)
+    s.expect(handled == c.io("punts_received"),
+             f"the control plane was handed {c.io('punts_received')} messages but counted {handled}: "
+             f"{json.dumps(c.nonzero()['control'], sort_keys=True)}")
+    # A request is answered (responses_<code>), answered again from the transaction cache, or refused an answer
+    # by the rate limit.
+    answered = sum(v for k, v in ctl.items() if k.startswith("responses_"))
+    settled = answered + ctl["retransmissions_answered"] + ctl["unauthenticated_rate_limited"]
+    s.expect(settled == requests, f"the control plane counted {requests} requests but {answered} answers, "
+                                  f"{ctl['retransmissions_answered']} retransmissions answered and "
+                                  f"{ctl['unauthenticated_rate_limited']} rate-limited")
+
+
+def check_wire_accounted(s: Scenario, c: Counters, frames_in: int) -> None:
+    """`frames_in` frames were seen going towards ternd's ports (a capture that started after ternd did, so ternd
+    may have received more): each of them must have reached a worker, or be counted where it was lost."""
+    s.expect(c.dp("rx_packets") >= frames_in,
+             f"{frames_in} frames went to ternd's ports but its workers received {c.dp('rx_packets')}: "
+             f"{frames_in - c.dp('rx_packets')} or more were lost before the workers, and no counter of ternd holds "
+             f"them (the ports' own drop counts are not reported)")
+
+
+# ---- a real client ---------------------------------------------------------------------------------------------
+
+def serves_real_client(s: Scenario, echo=None) -> None:
+    """python3-aioice allocates, binds a channel to the echo peer and gets every datagram back intact."""
+    own_echo = echo is None
+    if own_echo:
+        echo = s.start_echo_peer([ECHO_PORT], name="final-echo")
+    argv = s.python(AIOICE_CLIENT, "relay", "--server", f"{s.topo.listen_ip}:{s.topo.listen_port}",
+                    "--user", servers.USER, "--password", servers.PASSWORD,
+                    "--peer", f"{s.topo.peer_ip}:{ECHO_PORT}")
+    status, out = s.run_client("aioice-final", argv, timeout=60)
+    s.expect(status == 0, f"aioice client exited with status {status}:\n{out[-2000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    s.expect("exception" not in result and result.get("sent", 0) > 0 and result["echoed_intact"] == result["sent"],
+             f"a real client is no longer served: {result}")
+    s.note(f"aioice relay after the attack: {result['echoed_intact']}/{result['sent']} echoed intact")
+    if own_echo:
+        echo.stats()
+
+
+# ---- running a case ----------------------------------------------------------------------------------------------
+
+def main(cases: dict, conf_edits: dict | None = None, **kwargs) -> int:
+    """scenario.main() for the case named on the command line, with `conf_edits[case]` — (old, new) pairs — applied
+    to ternd's configuration first. Each `old` must be in it: an edit that no longer applies fails the case."""
+    case = sys.argv[1] if len(sys.argv) > 1 else ""
+    for old, new in (conf_edits or {}).get(case, []):
+        if old not in servers.TERND_CONF:
+            print(f"FAIL {case}: ternd's test configuration no longer contains {old!r}", flush=True)
+            return 1
+        servers.TERND_CONF = servers.TERND_CONF.replace(old, new)
+    return scenario.main(cases, **kwargs)
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
