@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <ctime>
+
+#include "control/operator/surface.hpp"
 
 namespace tern::ctl {
 namespace {
@@ -15,6 +18,7 @@ sigset_t handled_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -41,15 +45,38 @@ Now Service::now() const {
   return Now{io_.now(), static_cast<int64_t>(wall.tv_sec)};
 }
 
+uint64_t Service::now_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_nsec) / 1'000'000;
+}
+
 void Service::on_signal() {
   signalfd_siginfo info{};
   while (read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-    logger_.line(LogLevel::notice, "signal").kv("signal", strsignal(static_cast<int>(info.ssi_signo)));
-    if (info.ssi_signo == SIGINT || info.ssi_signo == SIGTERM) running_ = false;
+    const int signo = static_cast<int>(info.ssi_signo);
+    logger_.line(LogLevel::notice, "signal")
+        .kv("signal", strsignal(signo))
+        .kv("uid", uint64_t{info.ssi_uid})
+        .kv("pid", uint64_t{info.ssi_pid});
+    if (signo == SIGINT || signo == SIGTERM) running_ = false;
+    if (signo == SIGHUP && surface_ != nullptr)
+      surface_->reload({info.ssi_uid, static_cast<int32_t>(info.ssi_pid), "SIGHUP"}, now());
   }
 }
 
-size_t Service::serve_punts(Now now) {
+// The control plane's decisions on a burst, for a running trace.
+void Service::trace_burst(size_t n, size_t answers, uint64_t ms) {
+  Tracer& tracer = surface_->tracer();
+  for (size_t i = 0; i < n; ++i) {
+    std::span<const uint8_t> answer;
+    for (size_t k = 0; k < answers; ++k)
+      if (responses_[k].request == i) answer = responses_[k].bytes;
+    tracer.observe(punted_[i].five_tuple, punted_[i].message, answer, ms);
+  }
+}
+
+size_t Service::serve_punts(Now now, uint64_t ms) {
   size_t handled = 0;
   for (size_t burst = 0; burst < kMaxBurstsPerWakeup; ++burst) {
     const size_t n = io_.receive(punted_);
@@ -64,6 +91,7 @@ size_t Service::serve_punts(Now now) {
             .kv(punted_[r.request].five_tuple)
             .kv("result", dp::to_string(sent));
     }
+    if (surface_ != nullptr && surface_->tracer().active()) trace_burst(n, answers, ms);
     for (size_t i = 0; i < n; ++i) io_.release(punted_[i].handle);
     handled += n;
     if (n < kBurst) break;
@@ -84,9 +112,12 @@ bool Service::run() {
   while (running_) {
     loop_.poll(kWakeup);
     const Now t = now();
-    serve_punts(t);
+    const uint64_t ms = now_ms();
+    serve_punts(t, ms);
+    if (surface_ != nullptr) surface_->wakeup(t, ms);
     if (t.mono != last_tick.mono) {
       plane_.tick(t);
+      if (surface_ != nullptr) surface_->tick(t);
       last_tick = t;
     }
   }

@@ -1,11 +1,14 @@
 // ternd: the tern TURN relay daemon.
 //
 //   ternd -c FILE            run: load and validate FILE, start the data plane (EAL, ports,
-//                            workers), serve the control plane on the main lcore until
-//                            SIGINT/SIGTERM, then stop everything cleanly
+//                            workers), serve the control plane and the operator surface
+//                            (control.socket, control.metrics) on the main lcore until
+//                            SIGINT/SIGTERM (SIGHUP re-reads FILE), then stop everything cleanly
 //   ternd -c FILE --check    validate FILE and exit 0 (valid) or 1 (errors on stderr)
 
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -14,6 +17,8 @@
 #include "conf/load.hpp"
 #include "control/control_plane.hpp"
 #include "control/log.hpp"
+#include "control/operator/surface.hpp"
+#include "control/operator/traffic_baselines.hpp"
 #include "control/service.hpp"
 #include "crypto/engine.hpp"
 #include "dataplane/runtime.hpp"
@@ -79,6 +84,12 @@ void log_counters(const tern::ctl::Logger& logger, const tern::ctl::ControlPlane
   for (size_t i = 0; i < values.size(); ++i) line.kv(tern::ctl::kCounterNames[i], values[i]);
 }
 
+// The configuration's path as reload will find it whatever the working directory is then.
+std::string absolute(const std::string& path) {
+  char resolved[PATH_MAX];
+  return realpath(path.c_str(), resolved) != nullptr ? std::string(resolved) : path;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,7 +108,8 @@ int main(int argc, char** argv) {
 
   ctl::Logger logger = config->log.syslog ? ctl::Logger::to_syslog(config->log.level, "ternd")
                                           : ctl::Logger::to_stderr(config->log.level);
-  // Before the EAL starts its threads, so SIGINT/SIGTERM reach only the control loop's signalfd.
+  // Before the EAL starts its threads, so SIGINT/SIGTERM/SIGHUP reach only the control loop's
+  // signalfd.
   if (!ctl::Service::block_signals()) {
     logger.line(ctl::LogLevel::error, "start_failed").kv("reason", "cannot block signals");
     return 1;
@@ -111,13 +123,23 @@ int main(int argc, char** argv) {
   const auto engine = crypto::make_default_engine();
   int status = 0;
   {
-    ctl::ControlPlane plane(*config, dataplane->tables(), *engine, logger);
+    ctl::TrafficBaselines tables(dataplane->tables(), dataplane->stats(), config->dataplane.table_size);
+    ctl::ControlPlane plane(*config, tables, *engine, logger);
     ctl::Service service(plane, dataplane->io(), logger);
-    logger.line(ctl::LogLevel::notice, "started")
-        .kv("version", TERN_VERSION)
-        .kv("workers", dataplane->workers())
-        .kv("crypto", crypto::to_string(engine->backend()));
-    if (!service.run()) status = 1;
+    ctl::OperatorSurface surface(service.loop(),
+                                 {plane, *engine, logger, dataplane->stats(), dataplane->io(), tables},
+                                 absolute(args.config), *config, service.now(), ctl::Service::now_ms());
+    if (!surface.open(error)) {
+      logger.line(ctl::LogLevel::error, "start_failed").kv("reason", error);
+      status = 1;
+    } else {
+      service.attach(surface);
+      logger.line(ctl::LogLevel::notice, "started")
+          .kv("version", TERN_VERSION)
+          .kv("workers", dataplane->workers())
+          .kv("crypto", crypto::to_string(engine->backend()));
+      if (!service.run()) status = 1;
+    }
     log_counters(logger, plane, dataplane->stats(), dataplane->io());
   }
   logger.line(ctl::LogLevel::notice, "stopping");
