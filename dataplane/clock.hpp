@@ -29,6 +29,8 @@ class Clock {
     const uint64_t tsc = rte_rdtsc();
     return {table_time(tsc), tsc};
   }
+  // The first instant of table second t (tests drive time with it).
+  Now at(TableTime t) const { return {t, start_ + uint64_t{t - 1} * hz_}; }
 
  private:
   uint64_t hz_;

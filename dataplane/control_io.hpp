@@ -52,7 +52,7 @@ enum class SendResult : uint8_t {
   not_local,     // `from` is not one of our addresses
   unsupported,   // not IPv4
   no_route,      // destination neither on-link nor behind a gateway
-  no_neighbour,  // next hop's MAC unknown: resolution has been started, try again later
+  no_neighbour,  // next hop's MAC unknown and no room to wait for it (resolution has started)
   too_big,       // does not fit in one packet buffer
   no_buffer,     // packet pool empty
   tx_full,       // the port's control TX queue did not take it
@@ -69,11 +69,14 @@ std::string_view to_string(SendResult result);
   X(arp_answered, "ARP requests for our addresses answered by the control lcore")              \
   X(arp_requests_sent, "ARP requests sent (resolution and refresh)")                           \
   X(arp_requests_limited, "ARP requests not sent because of the rate limit")                   \
-  X(resolve_requests, "resolution requests received from workers")                             \
   X(neighbours_forgotten, "neighbours forgotten after failing to answer a refresh")            \
   X(neighbour_table_full, "neighbours not learnt because the port's table was full")           \
+  X(resolutions_primed, "next hops resolved ahead of traffic when a permission was installed") \
+  X(held, "packets that waited for their next hop's MAC address (from workers and send())")    \
+  X(held_sent, "waiting packets sent once their next hop was resolved")                        \
+  X(held_expired, "waiting packets dropped after waiting kHoldTime for their next hop")         \
+  X(held_overflow, "waiting packets dropped because the neighbour's or the overall queue was full") \
   X(send_no_route, "replies or datagrams without a route")                                     \
-  X(send_no_neighbour, "replies or datagrams whose next hop was not yet resolved")             \
   X(mempool_empty, "packet buffers the pool could not supply")                                 \
   X(tx_full, "packets a control TX queue did not take")
 
@@ -117,7 +120,8 @@ class ControlIo {
   virtual SendResult reply(const PuntedMessage& to, std::span<const uint8_t> payload) = 0;
 
   // Sends payload as one UDP datagram from one of our addresses to any destination, routed like
-  // relayed traffic.
+  // relayed traffic. Like relayed traffic it waits (briefly, bounded) for a next hop that is
+  // being resolved: `sent` then means handed to that wait.
   virtual SendResult send(const TransportAddress& from, const TransportAddress& to,
                           std::span<const uint8_t> payload) = 0;
 

@@ -72,17 +72,25 @@ ControlPort::ControlPort(ControlPortSetup setup)
     : setup_(std::move(setup)),
       interfaces_(*setup_.interfaces),
       neighbours_(*setup_.neighbours),
-      ip_id_(setup_.first_ip_id) {}
+      ip_id_(setup_.first_ip_id),
+      hold_ticks_(setup_.clock->hz() / 1000 * kHoldTimeMs) {
+  setup_.held_total = std::min(setup_.held_total, kHeldTotal);
+}
 
-size_t ControlPort::receive_at(std::span<PuntedMessage> out, TableTime now) {
-  if (now != last_upkeep_) upkeep(now);
+ControlPort::~ControlPort() {
+  for (unsigned i = 0; i < held_count_; ++i) rte_pktmbuf_free(held_[(held_head_ + i) % kHeldTotal].m);
+}
 
-  for (size_t w = 0; w < setup_.resolve_rings.size(); ++w) {
-    ResolveRequest requests[32];
+size_t ControlPort::receive_at(std::span<PuntedMessage> out, const Now& now) {
+  if (now.table != last_upkeep_) upkeep(now);
+  expire_held(now.tsc);
+
+  for (rte_ring* ring : setup_.hold_rings) {
+    rte_mbuf* pkts[32];
     unsigned n;
-    while ((n = rte_ring_sc_dequeue_burst_elem(setup_.resolve_rings[w], requests, sizeof(requests[0]),
-                                               std::size(requests), nullptr)) > 0) {
-      for (unsigned i = 0; i < n; ++i) handle_resolve(requests[i].port, requests[i].ip, now);
+    while ((n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), std::size(pkts),
+                                          nullptr)) > 0) {
+      for (unsigned i = 0; i < n; ++i) hold_from_worker(pkts[i], now);
     }
   }
 
@@ -131,7 +139,9 @@ SendResult ControlPort::reply(const PuntedMessage& to, std::span<const uint8_t> 
   const unsigned port = interfaces_.index_of(to.port);
   if (port == kNoPort) return SendResult::no_route;
   const Datagram d = datagram_of(m);
-  const SendResult r = send_udp(port, d.src_mac, d.dst_ip, d.dst_port, d.src_ip, d.src_port, payload);
+  SendResult r;
+  rte_mbuf* out = build_udp(port, d.src_mac, d.dst_ip, d.dst_port, d.src_ip, d.src_port, payload, r);
+  if (out != nullptr) r = transmit(port, out);
   if (r == SendResult::sent) count(ControlCounterId::replies_sent);
   return r;
 }
@@ -147,25 +157,30 @@ SendResult ControlPort::send(const TransportAddress& from, const TransportAddres
     count(ControlCounterId::send_no_route);
     return SendResult::no_route;
   }
-  MacWord mac;
-  if (!neighbours_.find(route.port, route.next_hop, mac)) {
-    handle_resolve(route.port, route.next_hop, now());
-    count(ControlCounterId::send_no_neighbour);
-    return SendResult::no_neighbour;
+  MacWord mac = 0;
+  const bool resolved = neighbours_.find(route.port, route.next_hop, mac);
+  SendResult r;
+  rte_mbuf* m = build_udp(route.port, mac, src, rte_cpu_to_be_16(from.port.value), dst,
+                          rte_cpu_to_be_16(to.port.value), payload, r);
+  if (m != nullptr) {
+    if (resolved)
+      r = transmit(route.port, m);
+    else
+      r = hold(m, route.port, route.next_hop, setup_.clock->now()) ? SendResult::sent
+                                                                   : SendResult::no_neighbour;
   }
-  const SendResult r = send_udp(route.port, mac, src, rte_cpu_to_be_16(from.port.value), dst,
-                                rte_cpu_to_be_16(to.port.value), payload);
   if (r == SendResult::sent) count(ControlCounterId::datagrams_sent);
   return r;
 }
 
-SendResult ControlPort::send_udp(unsigned port, MacWord dst_mac, uint32_t src_ip,
+rte_mbuf* ControlPort::build_udp(unsigned port, MacWord dst_mac, uint32_t src_ip,
                                  uint16_t src_port, uint32_t dst_ip, uint16_t dst_port,
-                                 std::span<const uint8_t> payload) {
+                                 std::span<const uint8_t> payload, SendResult& result) {
   rte_mbuf* m = rte_pktmbuf_alloc(setup_.pools[port]);
   if (m == nullptr) {
     count(ControlCounterId::mempool_empty);
-    return SendResult::no_buffer;
+    result = SendResult::no_buffer;
+    return nullptr;
   }
   const size_t length = kUdpHeadersLen + payload.size();
   auto* f = length <= rte_pktmbuf_tailroom(m)
@@ -173,7 +188,8 @@ SendResult ControlPort::send_udp(unsigned port, MacWord dst_mac, uint32_t src_ip
                 : nullptr;
   if (f == nullptr) {
     rte_pktmbuf_free(m);
-    return SendResult::too_big;
+    result = SendResult::too_big;
+    return nullptr;
   }
   write_ether(f, dst_mac, interfaces_.port(port).mac, kEtherTypeIpv4);
   const uint16_t udp_len = static_cast<uint16_t>(kUdpLen + payload.size());
@@ -192,7 +208,8 @@ SendResult ControlPort::send_udp(unsigned port, MacWord dst_mac, uint32_t src_ip
   udp->dgram_cksum = csum::udp_field(
       csum::add(csum::udp_envelope(src_ip, dst_ip, src_port, dst_port, udp_len_be),
                 csum::region(payload.data(), payload.size(), false)));
-  return transmit(port, m);
+  result = SendResult::sent;
+  return m;
 }
 
 SendResult ControlPort::transmit(unsigned port, rte_mbuf* m) {
@@ -203,9 +220,110 @@ SendResult ControlPort::transmit(unsigned port, rte_mbuf* m) {
   return SendResult::tx_full;
 }
 
+void ControlPort::transmit_burst(unsigned port, rte_mbuf** pkts, unsigned n) {
+  const uint16_t sent = rte_eth_tx_burst(interfaces_.port(port).port_id, setup_.tx_queue, pkts,
+                                         static_cast<uint16_t>(n));
+  if (sent < n) {
+    rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+    count(ControlCounterId::tx_full, n - sent);
+  }
+  count(ControlCounterId::held_sent, sent);
+}
+
+// ---- packets waiting for a next hop ----
+
+// A worker's packet: routed again from its own destination address (the routes never change
+// while workers run, so this is the next hop the worker found unresolved).
+void ControlPort::hold_from_worker(rte_mbuf* m, const Now& now) {
+  uint8_t* f = frame(m);
+  const Route route =
+      ether(f)->ether_type == kEtherTypeIpv4 ? interfaces_.route(ipv4(f)->dst_addr) : Route{};
+  if (route.port == kNoPort) {  // cannot happen: the worker routed it
+    rte_pktmbuf_free(m);
+    count(ControlCounterId::send_no_route);
+    return;
+  }
+  hold(m, route.port, route.next_hop, now);
+}
+
+// Queues a finished packet until its next hop's MAC is known (sent at once if it is by now), and
+// asks for the next hop. false when there was no room (the packet is then freed).
+bool ControlPort::hold(rte_mbuf* m, unsigned port, uint32_t next_hop, const Now& now) {
+  count(ControlCounterId::held);
+  MacWord mac;
+  if (neighbours_.find(port, next_hop, mac)) {  // learnt since the worker looked
+    store_mac(ether(frame(m))->dst_addr.addr_bytes, mac);
+    transmit_burst(port, &m, 1);
+    return true;
+  }
+  const uint64_t key = asked_key(port, next_hop);
+  resolve(port, next_hop, now.table);
+  const auto [it, fresh] = waiting_.try_emplace(key, 0);
+  if (held_count_ >= setup_.held_total || it->second >= setup_.held_per_neighbour) {
+    if (fresh) waiting_.erase(it);
+    rte_pktmbuf_free(m);
+    count(ControlCounterId::held_overflow);
+    return false;
+  }
+  ++it->second;
+  held_[(held_head_ + held_count_++) % kHeldTotal] = {m, key, now.tsc + hold_ticks_};
+  return true;
+}
+
+// The next hop is known now: its packets leave, oldest first; the others close ranks.
+void ControlPort::release_held(unsigned port, uint32_t next_hop, MacWord mac) {
+  const uint64_t key = asked_key(port, next_hop);
+  if (waiting_.erase(key) == 0) return;
+  rte_mbuf* burst[32];
+  unsigned n = 0;
+  unsigned kept = 0;
+  for (unsigned i = 0; i < held_count_; ++i) {
+    const Held h = held_[(held_head_ + i) % kHeldTotal];
+    if (h.key != key) {
+      held_[(held_head_ + kept++) % kHeldTotal] = h;
+      continue;
+    }
+    store_mac(ether(frame(h.m))->dst_addr.addr_bytes, mac);
+    burst[n++] = h.m;
+    if (n == std::size(burst)) {
+      transmit_burst(port, burst, n);
+      n = 0;
+    }
+  }
+  held_count_ = kept;
+  if (n > 0) transmit_burst(port, burst, n);
+}
+
+void ControlPort::expire_held(uint64_t tsc) {
+  while (held_count_ > 0 && tsc >= held_[held_head_].deadline) {
+    const Held& h = held_[held_head_];
+    rte_pktmbuf_free(h.m);
+    forget_waiting(h.key);
+    count(ControlCounterId::held_expired);
+    held_head_ = (held_head_ + 1) % kHeldTotal;
+    --held_count_;
+  }
+}
+
+void ControlPort::forget_waiting(uint64_t key) {
+  const auto it = waiting_.find(key);
+  if (it != waiting_.end() && --it->second == 0) waiting_.erase(it);
+}
+
+void ControlPort::prepare_route(const IpAddress& destination) {
+  const IpAddress ip = destination.canonical();
+  if (!ip.is_v4()) return;
+  const uint32_t dst = be_ip(ip);
+  if (interfaces_.is_local(dst)) return;
+  const Route route = interfaces_.route(dst);
+  MacWord mac;
+  if (route.port == kNoPort || neighbours_.find(route.port, route.next_hop, mac)) return;
+  if (resolve(route.port, route.next_hop, now())) count(ControlCounterId::resolutions_primed);
+}
+
 // RFC 826's merge: learn the sender when the packet is for us or the sender is known; answer a
 // request for one of our addresses.
-void ControlPort::handle_arp(rte_mbuf* m, uint16_t port_id, TableTime now) {
+void ControlPort::handle_arp(rte_mbuf* m, uint16_t port_id, const Now& now) {
   const unsigned port = interfaces_.index_of(port_id);
   if (port == kNoPort) {
     rte_pktmbuf_free(m);
@@ -221,7 +339,7 @@ void ControlPort::handle_arp(rte_mbuf* m, uint16_t port_id, TableTime now) {
   MacWord known_mac;
   const bool known = neighbours_.find(port, sender_ip, known_mac);
   if (sender_ip != 0 && !interfaces_.is_local(sender_ip) && (for_us || known)) {
-    switch (neighbours_.learn(port, sender_ip, sender_mac, now)) {
+    switch (neighbours_.learn(port, sender_ip, sender_mac, now.table)) {
       case Neighbours::Learned::added: count(ControlCounterId::arp_learned); break;
       case Neighbours::Learned::changed: count(ControlCounterId::arp_changed); break;
       case Neighbours::Learned::full: count(ControlCounterId::neighbour_table_full); break;
@@ -229,6 +347,8 @@ void ControlPort::handle_arp(rte_mbuf* m, uint16_t port_id, TableTime now) {
       case Neighbours::Learned::invalid: break;
     }
     asked_.erase(asked_key(port, sender_ip));
+    // Even when the table was full: what waited for this neighbour has its MAC now.
+    release_held(port, sender_ip, sender_mac);
   }
   if (op != RTE_ARP_OP_REQUEST || !for_us) {
     rte_pktmbuf_free(m);
@@ -247,13 +367,14 @@ void ControlPort::handle_arp(rte_mbuf* m, uint16_t port_id, TableTime now) {
   if (transmit(port, m) == SendResult::sent) count(ControlCounterId::arp_answered);
 }
 
-void ControlPort::handle_resolve(unsigned port, uint32_t ip, TableTime now) {
-  count(ControlCounterId::resolve_requests);
-  MacWord mac;
-  if (port >= interfaces_.port_count() || neighbours_.find(port, ip, mac)) return;
+// Asks who has `ip` unless it was asked this second already; true when a request went out.
+bool ControlPort::resolve(unsigned port, uint32_t ip, TableTime now) {
+  if (port >= interfaces_.port_count()) return false;
   const auto [it, fresh] = asked_.try_emplace(asked_key(port, ip), now);
-  if (!fresh && now - it->second < 1) return;  // asked this second already
-  if (arp_request(port, ip, kBroadcastMac, now)) it->second = now;
+  if (!fresh && now - it->second < 1) return false;
+  if (!arp_request(port, ip, kBroadcastMac, now)) return false;
+  it->second = now;
+  return true;
 }
 
 // RFC 826: who has `ip`? tell our address on that subnet. Broadcast to resolve, unicast to
@@ -295,8 +416,12 @@ bool ControlPort::arp_request(unsigned port, uint32_t ip, MacWord dst_mac, Table
   return true;
 }
 
-void ControlPort::upkeep(TableTime now) {
+void ControlPort::upkeep(const Now& clock) {
+  const TableTime now = clock.table;
   last_upkeep_ = now;
+  // Next hops that packets wait for are asked again each second until they answer.
+  for (const auto& [key, n] : waiting_)
+    resolve(static_cast<unsigned>(key >> 32), static_cast<uint32_t>(key), now);
   neighbours_.reclaim();
   for (const Neighbours::Known& n : neighbours_.known()) {
     const TableTime age = now - n.confirmed;

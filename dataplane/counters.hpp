@@ -32,8 +32,7 @@ namespace tern::dp {
   X(arp_answered, "ARP requests for our addresses answered by the worker")                         \
   X(icmp_answered, "ICMP echo requests to our addresses answered")                                 \
   X(punted, "packets handed to the control plane")                                                 \
-  X(neighbour_requests, "next hops without a MAC address handed to the control lcore to resolve")  \
-  X(neighbour_request_ring_full, "resolution requests lost because the request ring was full")     \
+  X(neighbour_wait, "relayed packets handed to the control lcore to wait for their next hop's MAC") \
   X(drop_malformed, "frames whose Ethernet, IPv4 or UDP lengths do not add up")                    \
   X(drop_segmented, "chained (multi-segment) mbufs")                                               \
   X(drop_ethertype, "frames neither IPv4 nor ARP (IPv6, VLAN-tagged, ...)")                        \
@@ -59,7 +58,7 @@ namespace tern::dp {
   X(drop_rate_limited, "relayed packets over the allocation's max_bps")                            \
   X(drop_too_big, "packets without buffer room for the headers or padding to add")                 \
   X(drop_no_route, "destinations neither on-link nor reachable through a gateway")                 \
-  X(drop_no_neighbour, "packets to a next hop whose MAC address is not known yet")                 \
+  X(drop_hold_ring_full, "packets awaiting a next hop's MAC lost because the hold ring was full")  \
   X(drop_arp_ignored, "ARP neither for our addresses nor about a known neighbour")                 \
   X(drop_punt_ring_full, "packets for the control plane dropped because its queue was full")       \
   X(drop_tx_full, "packets a NIC TX queue did not take")

@@ -134,6 +134,7 @@ void Worker::binding(Packet& p) {
   fields.dst = p.src_ip;
   counters_[CounterId::binding_answered].add(1);
   finish_udp(m, start, end, p.port, requester, fields, p.dst_port, p.src_port, sum);
+  transmit(p.port, m);
 }
 
 }  // namespace tern::dp

@@ -1,7 +1,9 @@
 #pragma once
 // Punt metadata: why a worker handed a packet to the control lcore, and from where. Carried in an
 // mbuf dynamic field registered once at setup; the packet itself travels on the worker's own
-// single-producer/single-consumer ring to the control lcore.
+// single-producer/single-consumer ring to the control lcore. (Packets waiting for a next hop's
+// MAC travel on another ring, the hold ring, and need no metadata: the control lcore routes them
+// again from their own headers.)
 
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
@@ -28,13 +30,5 @@ inline int register_punt_meta() {
 inline PuntMeta& punt_meta(rte_mbuf* m, int offset) {
   return *RTE_MBUF_DYNFIELD(m, offset, PuntMeta*);
 }
-
-// A resolution request from a worker to the control lcore: find the MAC of ip on port.
-struct ResolveRequest {
-  uint32_t ip;      // network order
-  uint16_t port;    // port index (Interfaces)
-  uint16_t unused;
-};
-static_assert(sizeof(ResolveRequest) == 8);
 
 }  // namespace tern::dp

@@ -73,7 +73,7 @@ void Worker::client_data(Packet& p, const Now& now) {
     counters_[CounterId::hairpin].add(1);
     return to_client(p, other, a.relay_ip, a.relay_port, df, now);
   }
-  emit_to_peer(p, a, p.id, peer_ip, peer_port, df, now);
+  emit_to_peer(p, a, p.id, peer_ip, peer_port, df);
 }
 
 // RFC 8656 §11.3 / §12.7: a peer's datagram to a relayed transport address.
@@ -99,11 +99,8 @@ void Worker::to_client(Packet& p, AllocId id, uint32_t from_ip, uint16_t from_po
 
   const Route route = interfaces_.route(a.client_ip);
   if (route.port == kNoPort) return drop_for(p, id, Direction::to_client, CounterId::drop_no_route);
-  MacWord mac;
-  if (!neighbours_.find(route.port, route.next_hop, mac)) {
-    resolve(route.port, route.next_hop, now.tsc);
-    return drop_for(p, id, Direction::to_client, CounterId::drop_no_neighbour);
-  }
+  MacWord mac = 0;
+  const bool resolved = neighbours_.find(route.port, route.next_hop, mac);
   const bool offload = interfaces_.port(route.port).tx_checksum_offload;
   uint16_t sum = offload ? 0 : data_sum(p);  // before a byte around the data is written
 
@@ -149,17 +146,15 @@ void Worker::to_client(Packet& p, AllocId id, uint32_t from_ip, uint16_t from_po
   AllocationTraffic& t = r_.traffic[id];
   bump(t.packets_to_client, 1u);
   bump(t.bytes_to_client, uint64_t{len});
+  output(route.port, resolved, p.m);
 }
 
 void Worker::emit_to_peer(Packet& p, const Allocation& a, AllocId id, uint32_t peer_ip,
-                          uint16_t peer_port, bool df, const Now& now) {
+                          uint16_t peer_port, bool df) {
   const Route route = interfaces_.route(peer_ip);
   if (route.port == kNoPort) return drop_for(p, id, Direction::to_peer, CounterId::drop_no_route);
-  MacWord mac;
-  if (!neighbours_.find(route.port, route.next_hop, mac)) {
-    resolve(route.port, route.next_hop, now.tsc);
-    return drop_for(p, id, Direction::to_peer, CounterId::drop_no_neighbour);
-  }
+  MacWord mac = 0;
+  const bool resolved = neighbours_.find(route.port, route.next_hop, mac);
   const bool offload = interfaces_.port(route.port).tx_checksum_offload;
   const uint16_t sum = offload ? 0 : data_sum(p);
   uint8_t* data = p.data();
@@ -180,6 +175,7 @@ void Worker::emit_to_peer(Packet& p, const Allocation& a, AllocId id, uint32_t p
   counters_[p.kind == Kind::channel_data ? CounterId::channel_data_to_peer
                                          : CounterId::send_to_peer]
       .add(1);
+  output(route.port, resolved, p.m);
 }
 
 // The one's-complement sum of the application data, derived from the checksum that arrived
@@ -227,7 +223,6 @@ void Worker::finish_udp(rte_mbuf* m, uint8_t* start, uint8_t* end, unsigned port
     udp->dgram_cksum = csum::udp_field(csum::add(
         payload_sum, csum::udp_envelope(f.src, f.dst, src_port, dst_port, udp_len_be)));
   }
-  transmit(port, m);
 }
 
 }  // namespace tern::dp

@@ -19,6 +19,7 @@
 #include "dataplane/clock.hpp"
 #include "dataplane/control_port.hpp"
 #include "dataplane/interfaces.hpp"
+#include "dataplane/neighbour_priming.hpp"
 #include "dataplane/neighbours.hpp"
 #include "dataplane/punt.hpp"
 #include "dataplane/tables.hpp"
@@ -30,7 +31,7 @@ namespace {
 constexpr uint16_t kRxDescriptors = 1024;
 constexpr uint16_t kTxDescriptors = 1024;
 constexpr unsigned kPuntRingSize = 1024;
-constexpr unsigned kResolveRingSize = 256;
+constexpr unsigned kHoldRingSize = 512;
 constexpr unsigned kNeighboursPerPort = 4096;
 
 uint32_t be_ip(const IpAddress& ip) { return rte_cpu_to_be_32(ip.v4_host_order()); }
@@ -77,11 +78,12 @@ struct Runtime::State {
   std::unique_ptr<Tables> tables;
   std::unique_ptr<Neighbours> neighbours;
   std::vector<rte_ring*> punt_rings;
-  std::vector<rte_ring*> resolve_rings;
+  std::vector<rte_ring*> hold_rings;
   std::vector<AllocationTraffic*> traffic;
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<Launch> launches;
   std::unique_ptr<ControlPort> control;
+  std::unique_ptr<NeighbourPrimingWriter> writer;
   std::unique_ptr<Clock> clock;
   std::string software;
 
@@ -96,15 +98,16 @@ void Runtime::State::shutdown() {
     launched = false;
   }
   workers.clear();
+  writer.reset();
   control.reset();
-  for (rte_ring* r : punt_rings) {
-    void* m;
-    while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-    rte_ring_free(r);
+  for (std::vector<rte_ring*>* rings : {&punt_rings, &hold_rings}) {
+    for (rte_ring* r : *rings) {
+      void* m;
+      while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+      rte_ring_free(r);
+    }
+    rings->clear();
   }
-  punt_rings.clear();
-  for (rte_ring* r : resolve_rings) rte_ring_free(r);
-  resolve_rings.clear();
   for (size_t i = 0; i < port_ids.size(); ++i) {
     if (i < started.size() && started[i]) rte_eth_dev_stop(port_ids[i]);
     rte_eth_dev_close(port_ids[i]);
@@ -358,15 +361,15 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
     const std::string n = std::to_string(w);
     rte_ring* punt = rte_ring_create(("tern_punt_" + n).c_str(), kPuntRingSize, wsocket,
                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
-    rte_ring* resolve = rte_ring_create_elem(("tern_resolve_" + n).c_str(), sizeof(ResolveRequest),
-                                             kResolveRingSize, wsocket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    rte_ring* hold = rte_ring_create(("tern_hold_" + n).c_str(), kHoldRingSize, wsocket,
+                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
     auto* traffic = static_cast<AllocationTraffic*>(rte_zmalloc_socket(
         "tern_traffic", sizeof(AllocationTraffic) * size_t{config.table_size}, RTE_CACHE_LINE_SIZE,
         wsocket));
     if (punt) s->punt_rings.push_back(punt);
-    if (resolve) s->resolve_rings.push_back(resolve);
+    if (hold) s->hold_rings.push_back(hold);
     if (traffic) s->traffic.push_back(traffic);
-    if (!punt || !resolve || !traffic) {
+    if (!punt || !hold || !traffic) {
       error = "not enough DPDK memory for worker " + n + "'s rings and traffic counters";
       return nullptr;
     }
@@ -378,7 +381,7 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
     }
     r.tx_queue = static_cast<uint16_t>(w);
     r.punt_ring = punt;
-    r.resolve_ring = resolve;
+    r.hold_ring = hold;
     r.punt_offset = punt_offset;
     r.traffic = traffic;
     r.engine = crypto::make_default_engine();
@@ -397,11 +400,12 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
   cs.neighbours = s->neighbours.get();
   cs.clock = s->clock.get();
   cs.punt_rings = s->punt_rings;
-  cs.resolve_rings = s->resolve_rings;
+  cs.hold_rings = s->hold_rings;
   cs.pools = s->port_pools;
   cs.punt_offset = punt_offset;
   cs.tx_queue = static_cast<uint16_t>(W);
   s->control = std::make_unique<ControlPort>(cs);
+  s->writer = std::make_unique<NeighbourPrimingWriter>(s->tables->writer(), *s->control);
 
   for (size_t i = 0; i < s->port_ids.size(); ++i) {
     const int rc = rte_eth_dev_start(s->port_ids[i]);
@@ -431,7 +435,7 @@ Runtime::~Runtime() = default;
 
 void Runtime::stop() { s_->shutdown(); }
 
-TableWriter& Runtime::tables() { return s_->tables->writer(); }
+TableWriter& Runtime::tables() { return *s_->writer; }
 ControlIo& Runtime::io() { return *s_->control; }
 unsigned Runtime::workers() const { return static_cast<unsigned>(s_->workers.size()); }
 

@@ -186,19 +186,12 @@ void Worker::flush() {
   }
 }
 
-// Asks the control lcore to resolve a next hop, at most once a second per address from this
-// worker (a private memo: nothing shared is written).
-void Worker::resolve(unsigned port, uint32_t ip, uint64_t tsc) {
-  RecentResolve& recent = recent_resolve_[(ip * 0x9E3779B1u) >> 28];
-  if (recent.ip == ip && recent.port == port && tsc - recent.tsc < tsc_hz_) return;
-  recent = {ip, port, tsc};
-  ResolveRequest request{ip, static_cast<uint16_t>(port), 0};
-  if (r_.resolve_ring == nullptr ||
-      rte_ring_sp_enqueue_elem(r_.resolve_ring, &request, sizeof(request)) != 0) {
-    counters_[CounterId::neighbour_request_ring_full].add(1);
-    return;
-  }
-  counters_[CounterId::neighbour_requests].add(1);
+// The next hop has no MAC address yet: the control lcore holds the packet while it resolves it
+// (control_port.hpp). A full ring drops, never waits.
+void Worker::hold(rte_mbuf* m) {
+  if (r_.hold_ring == nullptr || rte_ring_sp_enqueue(r_.hold_ring, m) != 0)
+    return drop(m, CounterId::drop_hold_ring_full);
+  counters_[CounterId::neighbour_wait].add(1);
 }
 
 }  // namespace tern::dp

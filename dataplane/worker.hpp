@@ -9,7 +9,10 @@
 //      order; a scalar loop handles the tail and is the reference implementation (Mode::scalar
 //      runs a whole burst through it; tests compare the two byte for byte).
 //   4. the slow path: every other STUN message and ARP with something to learn go to the control
-//      lcore over this worker's punt ring; a full ring drops and counts, never blocks.
+//      lcore over this worker's punt ring; a full ring drops and counts, never blocks. A relayed
+//      packet whose next hop has no MAC address yet is finished all but its Ethernet destination
+//      and handed to the control lcore over the hold ring: it waits there while ARP resolves the
+//      next hop and leaves on the control TX queue (control_port.hpp).
 //   5. rte_eth_tx_burst per port, free what was not sent (counted), RCU quiescent state.
 //
 // A worker writes only its own state: its counters, its shard of the per-allocation traffic
@@ -66,7 +69,7 @@ struct WorkerResources {
   std::vector<RxQueue> rx;                // RX queues to poll
   uint16_t tx_queue = 0;                  // its TX queue, the same id on every port
   rte_ring* punt_ring = nullptr;          // -> control lcore: punted mbufs (SP/SC)
-  rte_ring* resolve_ring = nullptr;       // -> control lcore: ResolveRequest elements (SP/SC)
+  rte_ring* hold_ring = nullptr;          // -> control lcore: packets awaiting a next hop (SP/SC)
   int punt_offset = -1;                   // PuntMeta dynamic field
   AllocationTraffic* traffic = nullptr;   // this worker's shard, one entry per allocation slot
   std::unique_ptr<crypto::Engine> engine; // FINGERPRINT's CRC-32
@@ -121,7 +124,7 @@ class alignas(64) Worker {
   void to_client(Packet& p, AllocId id, uint32_t from_ip, uint16_t from_port, bool df,
                  const Now& now);
   void emit_to_peer(Packet& p, const Allocation& a, AllocId id, uint32_t peer_ip,
-                    uint16_t peer_port, bool df, const Now& now);
+                    uint16_t peer_port, bool df);
   uint16_t data_sum(const Packet& p) const;
 
   // local.cpp: what the worker answers itself, and the slow path
@@ -133,11 +136,17 @@ class alignas(64) Worker {
   void drop(rte_mbuf* m, CounterId reason);
   void drop_for(Packet& p, AllocId id, Direction d, CounterId reason);
   void transmit(unsigned port, rte_mbuf* m);
-  void resolve(unsigned port, uint32_t ip, uint64_t tsc);
+  // A finished packet: onto the port's TX buffer when its next hop's MAC was known, else to the
+  // control lcore to wait for it.
+  void output(unsigned port, bool resolved, rte_mbuf* m) {
+    if (resolved) return transmit(port, m);
+    hold(m);
+  }
+  void hold(rte_mbuf* m);
   uint16_t next_ip_id() { return rte_cpu_to_be_16(ip_id_++); }
   // Writes Ethernet, IPv4 and UDP headers in front of a UDP payload that ends at `end` and fills
   // in the checksums: by the NIC when the port offers it, else from payload_sum (the one's-
-  // complement sum of everything after the UDP header).
+  // complement sum of everything after the UDP header). The caller outputs the packet.
   void finish_udp(rte_mbuf* m, uint8_t* start, uint8_t* end, unsigned port, MacWord dst_mac,
                   const Ipv4Fields& ip, uint16_t src_port, uint16_t dst_port,
                   uint16_t payload_sum);
@@ -161,14 +170,6 @@ class alignas(64) Worker {
   uint16_t tx_count_[kMaxPorts] = {};
   rte_mbuf* dropped_[2 * kBurst];
   uint16_t dropped_count_ = 0;
-
-  // Recent resolution requests, so a burst to an unresolved next hop asks once (per second).
-  struct RecentResolve {
-    uint32_t ip = 0;
-    unsigned port = kNoPort;
-    uint64_t tsc = 0;
-  };
-  RecentResolve recent_resolve_[16];
 };
 
 }  // namespace tern::dp

@@ -1,6 +1,7 @@
 // The control lcore's side (ControlIo over DPDK): punted messages received with their 5-tuple,
 // replies and datagrams leaving on the control TX queue (queue 1) with the right headers, and the
-// neighbour upkeep: learning, answering, resolving, refreshing, forgetting.
+// neighbour upkeep: learning, answering, refreshing, forgetting (resolving, with the packets that
+// wait for it: neighbour_wait_test.cpp).
 
 #include "tests/packets/golden.hpp"
 
@@ -105,44 +106,6 @@ TEST_F(ControlIo, ArpFromANewNeighbourIsLearntAndAnswered) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].queue, 0u);  // the worker's
   EXPECT_FRAME(out[0].bytes, reply.bytes());
-}
-
-// A next hop the worker could not resolve: the control lcore asks by broadcast; the answer is
-// learnt and the traffic flows.
-TEST_F(ControlIo, UnresolvedNextHopIsResolved) {
-  const IpAddress newcomer = *IpAddress::parse("192.0.2.60");
-  const Mac mac = Mac::of("02:00:00:00:01:60");
-  ASSERT_EQ(writer().set_permission(kAlloc, newcomer, kExpires), dp::WriteResult::ok);
-  const Bytes send = StunBuilder(0x0016, transaction_id(2))
-                         .xor_address(0x0012, "192.0.2.60", 9).attribute(0x0013, text("hi")).bytes();
-  inject(0, from_client(send).bytes());
-  EXPECT_TRUE(run().empty());
-  EXPECT_EQ(counter(CounterId::drop_no_neighbour), 1u);
-
-  std::vector<dp::PuntedMessage> got;
-  receive(got);
-  auto out = drain_tx();
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].port, 1u);
-  EXPECT_EQ(out[0].queue, 1u);
-  PacketBuilder who_has;
-  who_has.ether(kPort1Mac, kBroadcast).arp(1, kPort1Mac, kRelayIp1, kZeroMac, "192.0.2.60");
-  EXPECT_FRAME(out[0].bytes, who_has.bytes());
-  // Asked once a second, however many packets wait.
-  receive(got);
-  EXPECT_TRUE(drain_tx().empty());
-
-  PacketBuilder is_at;
-  is_at.ether(mac, kPort1Mac).arp(2, mac, "192.0.2.60", kPort1Mac, kRelayIp1);
-  inject(1, is_at.bytes());
-  EXPECT_TRUE(run().empty());
-  receive(got);
-  inject(0, from_client(send).bytes());
-  out = run();
-  ASSERT_EQ(out.size(), 1u);
-  PacketBuilder relayed;
-  relayed.ether(kPort1Mac, mac).ipv4(kRelayIp, "192.0.2.60").ttl(63).id(kFirstIpId).udp(kRelayPort, 9).payload(text("hi"));
-  EXPECT_FRAME(out[0].bytes, relayed.bytes());
 }
 
 // RFC 1122 §2.3.2.1: a neighbour not heard from is asked again (unicast), then forgotten.

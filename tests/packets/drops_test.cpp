@@ -202,41 +202,6 @@ TEST_F(Drops, ExpiredAllocationBothDirections) {
   EXPECT_EQ(traffic(kAlloc).drops_to_client, 1u);
 }
 
-// An unknown next hop: the packet is dropped and the control lcore asked, once a second.
-TEST_F(Drops, UnknownNeighbourAsksTheControlLcore) {
-  ASSERT_EQ(writer().set_permission(kAlloc, *IpAddress::parse("192.0.2.60"), kExpires), dp::WriteResult::ok);
-  for (int i = 0; i < 3; ++i) inject(0, from_client(send_to("192.0.2.60", 9, text("anyone?"))).bytes());
-  EXPECT_TRUE(run().empty());
-  EXPECT_EQ(counter(CounterId::drop_no_neighbour), 3u);
-  EXPECT_EQ(counter(CounterId::neighbour_requests), 1u);
-  dp::ResolveRequest r{};
-  ASSERT_EQ(rte_ring_dequeue_elem(resolve_ring_, &r, sizeof r), 0);
-  EXPECT_EQ(r.ip, ip_be("192.0.2.60"));
-  EXPECT_EQ(r.port, 1u);
-  EXPECT_NE(rte_ring_dequeue_elem(resolve_ring_, &r, sizeof r), 0);
-
-  now_.tsc += kTscHz;  // a second later it asks again
-  inject(0, from_client(send_to("192.0.2.60", 9, text("anyone?"))).bytes());
-  EXPECT_TRUE(run().empty());
-  EXPECT_EQ(counter(CounterId::neighbour_requests), 2u);
-}
-
-// The request ring is small; when it is full the request is lost (counted), the packet dropped
-// as before, and a later packet asks again.
-TEST_F(Drops, FullResolutionRingIsCounted) {
-  const unsigned capacity = rte_ring_get_capacity(resolve_ring_);
-  const unsigned hops = capacity + 5;
-  for (unsigned i = 0; i < hops; ++i) {
-    const std::string ip = "192.0.2." + std::to_string(100 + i);
-    ASSERT_EQ(writer().set_permission(kAlloc, *IpAddress::parse(ip), kExpires), dp::WriteResult::ok) << ip;
-    inject(0, from_client(send_to(ip, 9, text("?"))).bytes());
-    run();
-  }
-  EXPECT_EQ(counter(CounterId::drop_no_neighbour), hops);
-  EXPECT_EQ(counter(CounterId::neighbour_requests), capacity);
-  EXPECT_EQ(counter(CounterId::neighbour_request_ring_full), 5u);
-}
-
 TEST_F(Drops, NoRouteWithoutAGateway) {
   ASSERT_EQ(writer().set_permission(kAlloc, *IpAddress::parse("192.168.77.1"), kExpires), dp::WriteResult::ok);
   // Rebuild the interfaces without port 0's gateway, everything else alike.

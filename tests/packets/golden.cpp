@@ -94,9 +94,9 @@ void Golden::build(const GoldenOptions& options) {
   ASSERT_GE(punt_offset_, 0);
   punt_ring_ = rte_ring_create((tag + "_punt").c_str(), options.punt_ring_size, 0,
                                RING_F_SP_ENQ | RING_F_SC_DEQ);
-  resolve_ring_ = rte_ring_create_elem((tag + "_resolve").c_str(), sizeof(dp::ResolveRequest),
-                                       64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  ASSERT_TRUE(punt_ring_ && resolve_ring_);
+  hold_ring_ = rte_ring_create((tag + "_hold").c_str(), options.hold_ring_size, 0,
+                               RING_F_SP_ENQ | RING_F_SC_DEQ);
+  ASSERT_TRUE(punt_ring_ && hold_ring_);
   traffic_ = static_cast<dp::AllocationTraffic*>(
       rte_zmalloc("golden_traffic", sizeof(dp::AllocationTraffic) * tc.capacity, 64));
   ASSERT_NE(traffic_, nullptr);
@@ -112,7 +112,7 @@ void Golden::build(const GoldenOptions& options) {
   r.rx = {{0, 0}, {1, 0}};
   r.tx_queue = 0;
   r.punt_ring = punt_ring_;
-  r.resolve_ring = resolve_ring_;
+  r.hold_ring = hold_ring_;
   r.punt_offset = punt_offset_;
   r.traffic = traffic_;
   r.engine = crypto::make_default_engine();
@@ -125,12 +125,15 @@ void Golden::build(const GoldenOptions& options) {
   cs.neighbours = neighbours_.get();
   cs.clock = &clock_;
   cs.punt_rings = {punt_ring_};
-  cs.resolve_rings = {resolve_ring_};
+  cs.hold_rings = {hold_ring_};
   cs.pools = {pool_, pool_};
   cs.punt_offset = punt_offset_;
   cs.tx_queue = 1;
   cs.first_ip_id = 0x2000;
+  cs.held_per_neighbour = options.held_per_neighbour;
+  cs.held_total = options.held_total;
   control_ = std::make_unique<dp::ControlPort>(cs);
+  priming_ = std::make_unique<dp::NeighbourPrimingWriter>(tables_->writer(), *control_);
 
   // kAlloc: on-link client, relayed on port 0's relay address, a permission for both peers and
   // a channel to the on-link one. kAlloc2: a client behind the gateway, relayed on port 1.
@@ -157,11 +160,13 @@ void Golden::TearDown() {
     worker_->flush();
     worker_.reset();
   }
+  priming_.reset();
   control_.reset();
   // Nothing may stay in flight: every buffer goes back to the pool (a leak fails the test).
-  if (punt_ring_ != nullptr) {
+  for (rte_ring* ring : {punt_ring_, hold_ring_}) {
     void* m;
-    while (rte_ring_dequeue(punt_ring_, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    while (ring != nullptr && rte_ring_dequeue(ring, &m) == 0)
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
   }
   if (pool_ != nullptr) {
     for (unsigned p = 0; p < 2; ++p) {
@@ -188,8 +193,8 @@ void Golden::TearDown() {
     pool_ = nullptr;
   }
   rte_ring_free(punt_ring_);
-  rte_ring_free(resolve_ring_);
-  punt_ring_ = resolve_ring_ = nullptr;
+  rte_ring_free(hold_ring_);
+  punt_ring_ = hold_ring_ = nullptr;
   rte_free(traffic_);
   traffic_ = nullptr;
   tables_.reset();

@@ -21,6 +21,7 @@
 
 #include "dataplane/control_port.hpp"
 #include "dataplane/interfaces.hpp"
+#include "dataplane/neighbour_priming.hpp"
 #include "dataplane/neighbours.hpp"
 #include "dataplane/tables.hpp"
 #include "dataplane/worker.hpp"
@@ -75,6 +76,9 @@ struct GoldenOptions {
   bool offload = false;          // ports claim IPv4/UDP TX checksum offload
   std::string software;          // SOFTWARE in Binding responses
   unsigned punt_ring_size = 64;
+  unsigned hold_ring_size = 64;
+  unsigned held_per_neighbour = dp::kHeldPerNeighbour;
+  unsigned held_total = dp::kHeldTotal;
 };
 
 class Golden : public testing::Test {
@@ -95,6 +99,8 @@ class Golden : public testing::Test {
   uint64_t counter(dp::CounterId id) const { return worker_->counters()[id].value(); }
   dp::AllocationTrafficValues traffic(dp::AllocId id) const;
   dp::TableWriter& writer() { return tables_->writer(); }
+  // The writer ternd's control plane gets: the tables' writer that also resolves next hops ahead.
+  dp::TableWriter& priming_writer() { return *priming_; }
 
   // Frames as the network delivers them.
   PacketBuilder from_client(const Bytes& payload) const;         // client -> listener, port 0
@@ -114,12 +120,13 @@ class Golden : public testing::Test {
   std::unique_ptr<dp::Tables> tables_;
   std::unique_ptr<dp::Neighbours> neighbours_;
   rte_ring* punt_ring_ = nullptr;
-  rte_ring* resolve_ring_ = nullptr;
+  rte_ring* hold_ring_ = nullptr;
   dp::AllocationTraffic* traffic_ = nullptr;
   int punt_offset_ = -1;
   dp::Clock clock_{kTscHz, 0};
   std::unique_ptr<dp::Worker> worker_;
   std::unique_ptr<dp::ControlPort> control_;
+  std::unique_ptr<dp::NeighbourPrimingWriter> priming_;
   dp::Now now_{kNow, 5 * kTscHz};
 };
 
