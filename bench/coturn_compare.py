@@ -1,0 +1,233 @@
+"""coturn and ternd side by side under the same real client load, in the integration tests' namespace topology.
+
+    <p>cli (turnutils_uclient) --veth-- <p>srv (coturn | ternd) --veth-- <p>peer (turnutils_peer, echoes)
+
+The topology, the server command lines and ternd's configuration are the integration tests' own
+(tests/integration/topology.py, servers.py); coturn runs in kernel mode, by hand with -n and every option on the
+command line; ternd runs its data plane on net_af_packet ports bound to the server-side veth ends, with one worker.
+Two things differ from the tests: ternd's EAL gets hugepages (--in-memory instead of --no-huge -m 1024), as a
+production ternd would, and ternd accepts RFC 5766 channel numbers (turnutils_uclient binds them).
+
+Per server, one run of turnutils_uclient: `sessions` sessions (-m, no RTCP pair: -c), each sending `messages`
+messages of `length` bytes at one per `interval_ms` (-n, -l, -z), ChannelData, to turnutils_peer, which echoes
+every message back through the relay. Measured over that run:
+
+  relayed packets   counted where they arrive: the peer's veth (relayed to the peer) plus the client's veth
+                    (relayed back to the client, and the few hundred control answers) — the same for both servers
+  loss              turnutils_uclient's own count of messages that did not come back
+  CPU per packet    coturn: its process's CPU time (utime + stime, /proc/PID/stat) over the run / relayed packets.
+                    ternd: its workers' busy TSC cycles / tsc_hz / the packets its workers relayed, from ternd's own
+                    counters. A poll-mode worker is always at 100% of its core, so its process CPU time says nothing;
+                    the busy cycles are the time it spent on bursts that carried packets.
+"""
+
+import json
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+
+import servers  # noqa: E402
+from procs import Procs  # noqa: E402
+from topology import Topology  # noqa: E402
+
+PEER_PORT = 3480
+# turnutils_uclient binds RFC 5766 channel numbers (0x4000-0x7FFF); RFC 8656 narrowed them to 0x4FFF.
+TERND_SETTINGS = "compat = { rfc5766_channels = true; };\n"
+# What the benchmark changes in the tests' ternd configuration: (text in servers.TERND_CONF, replacement).
+TERND_CONF_CHANGES = (
+    # hugepages, as a production ternd runs (the tests run without them)
+    ('"--no-huge", "-m", "1024"', '"--in-memory"'),
+    # no 401 rate limit: turnutils_uclient makes every allocation from one address, and ternd's default
+    # (10 answers per second per source) would spread its setup over tens of seconds; coturn has no such limit
+    ("nonce_lifetime = 600;", "nonce_lifetime = 600; unauthenticated_rate = 0;"),
+)
+
+
+def _bench_ternd_conf() -> None:
+    for old, new in TERND_CONF_CHANGES:
+        if new in servers.TERND_CONF:
+            continue
+        if old not in servers.TERND_CONF:
+            raise RuntimeError(f"servers.TERND_CONF no longer contains {old!r}, which this benchmark replaces")
+        servers.TERND_CONF = servers.TERND_CONF.replace(old, new)
+
+
+class _Procs(Procs):
+    """The tests' process launcher; coturn additionally gets `coturn_extra` (e.g. its relay thread count)."""
+
+    def __init__(self, log_dir: Path, coturn_extra: list[str]) -> None:
+        super().__init__(log_dir)
+        self.coturn_extra = coturn_extra
+
+    def start(self, name, argv, **kwargs):
+        if name == "turnserver":
+            argv = [*argv, *self.coturn_extra]
+        return super().start(name, argv, **kwargs)
+
+
+class _LinkSampler(threading.Thread):
+    """Samples the receiving veth ends every 100 ms, to find the span during which packets flowed."""
+
+    def __init__(self, topo: Topology) -> None:
+        super().__init__(daemon=True)
+        self.topo = topo
+        self.samples = []  # (monotonic, packets delivered to the client and peer namespaces)
+        self.done = threading.Event()
+
+    def total(self) -> int:
+        return (_link_stats(self.topo.cli, self.topo.cli_if)["rx"]["packets"] +
+                _link_stats(self.topo.peer, self.topo.peer_if)["rx"]["packets"])
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.samples.append((time.monotonic(), self.total()))
+            self.done.wait(0.1)
+
+    def active(self) -> tuple[float, float]:
+        """(seconds during which packets flowed at a tenth of the peak rate or more, the peak rate over 1 s)."""
+        s = self.samples
+        peak = 0.0
+        j = 0
+        for i in range(len(s)):
+            while s[i][0] - s[j][0] > 1.0:
+                j += 1
+            if s[i][0] - s[j][0] >= 0.9:
+                peak = max(peak, (s[i][1] - s[j][1]) / (s[i][0] - s[j][0]))
+        active = 0.0
+        for i in range(1, len(s)):
+            dt = s[i][0] - s[i - 1][0]
+            if dt > 0 and (s[i][1] - s[i - 1][1]) / dt >= 0.1 * peak:
+                active += dt
+        return active, peak
+
+
+def _link_stats(netns: str, ifname: str) -> dict:
+    out = os.popen(f"ip -n {netns} -j -s link show dev {ifname}").read()
+    return json.loads(out)[0]["stats64"]
+
+
+def _proc_cpu_seconds(pid: int) -> float:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def _threads(pid: int) -> int:
+    try:
+        return len(list(Path(f"/proc/{pid}/task").iterdir()))
+    except OSError:
+        return 0
+
+
+def uclient_summary(out: str) -> dict:
+    found = {}
+    for key, pattern in {
+        "sent": r"tot_send_msgs=(\d+), tot_recv_msgs=\d+\s*$",
+        "received": r"tot_send_msgs=\d+, tot_recv_msgs=(\d+)\s*$",
+        "lost": r"Total lost packets (\d+) ",
+        "average_rtt_ms": r"Average round trip delay ([\d.]+) ms",
+    }.items():
+        values = re.findall(pattern, out, re.MULTILINE)
+        if values:
+            found[key] = float(values[-1]) if "." in values[-1] else int(values[-1])
+    return found
+
+
+def ternd_counters(log: str) -> dict:
+    """Every `key=value` of ternd's final `counters` lines, by scope (control/ternd_main.cpp log_counters)."""
+    scopes = {}
+    for line in log.splitlines():
+        if "counters" not in line or "scope=" not in line:
+            continue
+        pairs = dict(re.findall(r"(\w+)=([^\s]+)", line))
+        scope = pairs.pop("scope", "?")
+        values = {}
+        for k, v in pairs.items():
+            try:
+                values[k] = float(v) if "." in v else int(v)
+            except ValueError:
+                continue
+        scopes[scope] = values
+    return scopes
+
+
+def busy_seconds(scopes: dict) -> float | None:
+    """The workers' busy time from ternd's counters, if this ternd counts busy cycles (busy_* and tsc_hz)."""
+    merged = {}
+    for values in scopes.values():
+        merged.update(values)
+    busy = [v for k, v in merged.items() if "busy" in k and "cycle" in k]
+    hz = merged.get("tsc_hz")
+    if busy and hz:
+        return sum(busy) / hz
+    return None
+
+
+def run_one(kind: str, workdir: Path, build: Path, sessions: int, messages: int, length: int,
+            interval_ms: int, coturn_relay_threads: int = 1) -> dict:
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ["TERN_BUILD_DIR"] = str(build)
+    _bench_ternd_conf()
+    topo = Topology(servers.topology_mode(kind), clients=1)
+    result = {"server": kind}
+    with _Procs(workdir, ["--relay-threads", str(coturn_relay_threads)]) as procs:
+        topo.create()
+        try:
+            server = servers.start(kind, topo, procs, workdir, "static", TERND_SETTINGS)
+            procs.start("turnutils_peer", ["turnutils_peer", "-L", topo.peer_ip, "-p", str(PEER_PORT)],
+                        netns=topo.peer)
+            time.sleep(0.5)
+            argv = ["turnutils_uclient", "-c", "-u", servers.USER, "-w", servers.PASSWORD, "-m", str(sessions),
+                    "-n", str(messages), "-l", str(length), "-z", str(interval_ms), "-e", topo.peer_ip,
+                    "-r", str(PEER_PORT), topo.listen_ip]
+            result["uclient_argv"] = argv
+            result["server_argv"] = server.proc.popen.args
+            cli0, peer0 = _link_stats(topo.cli, topo.cli_if), _link_stats(topo.peer, topo.peer_if)
+            cpu0 = _proc_cpu_seconds(server.proc.pid)
+            sampler = _LinkSampler(topo)
+            sampler.start()
+            t0 = time.monotonic()
+            # Bounded: -n messages at one per interval, plus setup; killed if it runs past twice that.
+            status, out = procs.run("turnutils_uclient", argv, netns=topo.cli,
+                                    timeout=30 + 2 * messages * interval_ms / 1000)
+            elapsed = time.monotonic() - t0
+            sampler.done.set()
+            sampler.join()
+            active, peak = sampler.active()
+            cpu1 = _proc_cpu_seconds(server.proc.pid)
+            cli1, peer1 = _link_stats(topo.cli, topo.cli_if), _link_stats(topo.peer, topo.peer_if)
+            result["threads"] = _threads(server.proc.pid)
+            to_peer = peer1["rx"]["packets"] - peer0["rx"]["packets"]
+            to_client = cli1["rx"]["packets"] - cli0["rx"]["packets"]
+            result.update({
+                "uclient_status": status, "seconds": elapsed, "uclient": uclient_summary(out),
+                "relayed_to_peer": to_peer, "relayed_to_client": to_client,
+                "relayed": to_peer + to_client, "active_seconds": active,
+                "pps": (to_peer + to_client) / active if active else 0.0, "peak_pps": peak,
+                "process_cpu_seconds": cpu1 - cpu0,
+            })
+            procs.stop(server.proc, grace=10)
+            if kind == "ternd":
+                scopes = ternd_counters(server.log_tail(400))
+                dp = scopes.get("dataplane", {})
+                worker_relayed = sum(dp.get(k, 0) for k in ("channel_data_to_peer", "send_to_peer",
+                                                             "channel_data_to_client",
+                                                             "data_indication_to_client", "hairpin"))
+                result["worker_relayed"] = worker_relayed
+                result["ternd_counters"] = scopes
+                busy = busy_seconds(scopes)
+                result["busy_seconds"] = busy
+                result["cpu_ns_per_packet"] = busy / worker_relayed * 1e9 if busy and worker_relayed else None
+            else:
+                result["cpu_ns_per_packet"] = result["process_cpu_seconds"] / result["relayed"] * 1e9 \
+                    if result["relayed"] else None
+        finally:
+            procs.stop_all()
+            topo.remove()
+    return result
