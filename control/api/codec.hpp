@@ -39,7 +39,7 @@ struct IncomingRequest {
 #define TERN_API_BODIES(X)                                                                            \
   X(VersionReply) X(StatusReply) X(StatsReply) X(AllocationsReply) X(AllocationReply) X(KillReply) \
   X(UsersListReply) X(UsersAddReply) X(UsersRemoveReply) X(SecretsReply) X(ReloadReply) X(DrainReply) \
-  X(ProbeReply) X(ProbeDoneReply) X(TraceReply) X(TraceBatch) X(TraceEnd)
+  X(ProbeReply) X(ProbeDoneReply) X(ProbeReport) X(TraceReply) X(TraceBatch) X(TraceEnd)
 
 // ---- server side ----
 // One request line (without its '\n'). On failure, `id` holds the line's "id" when it had a

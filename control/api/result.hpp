@@ -2,6 +2,7 @@
 // What a control socket command returns: its typed reply, or an Error that says what went wrong
 // in words an operator can act on. The error codes are part of the protocol (api/protocol.hpp).
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>

@@ -1,5 +1,6 @@
 #include "control/api/types.hpp"
 
+#include <array>
 #include <charconv>
 
 #include "control/api/result.hpp"

@@ -430,6 +430,41 @@ struct ProbeReply {
   }
 };
 
+// What ternctl's probe found, step by step (its --json output; probe.done carries the counts).
+struct ProbeStep {
+  std::string target;  // the listener probed, or "server"
+  std::string step;    // "binding", "allocate", "relay", ...
+  std::string status;  // "ok", "warning", "fail", "skipped"
+  std::string detail;  // what happened
+  std::optional<std::string> meaning;  // for a warning or failure: what usually causes it
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("target", s.target);
+    v("step", s.step);
+    v("status", s.status);
+    v("detail", s.detail);
+    v("meaning", s.meaning);
+  }
+};
+
+struct ProbeReport {
+  bool ok = false;  // no step failed
+  uint32_t failures = 0;
+  uint32_t warnings = 0;
+  std::vector<Finding> findings;  // the server's own
+  std::vector<ProbeStep> steps;
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("ok", s.ok);
+    v("failures", s.failures);
+    v("warnings", s.warnings);
+    v("findings", s.findings);
+    v("steps", s.steps);
+  }
+};
+
 struct ProbeDoneReply {
   bool removed = false;
   uint32_t killed = 0;  // allocations the probe left behind, removed with its credential
@@ -652,13 +687,20 @@ struct ProbeRequest {
   static void fields(S&, V&) {}
 };
 
+// Withdraws a probe credential (and any allocation made with it); the outcome goes to the log.
 struct ProbeDoneRequest {
   static constexpr std::string_view kCommand = "probe.done";
   using Reply = ProbeDoneReply;
   std::string username;
+  std::optional<uint32_t> failures;
+  std::optional<uint32_t> warnings;
 
   template <typename S, typename V>
-  static void fields(S& s, V& v) { v("username", s.username); }
+  static void fields(S& s, V& v) {
+    v("username", s.username);
+    v("failures", s.failures);
+    v("warnings", s.warnings);
+  }
 };
 
 struct TraceRequest {

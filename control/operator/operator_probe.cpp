@@ -128,7 +128,11 @@ api::Result<api::ProbeDoneReply> Operator::handle(const api::ProbeDoneRequest& r
   api::ProbeDoneReply r;
   r.removed = true;
   r.killed = static_cast<uint32_t>(retire_probe(static_cast<size_t>(it - probes_.begin())));
-  audit("probe.done", caller, [&](LogLine& l) { l.kv("user", req.username).kv("killed", r.killed); });
+  audit("probe.done", caller, [&](LogLine& l) {
+    l.kv("user", req.username).kv("killed", r.killed);
+    if (req.failures) l.kv("failures", *req.failures);
+    if (req.warnings) l.kv("warnings", *req.warnings);
+  });
   return r;
 }
 
