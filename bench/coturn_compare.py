@@ -24,6 +24,7 @@ every message back through the relay. Measured over that run:
 import json
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -157,6 +158,78 @@ def ternd_counters(log: str) -> dict:
     return scopes
 
 
+def ternctl_stats(build: Path, socket: Path) -> dict | None:
+    """`ternctl stats --json` (the first JSON object it prints), or None if there is no ternctl or no answer."""
+    ternctl = build / "control" / "ternctl"
+    if not ternctl.exists():
+        return None
+    try:
+        done = subprocess.run([str(ternctl), "-s", str(socket), "--json", "stats"], capture_output=True, text=True,
+                              timeout=15)
+    except subprocess.TimeoutExpired:
+        return None
+    for line in done.stdout.splitlines():
+        try:
+            return json.loads(line)
+        except ValueError:
+            continue
+    return None
+
+
+def _numbers(node, found: dict, prefix: str = "") -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _numbers(v, found, f"{prefix}{k}")
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        found[prefix] = node
+
+
+def _busy_in(node) -> tuple[float, float] | None:
+    """(busy cycles, tsc_hz or 0) summed over the entries of one part of a stats reply."""
+    items = node if isinstance(node, list) else [node]
+    busy, hz, seen = 0.0, 0.0, False
+    for item in items:
+        found = {}
+        _numbers(item, found)
+        for k, v in found.items():
+            if "busy" in k and ("cycle" in k or "tsc" in k) and "ratio" not in k:
+                busy += v
+                seen = True
+            elif k.endswith("tsc_hz"):
+                hz = v
+    return (busy, hz) if seen else None
+
+
+def busy_from_stats(stats: dict | None) -> tuple[float, float] | None:
+    """The workers' busy cycles in a ternctl stats reply: per worker if it has them (`load`, `per_worker`), else the
+    sum (`dataplane`); and tsc_hz wherever the reply carries it (0 if nowhere)."""
+    if not stats:
+        return None
+    hz_found = {}
+    _numbers(stats, hz_found)
+    hz = next((v for k, v in hz_found.items() if k.endswith("tsc_hz")), 0.0)
+    for part in ("load", "per_worker", "dataplane"):
+        if part in stats:
+            got = _busy_in(stats[part])
+            if got:
+                return got[0], got[1] or hz
+    return None
+
+
+RELAYED_COUNTERS = ("channel_data_to_peer", "send_to_peer", "channel_data_to_client", "data_indication_to_client",
+                    "hairpin")
+
+
+def relayed_from_stats(stats: dict | None) -> int | None:
+    """Packets the workers relayed, from a ternctl stats reply's summed data-plane counters."""
+    if not stats or "dataplane" not in stats:
+        return None
+    found = {}
+    _numbers(stats["dataplane"], found)
+    values = [v for k, v in found.items() if any(k.endswith(c) for c in RELAYED_COUNTERS)]
+    return int(sum(values)) if values else None
+
+
 def busy_seconds(scopes: dict) -> float | None:
     """The workers' busy time from ternd's counters, if this ternd counts busy cycles (busy_* and tsc_hz)."""
     merged = {}
@@ -170,7 +243,8 @@ def busy_seconds(scopes: dict) -> float | None:
 
 
 def run_one(kind: str, workdir: Path, build: Path, sessions: int, messages: int, length: int,
-            interval_ms: int, coturn_relay_threads: int = 1) -> dict:
+            interval_ms: int, coturn_relay_threads: int = 1, tsc_hz: float = 0) -> dict:
+    """One server under the load. `tsc_hz`: the TSC frequency to use if ternd's statistics do not carry theirs."""
     workdir.mkdir(parents=True, exist_ok=True)
     os.environ["TERN_BUILD_DIR"] = str(build)
     _bench_ternd_conf()
@@ -190,6 +264,7 @@ def run_one(kind: str, workdir: Path, build: Path, sessions: int, messages: int,
             result["server_argv"] = server.proc.popen.args
             cli0, peer0 = _link_stats(topo.cli, topo.cli_if), _link_stats(topo.peer, topo.peer_if)
             cpu0 = _proc_cpu_seconds(server.proc.pid)
+            stats0 = ternctl_stats(build, workdir / "ternd.sock") if kind == "ternd" else None
             sampler = _LinkSampler(topo)
             sampler.start()
             t0 = time.monotonic()
@@ -201,6 +276,7 @@ def run_one(kind: str, workdir: Path, build: Path, sessions: int, messages: int,
             sampler.join()
             active, peak = sampler.active()
             cpu1 = _proc_cpu_seconds(server.proc.pid)
+            stats1 = ternctl_stats(build, workdir / "ternd.sock") if kind == "ternd" else None
             cli1, peer1 = _link_stats(topo.cli, topo.cli_if), _link_stats(topo.peer, topo.peer_if)
             result["threads"] = _threads(server.proc.pid)
             to_peer = peer1["rx"]["packets"] - peer0["rx"]["packets"]
@@ -216,12 +292,22 @@ def run_one(kind: str, workdir: Path, build: Path, sessions: int, messages: int,
             if kind == "ternd":
                 scopes = ternd_counters(server.log_tail(400))
                 dp = scopes.get("dataplane", {})
-                worker_relayed = sum(dp.get(k, 0) for k in ("channel_data_to_peer", "send_to_peer",
-                                                             "channel_data_to_client",
-                                                             "data_indication_to_client", "hairpin"))
+                worker_relayed = sum(dp.get(k, 0) for k in RELAYED_COUNTERS)
                 result["worker_relayed"] = worker_relayed
                 result["ternd_counters"] = scopes
-                busy = busy_seconds(scopes)
+                result["ternctl_stats_after"] = stats1
+                # Busy cycles over the load from ternctl (before/after), else over ternd's life from its final log.
+                b0, b1 = busy_from_stats(stats0), busy_from_stats(stats1)
+                r0, r1 = relayed_from_stats(stats0), relayed_from_stats(stats1)
+                hz = (b1[1] or b0[1] or tsc_hz) if b0 and b1 else 0
+                if b0 and b1 and hz and r0 is not None and r1 is not None:
+                    busy = (b1[0] - b0[0]) / hz
+                    worker_relayed = r1 - r0
+                    result["worker_relayed"] = worker_relayed
+                    result["busy_source"] = "ternctl stats --json, before and after the load"
+                else:
+                    busy = busy_seconds(scopes)
+                    result["busy_source"] = "ternd's final counters (its whole life)" if busy is not None else None
                 result["busy_seconds"] = busy
                 result["cpu_ns_per_packet"] = busy / worker_relayed * 1e9 if busy and worker_relayed else None
             else:

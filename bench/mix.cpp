@@ -19,7 +19,7 @@ using Bytes = std::vector<uint8_t>;
 constexpr uint32_t host_ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
   return (uint32_t{a} << 24) | (uint32_t{b} << 16) | (uint32_t{c} << 8) | d;
 }
-constexpr uint32_t kListener = host_ip(10, 90, 1, 1);
+constexpr uint32_t kListener = host_ip(10, 90, 2, 0);  // also the first relayed address
 constexpr uint16_t kListenerPort = 3478;
 constexpr uint32_t kGateway = host_ip(10, 90, 255, 254);
 constexpr uint32_t kBoundPeer = host_ip(192, 0, 2, 50);      // channel 0x4000
@@ -34,7 +34,8 @@ uint32_t client_ip(AllocId id) { return host_ip(11, 0, 0, 0) + id; }
 uint32_t relay_ip(unsigned index) { return host_ip(10, 90, 2, static_cast<uint8_t>(index)); }
 uint32_t relay_ip_of(AllocId id) { return relay_ip(id / kRelayPortsPerAddress); }
 uint16_t relay_port_of(AllocId id) {
-  return static_cast<uint16_t>(kFirstRelayPort + id % kRelayPortsPerAddress);
+  const uint32_t port = kFirstRelayPort + id % kRelayPortsPerAddress;
+  return static_cast<uint16_t>(port >= kListenerPort ? port + 1 : port);
 }
 
 // Ethernet + IPv4 + UDP around a payload, checksums filled in, from the gateway to our port.
@@ -141,8 +142,8 @@ unsigned relay_addresses_for(uint32_t allocations) {
 
 bool write_pcap(const MixConfig& config, const std::string& path, MixCounts& counts,
                 std::string& error) {
-  if (config.allocations == 0 || relay_addresses_for(config.allocations) > 64) {
-    error = "allocations must be between 1 and " + std::to_string(64 * kRelayPortsPerAddress);
+  if (config.allocations == 0 || relay_addresses_for(config.allocations) > 16) {
+    error = "allocations must be between 1 and " + std::to_string(16 * kRelayPortsPerAddress);
     return false;
   }
   if (config.frame_len < dp::kUdpHeadersLen + dp::stun::kChannelDataHeaderLen + 4 ||
@@ -199,7 +200,6 @@ dp::RuntimeConfig runtime_config(uint32_t allocations, const std::string& device
   c.eal = std::move(eal);
   dp::RuntimePort port;
   port.device = device;
-  port.addresses.push_back({IpAddress::v4(kListener), kPrefix});
   const unsigned relays = relay_addresses_for(allocations);
   for (unsigned r = 0; r < relays; ++r) {
     port.addresses.push_back({IpAddress::v4(relay_ip(r)), kPrefix});

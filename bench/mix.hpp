@@ -4,10 +4,11 @@
 //
 // Plan (one port, every destination behind one gateway, as on a relay behind its router):
 //
-//   port addresses   listener 10.90.1.1/16, relayed addresses 10.90.2.0 .. 10.90.2.k/16
+//   port addresses   relayed addresses 10.90.2.0 .. 10.90.2.k/16 (k < 16: a port has at most 16);
+//                    the listener is 10.90.2.0:3478, which no allocation is given
 //   gateway          10.90.255.254, MAC 02:00:00:00:ff:fe (an ARP request from it opens the pcap)
-//   allocation i     client 11.0.0.0 + i : 40000 -> listener 10.90.1.1:3478,
-//                    relayed 10.90.2.(i / 61440) : 4096 + i % 61440,
+//   allocation i     client 11.0.0.0 + i : 40000 -> listener 10.90.2.0:3478,
+//                    relayed 10.90.2.(i / 64511) : the (i % 64511)-th port of 1024-65535 but 3478,
 //                    channel 0x4000 bound to peer 192.0.2.50:7000,
 //                    permission for 192.0.2.51 (a peer without a channel: Data indications)
 //
@@ -28,8 +29,8 @@
 
 namespace tern::bench {
 
-inline constexpr uint32_t kRelayPortsPerAddress = 61440;
-inline constexpr uint16_t kFirstRelayPort = 4096;
+inline constexpr uint32_t kRelayPortsPerAddress = 64511;  // 1024-65535 but the listener's 3478
+inline constexpr uint16_t kFirstRelayPort = 1024;
 inline constexpr uint16_t kChannel = 0x4000;
 // net_pcap's first port in a process: 02:70:63:61:70:00 ("pcap", port 0).
 inline constexpr dp::MacWord kPcapPortMac = 0x007061637002ULL;

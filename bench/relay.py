@@ -21,11 +21,9 @@ WORKER_THREAD_NAMES = ("rte-worker-1", "lcore-worker-1")
 
 
 def mbufs_for(frames: int) -> int:
-    """Pool size for a pcap: the PMD holds every frame in an mbuf; 2^n - 1 as tern-bench sizes it."""
-    n = 1
-    while n < frames + 16384:
-        n <<= 1
-    return n - 1
+    """Pool size for a pcap: the PMD holds every frame in an mbuf, plus 16383 for the packets in flight (tern-bench
+    sizes its pool the same way)."""
+    return frames + 16383
 
 
 def write_pcap(tern_bench: Path, out: Path, allocations: int, frames: int, frame_size: int,
@@ -128,6 +126,7 @@ def run_tern(tern_bench: Path, pcap: Path, allocations: int, seconds: int, laten
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
     err = []
+    out = ""
     try:
         for line in proc.stderr:
             err.append(line)
@@ -138,6 +137,13 @@ def run_tern(tern_bench: Path, pcap: Path, allocations: int, seconds: int, laten
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
+    finally:
+        if proc.poll() is None:  # interrupted: stop it (it stops cleanly on SIGINT), then make sure
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
     log.write_text("".join(err) + (out or ""))
     if proc.returncode != 0:
         raise RuntimeError(f"tern-bench relay failed with status {proc.returncode}: {''.join(err)[-2000:]}")

@@ -190,14 +190,14 @@ int cmd_relay(const Args& a) {
     std::fprintf(stderr, "tern-bench relay: --pcap FILE (readable, not empty) and --allocations N are required\n");
     return 2;
   }
-  // The PMD holds every frame of the pcap in an mbuf of the pool for the whole run.
-  uint32_t mbufs = 1;
-  while (mbufs < frames + 16384) mbufs <<= 1;
+  // The PMD holds every frame of the pcap in an mbuf of the pool for the whole run; 16383 more
+  // for the packets in flight (bench/relay.py gives testpmd the same number).
+  const auto mbufs = static_cast<uint32_t>(frames + 16383);
   const std::string device = "net_pcap0,rx_pcap=" + pcap + ",rx_pcap=" + pcap + ",infinite_rx=1";
   // Two rx_pcap arguments give the port two queue pairs (net_pcap has as many TX queues as RX
   // queues when no tx_* argument is given, and drops what they are handed): the worker's and the
   // control lcore's TX queue. The worker polls RX queue 0 only.
-  const dp::RuntimeConfig config = runtime_config(allocations, device, eal_args(huge, "tern-bench-"), mbufs - 1);
+  const dp::RuntimeConfig config = runtime_config(allocations, device, eal_args(huge, "tern-bench-"), mbufs);
 
   std::string error;
   auto rt = dp::Runtime::start(config, error);
