@@ -22,8 +22,8 @@ namespace tern::ctl::api {
 
 // An IP address with or without a port: `allocations --client 192.0.2.1` or `192.0.2.1:5000`.
 struct Endpoint {
-  IpAddress ip;
-  std::optional<Port> port;
+  IpAddress ip = {};
+  std::optional<Port> port = {};
 
   static std::optional<Endpoint> parse(std::string_view text);
   std::string to_string() const;
@@ -31,7 +31,7 @@ struct Endpoint {
 
 // Counters as name -> value, in the order of the X-macro list that defines them.
 struct NamedValue {
-  std::string name;
+  std::string name = {};
   uint64_t value = 0;
 };
 using CounterSet = std::vector<NamedValue>;
@@ -40,17 +40,17 @@ using CounterSet = std::vector<NamedValue>;
 
 struct PortStatus {
   uint32_t index = 0;
-  std::string device;
-  std::vector<std::string> addresses;  // "10.90.0.1/24"
-  std::optional<bool> link_up;
-  std::optional<uint32_t> speed_mbps;
-  std::optional<uint64_t> rx_packets;
-  std::optional<uint64_t> tx_packets;
-  std::optional<uint64_t> rx_bytes;
-  std::optional<uint64_t> tx_bytes;
-  std::optional<uint64_t> rx_dropped;  // missed by the NIC and no buffer
-  std::optional<uint64_t> rx_errors;
-  std::optional<uint64_t> tx_errors;
+  std::string device = {};
+  std::vector<std::string> addresses = {};  // "10.90.0.1/24"
+  std::optional<bool> link_up = {};
+  std::optional<uint32_t> speed_mbps = {};
+  std::optional<uint64_t> rx_packets = {};
+  std::optional<uint64_t> tx_packets = {};
+  std::optional<uint64_t> rx_bytes = {};
+  std::optional<uint64_t> tx_bytes = {};
+  std::optional<uint64_t> rx_dropped = {};  // missed by the NIC and no buffer
+  std::optional<uint64_t> rx_errors = {};
+  std::optional<uint64_t> tx_errors = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -70,8 +70,8 @@ struct PortStatus {
 };
 
 struct RelayAddress {
-  IpAddress address;     // bound on our port
-  IpAddress advertised;  // what XOR-RELAYED-ADDRESS says (relay.external)
+  IpAddress address = {};     // bound on our port
+  IpAddress advertised = {};  // what XOR-RELAYED-ADDRESS says (relay.external)
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -82,12 +82,12 @@ struct RelayAddress {
 
 struct AllocationInfo {
   uint32_t id = 0;
-  std::string user;
-  TransportAddress client;
-  TransportAddress server;  // the listener the client talks to
-  std::string transport;    // "udp"
-  TransportAddress relayed;  // as advertised to the client
-  TransportAddress bound;    // on our relay address
+  std::string user = {};
+  TransportAddress client = {};
+  TransportAddress server = {};  // the listener the client talks to
+  std::string transport = {};    // "udp"
+  TransportAddress relayed = {};  // as advertised to the client
+  TransportAddress bound = {};    // on our relay address
   uint32_t expires_in = 0;   // seconds
   uint32_t age = 0;          // seconds
   uint32_t permissions = 0;
@@ -110,7 +110,7 @@ struct AllocationInfo {
 };
 
 struct PermissionInfo {
-  IpAddress peer;
+  IpAddress peer = {};
   uint32_t expires_in = 0;
 
   template <typename S, typename V>
@@ -122,7 +122,7 @@ struct PermissionInfo {
 
 struct ChannelInfo {
   uint32_t number = 0;
-  TransportAddress peer;
+  TransportAddress peer = {};
   uint32_t expires_in = 0;
 
   template <typename S, typename V>
@@ -156,7 +156,7 @@ struct TrafficInfo {
 // ---- replies ----------------------------------------------------------------------------------
 
 struct VersionReply {
-  std::string version;
+  std::string version = {};
   uint32_t protocol = 0;
 
   template <typename S, typename V>
@@ -167,7 +167,7 @@ struct VersionReply {
 };
 
 struct StatusReply {
-  std::string version;
+  std::string version = {};
   uint64_t uptime = 0;  // seconds
   uint32_t workers = 0;
   bool draining = false;
@@ -176,12 +176,12 @@ struct StatusReply {
   uint64_t channels = 0;
   uint32_t users = 0;
   uint32_t secrets = 0;
-  std::string log_level;
-  std::optional<TransportAddress> alternate_server;
-  std::vector<TransportAddress> listeners;
-  std::vector<RelayAddress> relay;
-  std::vector<PortStatus> ports;
-  std::optional<IpAddress> tracing;  // the address a running trace follows
+  std::string log_level = {};
+  std::optional<TransportAddress> alternate_server = {};
+  std::vector<TransportAddress> listeners = {};
+  std::vector<RelayAddress> relay = {};
+  std::vector<PortStatus> ports = {};
+  std::optional<IpAddress> tracing = {};  // the address a running trace follows
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -218,14 +218,14 @@ struct WorkerLoad {
 
 struct StatsReply {
   uint32_t workers = 0;
-  CounterSet dataplane;                // every worker counter, summed over the workers
-  std::vector<CounterSet> per_worker;  // the same, worker by worker
-  CounterSet control_io;               // the control lcore's packet I/O
-  CounterSet control_plane;            // requests, answers, authentication, allocations
-  std::vector<WorkerLoad> load;
-  std::optional<uint64_t> mempool_in_use;  // packet buffers in use, every pool
-  std::optional<uint64_t> mempool_size;
-  std::vector<PortStatus> ports;
+  CounterSet dataplane = {};                // every worker counter, summed over the workers
+  std::vector<CounterSet> per_worker = {};  // the same, worker by worker
+  CounterSet control_io = {};               // the control lcore's packet I/O
+  CounterSet control_plane = {};            // requests, answers, authentication, allocations
+  std::vector<WorkerLoad> load = {};
+  std::optional<uint64_t> mempool_in_use = {};  // packet buffers in use, every pool
+  std::optional<uint64_t> mempool_size = {};
+  std::vector<PortStatus> ports = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -244,7 +244,7 @@ struct StatsReply {
 struct AllocationsReply {
   uint64_t total = 0;      // live allocations on the server
   bool truncated = false;  // more matched than the limit let through
-  std::vector<AllocationInfo> allocations;
+  std::vector<AllocationInfo> allocations = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -255,13 +255,13 @@ struct AllocationsReply {
 };
 
 struct AllocationReply {
-  AllocationInfo allocation;
+  AllocationInfo allocation = {};
   bool dont_fragment = false;
   uint64_t max_bps = 0;
-  std::optional<std::string> reservation_token;  // hex
-  std::vector<PermissionInfo> permission_list;
-  std::vector<ChannelInfo> channel_list;
-  TrafficInfo traffic;
+  std::optional<std::string> reservation_token = {};  // hex
+  std::vector<PermissionInfo> permission_list = {};
+  std::vector<ChannelInfo> channel_list = {};
+  TrafficInfo traffic = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -283,14 +283,14 @@ struct KillReply {
 };
 
 struct UsersListReply {
-  std::vector<std::string> users;
+  std::vector<std::string> users = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) { v("users", s.users); }
 };
 
 struct UsersAddReply {
-  std::string name;
+  std::string name = {};
   bool replaced = false;  // a user of that name existed and has the new credentials
   bool sha256 = false;    // can use PASSWORD-ALGORITHM SHA-256
 
@@ -303,7 +303,7 @@ struct UsersAddReply {
 };
 
 struct UsersRemoveReply {
-  std::string name;
+  std::string name = {};
   uint32_t users = 0;  // users left
 
   template <typename S, typename V>
@@ -316,7 +316,7 @@ struct UsersRemoveReply {
 // A secret as the operator sees it: never the secret, a fingerprint that tells them apart.
 struct SecretInfo {
   uint32_t index = 0;  // 0 is the newest
-  std::string fingerprint;
+  std::string fingerprint = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -326,8 +326,8 @@ struct SecretInfo {
 };
 
 struct SecretsReply {
-  std::vector<SecretInfo> secrets;
-  std::optional<std::string> changed;  // add/remove: the fingerprint added or removed
+  std::vector<SecretInfo> secrets = {};
+  std::optional<std::string> changed = {};  // add/remove: the fingerprint added or removed
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -337,8 +337,8 @@ struct SecretsReply {
 };
 
 struct NotApplied {
-  std::string setting;  // "dataplane.ports"
-  std::string reason;
+  std::string setting = {};  // "dataplane.ports"
+  std::string reason = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -348,9 +348,9 @@ struct NotApplied {
 };
 
 struct ReloadReply {
-  std::string file;
-  std::vector<std::string> applied;     // the live settings that changed
-  std::vector<NotApplied> not_applied;  // changed, but only a restart takes them
+  std::string file = {};
+  std::vector<std::string> applied = {};     // the live settings that changed
+  std::vector<NotApplied> not_applied = {};  // changed, but only a restart takes them
   uint32_t users = 0;
   uint32_t secrets = 0;
   uint32_t permissions_revoked = 0;
@@ -369,7 +369,7 @@ struct ReloadReply {
 struct DrainReply {
   bool draining = false;
   uint64_t allocations = 0;  // live allocations (those still to finish while draining)
-  std::optional<TransportAddress> alternate_server;  // sent with 300; absent: new Allocates get 508
+  std::optional<TransportAddress> alternate_server = {};  // sent with 300; absent: new Allocates get 508
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -381,9 +381,9 @@ struct DrainReply {
 
 // A short-lived long-term credential ternd issues for one probe.
 struct ProbeCredential {
-  std::string username;
-  std::string password;
-  std::string realm;
+  std::string username = {};
+  std::string password = {};
+  std::string realm = {};
   uint32_t expires_in = 0;
 
   template <typename S, typename V>
@@ -397,9 +397,9 @@ struct ProbeCredential {
 
 // Something the server can tell about itself without a packet.
 struct Finding {
-  std::string severity;  // "error", "warning", "info"
-  std::string check;     // what was looked at: "port 0 link", "listener 10.90.0.1:3478"
-  std::string message;   // what it means for clients
+  std::string severity = {};  // "error", "warning", "info"
+  std::string check = {};     // what was looked at: "port 0 link", "listener 10.90.0.1:3478"
+  std::string message = {};   // what it means for clients
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -410,13 +410,13 @@ struct Finding {
 };
 
 struct ProbeReply {
-  ProbeCredential credential;
-  std::vector<TransportAddress> listeners;
-  std::vector<RelayAddress> relay;
+  ProbeCredential credential = {};
+  std::vector<TransportAddress> listeners = {};
+  std::vector<RelayAddress> relay = {};
   uint32_t relay_port_min = 0;
   uint32_t relay_port_max = 0;
   bool draining = false;
-  std::vector<Finding> findings;
+  std::vector<Finding> findings = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -432,11 +432,11 @@ struct ProbeReply {
 
 // What ternctl's probe found, step by step (its --json output; probe.done carries the counts).
 struct ProbeStep {
-  std::string target;  // the listener probed, or "server"
-  std::string step;    // "binding", "allocate", "relay", ...
-  std::string status;  // "ok", "warning", "fail", "skipped"
-  std::string detail;  // what happened
-  std::optional<std::string> meaning;  // for a warning or failure: what usually causes it
+  std::string target = {};  // the listener probed, or "server"
+  std::string step = {};    // "binding", "allocate", "relay", ...
+  std::string status = {};  // "ok", "warning", "fail", "skipped"
+  std::string detail = {};  // what happened
+  std::optional<std::string> meaning = {};  // for a warning or failure: what usually causes it
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -452,8 +452,8 @@ struct ProbeReport {
   bool ok = false;  // no step failed
   uint32_t failures = 0;
   uint32_t warnings = 0;
-  std::vector<Finding> findings;  // the server's own
-  std::vector<ProbeStep> steps;
+  std::vector<Finding> findings = {};  // the server's own
+  std::vector<ProbeStep> steps = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -477,7 +477,7 @@ struct ProbeDoneReply {
 };
 
 struct TraceReply {
-  IpAddress address;
+  IpAddress address = {};
   uint32_t seconds = 0;
   uint32_t rate = 0;  // records per second at most; more are counted as suppressed
 
@@ -492,12 +492,12 @@ struct TraceReply {
 // One decision about one packet from or to the traced address.
 struct TraceRecord {
   double time = 0;       // seconds since the trace started
-  std::string source;    // "worker 0", "control"
-  std::string from;      // transport address the packet came from
-  std::string to;        // and where it was going
-  std::string packet;    // what it was: "channel_data", "send", "peer_data", "allocate request", ...
-  std::string decision;  // "relayed", "dropped", "punted", "answered", "error"
-  std::optional<std::string> reason;  // why: a drop reason, an error code and its meaning
+  std::string source = {};    // "worker 0", "control"
+  std::string from = {};      // transport address the packet came from
+  std::string to = {};        // and where it was going
+  std::string packet = {};    // what it was: "channel_data", "send", "peer_data", "allocate request", ...
+  std::string decision = {};  // "relayed", "dropped", "punted", "answered", "error"
+  std::optional<std::string> reason = {};  // why: a drop reason, an error code and its meaning
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -513,7 +513,7 @@ struct TraceRecord {
 
 // Streamed after TraceReply, as "event": "trace" lines, then one "trace_end".
 struct TraceBatch {
-  std::vector<TraceRecord> records;
+  std::vector<TraceRecord> records = {};
   uint64_t suppressed = 0;  // records over the rate, or lost by a worker's full trace ring
 
   template <typename S, typename V>
@@ -524,7 +524,7 @@ struct TraceBatch {
 };
 
 struct TraceEnd {
-  std::string reason;  // "elapsed", "stopped"
+  std::string reason = {};  // "elapsed", "stopped"
   uint64_t records = 0;
   uint64_t suppressed = 0;
 
@@ -562,9 +562,9 @@ struct StatsRequest {
 struct AllocationsRequest {
   static constexpr std::string_view kCommand = "allocations";
   using Reply = AllocationsReply;
-  std::optional<std::string> user;
-  std::optional<Endpoint> client;
-  std::optional<uint32_t> limit;  // default kDefaultListLimit, at most kMaxListLimit
+  std::optional<std::string> user = {};
+  std::optional<Endpoint> client = {};
+  std::optional<uint32_t> limit = {};  // default kDefaultListLimit, at most kMaxListLimit
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -589,8 +589,8 @@ struct AllocationRequest {
 struct KillRequest {
   static constexpr std::string_view kCommand = "kill";
   using Reply = KillReply;
-  std::optional<uint32_t> id;
-  std::optional<std::string> user;
+  std::optional<uint32_t> id = {};
+  std::optional<std::string> user = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -611,10 +611,10 @@ struct UsersListRequest {
 struct UsersAddRequest {
   static constexpr std::string_view kCommand = "users.add";
   using Reply = UsersAddReply;
-  std::string name;
-  std::optional<std::string> password;
-  std::optional<std::string> key;
-  std::optional<std::string> key_sha256;
+  std::string name = {};
+  std::optional<std::string> password = {};
+  std::optional<std::string> key = {};
+  std::optional<std::string> key_sha256 = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -628,7 +628,7 @@ struct UsersAddRequest {
 struct UsersRemoveRequest {
   static constexpr std::string_view kCommand = "users.remove";
   using Reply = UsersRemoveReply;
-  std::string name;
+  std::string name = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) { v("name", s.name); }
@@ -645,8 +645,8 @@ struct SecretsListRequest {
 struct SecretsAddRequest {
   static constexpr std::string_view kCommand = "secrets.add";
   using Reply = SecretsReply;
-  std::string secret;
-  std::optional<bool> last;
+  std::string secret = {};
+  std::optional<bool> last = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -658,7 +658,7 @@ struct SecretsAddRequest {
 struct SecretsRemoveRequest {
   static constexpr std::string_view kCommand = "secrets.remove";
   using Reply = SecretsReply;
-  std::string fingerprint;
+  std::string fingerprint = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) { v("fingerprint", s.fingerprint); }
@@ -691,9 +691,9 @@ struct ProbeRequest {
 struct ProbeDoneRequest {
   static constexpr std::string_view kCommand = "probe.done";
   using Reply = ProbeDoneReply;
-  std::string username;
-  std::optional<uint32_t> failures;
-  std::optional<uint32_t> warnings;
+  std::string username = {};
+  std::optional<uint32_t> failures = {};
+  std::optional<uint32_t> warnings = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -706,8 +706,8 @@ struct ProbeDoneRequest {
 struct TraceRequest {
   static constexpr std::string_view kCommand = "trace";
   using Reply = TraceReply;
-  IpAddress address;
-  std::optional<uint32_t> seconds;  // default kDefaultTraceSeconds, at most kMaxTraceSeconds
+  IpAddress address = {};
+  std::optional<uint32_t> seconds = {};  // default kDefaultTraceSeconds, at most kMaxTraceSeconds
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {

@@ -42,6 +42,9 @@ std::vector<SettingChange> restart_only_changes(const conf::Config& r, const con
     if (changed) out.push_back({setting, reason});
   };
   check(r.realm != n.realm, "realm", "every user's key is derived from the realm");
+  // The file's keys were derived with its realm, which is not the one in use.
+  check(r.realm != n.realm && !same_users(r.auth.users, n.auth.users), "auth.users",
+        "its keys are derived from the new realm, which takes a restart");
   check(r.listen.udp != n.listen.udp, "listen.udp", kAddresses);
   check(r.relay.addresses != n.relay.addresses, "relay.addresses", kAddresses);
   check(r.relay.ports.min != n.relay.ports.min || r.relay.ports.max != n.relay.ports.max, "relay.ports", kAddresses);
@@ -63,7 +66,7 @@ std::vector<std::string> live_changes(const conf::Config& r, const conf::Config&
   };
   check(r.software != n.software, "software");
   check(r.alternate_server != n.alternate_server, "alternate_server");
-  check(!same_users(r.auth.users, n.auth.users), "auth.users");
+  check(r.realm == n.realm && !same_users(r.auth.users, n.auth.users), "auth.users");
   check(r.auth.secrets != n.auth.secrets, "auth.secrets");
   check(r.auth.nonce_lifetime != n.auth.nonce_lifetime, "auth.nonce_lifetime");
   check(r.auth.unauthenticated_rate != n.auth.unauthenticated_rate, "auth.unauthenticated_rate");
@@ -83,6 +86,7 @@ std::vector<std::string> live_changes(const conf::Config& r, const conf::Config&
 }
 
 conf::Config keep_restart_settings(conf::Config next, const conf::Config& running) {
+  if (next.realm != running.realm) next.auth.users = running.auth.users;
   next.realm = running.realm;
   next.listen = running.listen;
   next.relay = running.relay;

@@ -2,7 +2,8 @@
 // What a reloaded configuration changes, split into what ternd applies live and what only a
 // restart can take: the data plane's shape (EAL, ports, pools, table size), where clients and
 // peers reach it (listeners, relay addresses, ports and their NAT mapping), the realm (every key
-// derives from it), and ternd's own sockets and log destination.
+// derives from it, so with a new realm the file's users wait for the restart too), and ternd's own
+// sockets and log destination.
 
 #include <string>
 #include <vector>
