@@ -285,8 +285,7 @@ dp::TableTime Allocations::next_deadline(const Allocation& a) const {
 void Allocations::schedule(Allocation& a) {
   const dp::TableTime d = next_deadline(a);
   if (a.scheduled != 0 && a.scheduled <= d) return;
-  wheel_.schedule(a.id, a.serial, d);
-  a.scheduled = d;
+  a.scheduled = wheel_.schedule(a.id, a.serial, d);
 }
 
 void Allocations::expire(dp::TableTime now) {
@@ -296,6 +295,16 @@ void Allocations::expire(dp::TableTime now) {
     if (a->scheduled == when) a->scheduled = 0;
     if (expire_parts(*a, now)) schedule(*a);
   });
+  // A live allocation has one entry that counts, the one at `scheduled`; the others (of removed
+  // allocations, or superseded by an earlier deadline) wait for their second unless cleared here,
+  // which keeps the wheel's memory in proportion to the allocations rather than to how many were
+  // made and deleted over the longest lifetime.
+  if (wheel_.size() > kWheelSlack + 2 * by_five_tuple_.size()) {
+    wheel_.compact([this](dp::AllocId id, uint64_t serial, dp::TableTime when) {
+      const Allocation* a = id < slots_.size() ? slots_[id].get() : nullptr;
+      return a == nullptr || a->serial != serial || a->scheduled != when;
+    });
+  }
 }
 
 size_t Allocations::reclaim() {

@@ -101,11 +101,15 @@ class Allocations {
   }
 
   // ---- time ----
+  // Stale expiry-wheel entries tolerated beyond twice the live allocations before they are cleared.
+  static constexpr size_t kWheelSlack = 16384;
   // Visits every allocation that has something due by `now` and drops what expired.
   void expire(dp::TableTime now);
   // Slots and ports whose grace period ended go back to use; returns how many slots.
   size_t reclaim();
   size_t awaiting_reclaim() const { return reclaiming_.size(); }
+  // Expiry-wheel entries held, stale ones included.
+  size_t scheduled_entries() const { return wheel_.size(); }
 
   size_t permission_count() const { return permissions_; }
   size_t channel_count() const { return channels_; }

@@ -1,8 +1,10 @@
 #pragma once
 // A hashed timer wheel of whole seconds (DESIGN.md "Expiry by timestamp"): nothing has its own
 // timer; an allocation is entered at the earliest second something of it expires, and the sweep
-// looks at it then. Entries are never cancelled: an allocation refreshed since, or gone, is
-// recognised by its serial and the fresh state when the entry comes due.
+// looks at it then. Entries are never cancelled one by one: an allocation refreshed since, or
+// gone, is recognised by its serial and the fresh state when the entry comes due, and compact()
+// clears such entries out in one pass when they have piled up (an allocation deleted at once
+// leaves its entry for a whole lifetime otherwise).
 
 #include <cstddef>
 #include <algorithm>
@@ -18,7 +20,8 @@ class ExpiryWheel {
  public:
   explicit ExpiryWheel(size_t slots = 4096) : slots_(slots == 0 ? 1 : slots) {}
 
-  void schedule(dp::AllocId id, uint64_t serial, dp::TableTime when);
+  // Returns the second the entry was made for: `when`, or the next second if that has passed.
+  dp::TableTime schedule(dp::AllocId id, uint64_t serial, dp::TableTime when);
 
   // Calls due(id, serial, when) once for every entry whose time is at or before `now`. `due` may
   // schedule again.
@@ -44,10 +47,23 @@ class ExpiryWheel {
     }
   }
 
+  // Drops every entry stale(id, serial, when) says no longer counts, and gives back the room the
+  // buckets no longer need.
+  template <typename Stale>
+  void compact(Stale&& stale) {
+    size_ = 0;
+    for (auto& bucket : slots_) {
+      std::erase_if(bucket, [&stale](const Entry& e) { return stale(e.id, e.serial, e.when); });
+      if (bucket.capacity() > 2 * bucket.size() + kSpare) bucket.shrink_to_fit();
+      size_ += bucket.size();
+    }
+  }
+
   size_t size() const { return size_; }
   dp::TableTime current() const { return current_; }
 
  private:
+  static constexpr size_t kSpare = 64;  // entries a bucket keeps room for after compact()
   struct Entry {
     dp::AllocId id;
     dp::TableTime when;

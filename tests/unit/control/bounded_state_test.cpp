@@ -1,5 +1,5 @@
 // The control plane's bounded structures: the 401 rate limiter, the transaction cache, the expiry
-// wheel, the REST key cache; and the small helpers (base64, REST usernames, the logger).
+// wheel (also under allocation churn), the REST key cache; and the small helpers (base64, REST usernames, the logger).
 
 #include <gtest/gtest.h>
 
@@ -111,6 +111,47 @@ TEST(ExpiryWheel, FiresAtTheSecondAndNotBefore) {
   ASSERT_EQ(fired.size(), 3u);
   EXPECT_EQ(fired[2].first, 2u);
   EXPECT_EQ(wheel.size(), 0u);
+}
+
+TEST(ExpiryWheel, CompactKeepsOnlyWhatStillCounts) {
+  ExpiryWheel wheel(8);
+  for (dp::AllocId id = 0; id < 100; ++id) wheel.schedule(id, id, 110 + id % 20);
+  EXPECT_EQ(wheel.size(), 100u);
+  wheel.compact([](dp::AllocId id, uint64_t, dp::TableTime) { return id % 2 == 1; });
+  EXPECT_EQ(wheel.size(), 50u);
+  std::vector<dp::AllocId> fired;
+  wheel.advance(200, [&](dp::AllocId id, uint64_t, dp::TableTime) { fired.push_back(id); });
+  ASSERT_EQ(fired.size(), 50u);
+  for (const auto id : fired) EXPECT_EQ(id % 2, 0u);
+  EXPECT_EQ(wheel.size(), 0u);
+}
+
+// Allocations deleted at once (Allocate, then Refresh with LIFETIME 0) leave expiry entries that
+// would wait out a whole lifetime; the wheel stays in proportion to the live allocations instead.
+TEST(ExpiryWheel, AllocationChurnDoesNotPileUpEntries) {
+  Harness h;  // 64 slots, reclaimed once a second: 48 allocations a second, for 500 seconds
+  std::vector<Client> clients;
+  for (int i = 0; i < 8; ++i) clients.emplace_back(h, "198.51.100.1:" + std::to_string(5000 + i), "alice", "alice-password");
+  size_t most = 0;
+  for (int second = 0; second < 500; ++second) {
+    for (int round = 0; round < 6; ++round) {
+      for (auto& c : clients) {
+        ASSERT_EQ(c.allocate().code(), 0);
+        ASSERT_EQ(c.refresh(0).code(), 0);
+      }
+    }
+    h.advance(1);
+    h.writer.grace();
+    h.tick();
+    most = std::max(most, h.plane().allocations().scheduled_entries());
+  }
+  EXPECT_EQ(h.counter(Counter::allocations_deleted), 500u * 6 * 8);
+  EXPECT_LE(most, Allocations::kWheelSlack + 48);  // a second's worth past the slack
+  // The allocations that remain are still visited: one lives on, and expires on time.
+  ASSERT_EQ(clients[0].allocate().code(), 0);
+  h.advance(601);
+  h.tick();
+  EXPECT_EQ(h.counter(Counter::allocations_expired), 1u);
 }
 
 TEST(Base64, Rfc4648Vectors) {
