@@ -29,6 +29,10 @@ class Clock {
     const uint64_t tsc = rte_rdtsc();
     return {table_time(tsc), tsc};
   }
+  // Nanoseconds from the start to a TSC reading.
+  uint64_t ns_since_start(uint64_t tsc) const {
+    return static_cast<uint64_t>(static_cast<unsigned __int128>(tsc - start_) * 1'000'000'000u / hz_);
+  }
   // The first instant of table second t (tests drive time with it).
   Now at(TableTime t) const { return {t, start_ + uint64_t{t - 1} * hz_}; }
 

@@ -42,32 +42,6 @@ Datagram datagram_of(rte_mbuf* m) {
 
 }  // namespace
 
-std::string_view to_string(PuntReason reason) {
-  switch (reason) {
-    case PuntReason::stun_request: return "stun_request";
-    case PuntReason::binding_authenticated: return "binding_authenticated";
-    case PuntReason::binding_attributes: return "binding_attributes";
-    case PuntReason::stun_indication: return "stun_indication";
-    case PuntReason::stun_response: return "stun_response";
-    case PuntReason::arp: return "arp";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(SendResult result) {
-  switch (result) {
-    case SendResult::sent: return "sent";
-    case SendResult::not_local: return "not_local";
-    case SendResult::unsupported: return "unsupported";
-    case SendResult::no_route: return "no_route";
-    case SendResult::no_neighbour: return "no_neighbour";
-    case SendResult::too_big: return "too_big";
-    case SendResult::no_buffer: return "no_buffer";
-    case SendResult::tx_full: return "tx_full";
-  }
-  return "unknown";
-}
-
 ControlPort::ControlPort(ControlPortSetup setup)
     : setup_(std::move(setup)),
       interfaces_(*setup_.interfaces),
@@ -261,6 +235,7 @@ bool ControlPort::hold(rte_mbuf* m, unsigned port, uint32_t next_hop, const Now&
   const auto [it, fresh] = waiting_.try_emplace(key, 0);
   if (held_count_ >= setup_.held_total || it->second >= setup_.held_per_neighbour) {
     if (fresh) waiting_.erase(it);
+    trace_held(m, TraceOutcome::wait_overflow);
     rte_pktmbuf_free(m);
     count(ControlCounterId::held_overflow);
     return false;
@@ -284,6 +259,7 @@ void ControlPort::release_held(unsigned port, uint32_t next_hop, MacWord mac) {
       continue;
     }
     store_mac(ether(frame(h.m))->dst_addr.addr_bytes, mac);
+    trace_held(h.m, TraceOutcome::sent_after_wait);
     burst[n++] = h.m;
     if (n == std::size(burst)) {
       transmit_burst(port, burst, n);
@@ -297,12 +273,28 @@ void ControlPort::release_held(unsigned port, uint32_t next_hop, MacWord mac) {
 void ControlPort::expire_held(uint64_t tsc) {
   while (held_count_ > 0 && tsc >= held_[held_head_].deadline) {
     const Held& h = held_[held_head_];
+    trace_held(h.m, TraceOutcome::wait_expired);
     rte_pktmbuf_free(h.m);
     forget_waiting(h.key);
     count(ControlCounterId::held_expired);
     held_head_ = (held_head_ + 1) % kHeldTotal;
     --held_count_;
   }
+}
+
+void ControlPort::trace_held(rte_mbuf* m, TraceOutcome outcome) {
+  if (setup_.trace == nullptr || !setup_.trace->active()) return;
+  uint8_t* f = frame(m);
+  if (ether(f)->ether_type != kEtherTypeIpv4) return;
+  const rte_ipv4_hdr* ip = ipv4(f);
+  const auto* udp = reinterpret_cast<const rte_udp_hdr*>(f + kEtherLen + ipv4_header_len(ip));
+  TraceRecord r;
+  r.packet = TracePacket::datagram;
+  r.outcome = outcome;
+  r.from = trace_address(ip->src_addr, udp->src_port);
+  r.to = trace_address(ip->dst_addr, udp->dst_port);
+  if (outcome == TraceOutcome::sent_after_wait) r.next = r.to;
+  if (setup_.trace->traces(r)) setup_.trace->record(r);
 }
 
 void ControlPort::forget_waiting(uint64_t key) {

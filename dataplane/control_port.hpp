@@ -30,6 +30,7 @@
 #include "dataplane/control_io.hpp"
 #include "dataplane/interfaces.hpp"
 #include "dataplane/neighbours.hpp"
+#include "dataplane/trace_hub.hpp"
 
 namespace tern::dp {
 
@@ -52,6 +53,7 @@ struct ControlPortSetup {
   uint16_t first_ip_id = 0;
   unsigned held_per_neighbour = kHeldPerNeighbour;  // packets waiting for one next hop
   unsigned held_total = kHeldTotal;                 // in all (at most kHeldTotal)
+  TraceHub* trace = nullptr;                        // waiting packets' fates, when traced
 };
 
 class ControlPort final : public ControlIo {
@@ -103,6 +105,7 @@ class ControlPort final : public ControlIo {
   void release_held(unsigned port, uint32_t next_hop, MacWord mac);
   void expire_held(uint64_t tsc);
   void forget_waiting(uint64_t key);
+  void trace_held(rte_mbuf* m, TraceOutcome outcome);
 
   ControlPortSetup setup_;
   const Interfaces& interfaces_;

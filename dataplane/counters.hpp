@@ -33,6 +33,8 @@ namespace tern::dp {
   X(icmp_answered, "ICMP echo requests to our addresses answered")                                 \
   X(punted, "packets handed to the control plane")                                                 \
   X(neighbour_wait, "relayed packets handed to the control lcore to wait for their next hop's MAC") \
+  X(trace_records, "trace records written (ternctl trace)")                                      \
+  X(trace_suppressed, "trace records not written: over the trace rate, or the trace ring full")    \
   X(drop_malformed, "frames whose Ethernet, IPv4 or UDP lengths do not add up")                    \
   X(drop_segmented, "chained (multi-segment) mbufs")                                               \
   X(drop_ethertype, "frames neither IPv4 nor ARP (IPv6, VLAN-tagged, ...)")                        \
@@ -87,6 +89,8 @@ inline constexpr std::array<std::string_view, kCounterCount> kCounterHelp = {
 };
 
 constexpr std::string_view counter_name(CounterId id) { return kCounterNames[static_cast<size_t>(id)]; }
+// A drop_* counter: a reason a worker freed a packet without sending it.
+constexpr bool is_drop(CounterId id) { return counter_name(id).starts_with("drop_"); }
 constexpr std::string_view counter_help(CounterId id) { return kCounterHelp[static_cast<size_t>(id)]; }
 
 // A counter with one writer (its worker) and any number of readers: relaxed load + store, which

@@ -84,6 +84,8 @@ struct Runtime::State {
   std::vector<Launch> launches;
   std::unique_ptr<ControlPort> control;
   std::unique_ptr<NeighbourPrimingWriter> writer;
+  std::vector<rte_ring*> trace_rings;
+  std::unique_ptr<TraceHub> trace;
   std::unique_ptr<Clock> clock;
   std::string software;
 
@@ -100,6 +102,9 @@ void Runtime::State::shutdown() {
   workers.clear();
   writer.reset();
   control.reset();
+  trace.reset();
+  for (rte_ring* r : trace_rings) rte_ring_free(r);
+  trace_rings.clear();
   for (std::vector<rte_ring*>* rings : {&punt_rings, &hold_rings}) {
     for (rte_ring* r : *rings) {
       void* m;
@@ -349,6 +354,18 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
   std::vector<unsigned> lcores;
   unsigned lcore;
   RTE_LCORE_FOREACH_WORKER(lcore) lcores.push_back(lcore);
+  for (unsigned w = 0; w < W; ++w) {
+    rte_ring* ring = rte_ring_create_elem(("tern_trace_" + std::to_string(w)).c_str(),
+                                          sizeof(TraceRecord), kTraceRingSize,
+                                          static_cast<int>(rte_lcore_to_socket_id(lcores[w])),
+                                          RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (ring == nullptr) {
+      error = "not enough DPDK memory for worker " + std::to_string(w) + "'s trace ring";
+      return nullptr;
+    }
+    s->trace_rings.push_back(ring);
+  }
+  s->trace = std::make_unique<TraceHub>(s->trace_rings, *s->clock);
   WorkerShared shared;
   shared.tables = s->tables.get();
   shared.interfaces = &*s->interfaces;
@@ -356,6 +373,7 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
   shared.rcu = s->rcu;
   shared.tsc_hz = s->clock->hz();
   shared.software = s->software;
+  shared.trace = &s->trace->filter();
   for (unsigned w = 0; w < W; ++w) {
     const int wsocket = static_cast<int>(rte_lcore_to_socket_id(lcores[w]));
     const std::string n = std::to_string(w);
@@ -382,6 +400,7 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
     r.tx_queue = static_cast<uint16_t>(w);
     r.punt_ring = punt;
     r.hold_ring = hold;
+    r.trace_ring = s->trace_rings[w];
     r.punt_offset = punt_offset;
     r.traffic = traffic;
     r.engine = crypto::make_default_engine();
@@ -395,6 +414,10 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
     s->workers.push_back(std::make_unique<Worker>(shared, std::move(r)));
   }
 
+  std::vector<const WorkerCounters*> counters;
+  for (const auto& worker : s->workers) counters.push_back(&worker->counters());
+  s->trace->set_worker_counters(std::move(counters));
+
   ControlPortSetup cs;
   cs.interfaces = &*s->interfaces;
   cs.neighbours = s->neighbours.get();
@@ -404,6 +427,7 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
   cs.pools = s->port_pools;
   cs.punt_offset = punt_offset;
   cs.tx_queue = static_cast<uint16_t>(W);
+  cs.trace = s->trace.get();
   s->control = std::make_unique<ControlPort>(cs);
   s->writer = std::make_unique<NeighbourPrimingWriter>(s->tables->writer(), *s->control);
 
@@ -450,6 +474,23 @@ AllocationTrafficValues Runtime::allocation_traffic(AllocId id) const {
   if (!s_->tables || id >= s_->tables->capacity()) return v;
   for (const AllocationTraffic* t : s_->traffic) accumulate(v, t[id]);
   return v;
+}
+
+// Tracing: nothing to trace once stopped.
+void Runtime::set_trace(const std::optional<IpAddress>& address) {
+  if (s_->trace) s_->trace->set_trace(address);
+}
+std::optional<IpAddress> Runtime::trace_address() const {
+  return s_->trace ? s_->trace->trace_address() : std::nullopt;
+}
+size_t Runtime::read_trace(std::span<TraceRecord> out) {
+  return s_->trace ? s_->trace->read_trace(out) : 0;
+}
+void Runtime::append_trace(const TraceRecord& record) {
+  if (s_->trace) s_->trace->append_trace(record);
+}
+uint64_t Runtime::trace_suppressed() const {
+  return s_->trace ? s_->trace->trace_suppressed() : 0;
 }
 
 }  // namespace tern::dp

@@ -28,6 +28,7 @@
 #include "dataplane/control_io.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/table_writer.hpp"
+#include "dataplane/trace.hpp"
 
 namespace tern::dp {
 
@@ -68,7 +69,7 @@ class Stats {
   virtual AllocationTrafficValues allocation_traffic(AllocId id) const = 0;
 };
 
-class Runtime final : public Stats {
+class Runtime final : public Stats, public Tracing {
  public:
   // Everything or nothing: nullptr with a message naming what was wrong.
   static std::unique_ptr<Runtime> start(const RuntimeConfig& config, std::string& error);
@@ -82,10 +83,17 @@ class Runtime final : public Stats {
   TableWriter& tables();
   ControlIo& io();
   Stats& stats() { return *this; }
+  Tracing& tracing() { return *this; }
 
   unsigned workers() const override;
   CounterValues worker_counters(unsigned worker) const override;
   AllocationTrafficValues allocation_traffic(AllocId id) const override;
+
+  void set_trace(const std::optional<IpAddress>& address) override;
+  std::optional<IpAddress> trace_address() const override;
+  size_t read_trace(std::span<TraceRecord> out) override;
+  void append_trace(const TraceRecord& record) override;
+  uint64_t trace_suppressed() const override;
 
   struct State;
 

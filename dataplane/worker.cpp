@@ -11,6 +11,11 @@
 #include "dataplane/worker_packet.hpp"
 
 namespace tern::dp {
+namespace {
+
+const TraceFilter kNeverTraced;
+
+}  // namespace
 
 Worker::Worker(const WorkerShared& shared, WorkerResources resources)
     : tables_(*shared.tables),
@@ -18,9 +23,11 @@ Worker::Worker(const WorkerShared& shared, WorkerResources resources)
       neighbours_(*shared.neighbours),
       rcu_(shared.rcu),
       tsc_hz_(shared.tsc_hz),
+      trace_filter_(shared.trace != nullptr ? *shared.trace : kNeverTraced),
       r_(std::move(resources)),
       transaction_ids_(r_.transaction_id_seed),
-      ip_id_(r_.first_ip_id) {
+      ip_id_(r_.first_ip_id),
+      trace_budget_(shared.tsc_hz, kTraceRate, kTraceBurst) {
   // RFC 8489 §14.14: SOFTWARE, padded to four bytes; built once.
   const size_t n = std::min<size_t>(shared.software.size(), kMaxSoftwareAttribute - 4);
   if (n > 0) {
@@ -59,6 +66,10 @@ void Worker::process(unsigned port, rte_mbuf** pkts, uint16_t n, const Now& now,
   for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
   counters_[CounterId::rx_packets].add(n);
   counters_[CounterId::rx_bytes].add(bytes);
+  // Tracing costs nothing else while it is off.
+  const uint64_t trace = trace_filter_.state.load(std::memory_order_relaxed);
+  if (trace != 0) [[unlikely]]
+    return process_traced(port, pkts, n, now, trace);
   for (unsigned i = 0; i < std::min<unsigned>(n, kPrefetchAhead); ++i)
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
 
@@ -80,12 +91,16 @@ void Worker::process(unsigned port, rte_mbuf** pkts, uint16_t n, const Now& now,
 void Worker::process_one(unsigned port, rte_mbuf* m, const Now& now) {
   Packet p;
   classify(p, m, port);
+  find_allocation(p);
+  finish(p, now);
+}
+
+void Worker::find_allocation(Packet& p) const {
   if (from_client(p.kind)) {
     p.id = tables_.find_client(p.key);
   } else if (p.kind == Kind::peer) {
     p.id = tables_.find_relay(p.relay_index, p.dst_port);
   }
-  finish(p, now);
 }
 
 // Classify a group, look its allocations up together, prefetch what finishing will read, then

@@ -36,6 +36,7 @@
 #include "dataplane/interfaces.hpp"
 #include "dataplane/neighbours.hpp"
 #include "dataplane/tables.hpp"
+#include "dataplane/trace_hub.hpp"
 #include "dataplane/transaction_ids.hpp"
 
 namespace tern::dp {
@@ -55,6 +56,7 @@ struct WorkerShared {
   rte_rcu_qsbr* rcu = nullptr;
   uint64_t tsc_hz = 0;
   std::string_view software;  // RFC 8489 §14.14 SOFTWARE for Binding responses; empty: none
+  const TraceFilter* trace = nullptr;  // ternctl trace's filter; nullptr: never traced
 };
 
 // An RX queue a worker polls: a port (index in Interfaces) and a queue of it.
@@ -70,6 +72,7 @@ struct WorkerResources {
   uint16_t tx_queue = 0;                  // its TX queue, the same id on every port
   rte_ring* punt_ring = nullptr;          // -> control lcore: punted mbufs (SP/SC)
   rte_ring* hold_ring = nullptr;          // -> control lcore: packets awaiting a next hop (SP/SC)
+  rte_ring* trace_ring = nullptr;         // -> control lcore: TraceRecord elements (SP/SC)
   int punt_offset = -1;                   // PuntMeta dynamic field
   AllocationTraffic* traffic = nullptr;   // this worker's shard, one entry per allocation slot
   std::unique_ptr<crypto::Engine> engine; // FINGERPRINT's CRC-32
@@ -107,6 +110,13 @@ class alignas(64) Worker {
   void process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsigned count, unsigned n,
                      const Now& now);
   void process_one(unsigned port, rte_mbuf* m, const Now& now);
+  void find_allocation(Packet& p) const;
+
+  // worker_trace.cpp: a burst while a trace runs, packet by packet.
+  struct Hop;
+  void process_traced(unsigned port, rte_mbuf** pkts, uint16_t n, const Now& now, uint64_t filter);
+  Hop hop_of(Packet& p, const Now& now) const;
+  void finish_traced(Packet& p, const Hop& hop, const Now& now);
 
   // classify.cpp
   void classify(Packet& p, rte_mbuf* m, unsigned port);
@@ -159,12 +169,14 @@ class alignas(64) Worker {
   uint64_t tsc_hz_;
   uint8_t software_attribute_[kMaxSoftwareAttribute];
   uint16_t software_attribute_len_ = 0;
+  const TraceFilter& trace_filter_;
 
   // ---- this worker's own state ----
   WorkerResources r_;
   WorkerCounters counters_;
   TransactionIds transaction_ids_;
   uint16_t ip_id_;
+  TraceBudget trace_budget_;
 
   rte_mbuf* tx_[kMaxPorts][2 * kBurst];
   uint16_t tx_count_[kMaxPorts] = {};

@@ -96,7 +96,11 @@ void Golden::build(const GoldenOptions& options) {
                                RING_F_SP_ENQ | RING_F_SC_DEQ);
   hold_ring_ = rte_ring_create((tag + "_hold").c_str(), options.hold_ring_size, 0,
                                RING_F_SP_ENQ | RING_F_SC_DEQ);
-  ASSERT_TRUE(punt_ring_ && hold_ring_);
+  trace_ring_ = rte_ring_create_elem((tag + "_trace").c_str(), sizeof(dp::TraceRecord),
+                                     options.trace_ring_size, 0,
+                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
+  ASSERT_TRUE(punt_ring_ && hold_ring_ && trace_ring_);
+  trace_ = std::make_unique<dp::TraceHub>(std::vector<rte_ring*>{trace_ring_}, clock_);
   traffic_ = static_cast<dp::AllocationTraffic*>(
       rte_zmalloc("golden_traffic", sizeof(dp::AllocationTraffic) * tc.capacity, 64));
   ASSERT_NE(traffic_, nullptr);
@@ -107,18 +111,21 @@ void Golden::build(const GoldenOptions& options) {
   shared.neighbours = neighbours_.get();
   shared.tsc_hz = kTscHz;
   shared.software = options_.software;
+  shared.trace = &trace_->filter();
   dp::WorkerResources r;
   r.index = 0;
   r.rx = {{0, 0}, {1, 0}};
   r.tx_queue = 0;
   r.punt_ring = punt_ring_;
   r.hold_ring = hold_ring_;
+  r.trace_ring = trace_ring_;
   r.punt_offset = punt_offset_;
   r.traffic = traffic_;
   r.engine = crypto::make_default_engine();
   r.transaction_id_seed = kTransactionSeed;
   r.first_ip_id = kFirstIpId;
   worker_ = std::make_unique<dp::Worker>(shared, std::move(r));
+  trace_->set_worker_counters({&worker_->counters()});
 
   dp::ControlPortSetup cs;
   cs.interfaces = &*interfaces_;
@@ -132,6 +139,7 @@ void Golden::build(const GoldenOptions& options) {
   cs.first_ip_id = 0x2000;
   cs.held_per_neighbour = options.held_per_neighbour;
   cs.held_total = options.held_total;
+  cs.trace = trace_.get();
   control_ = std::make_unique<dp::ControlPort>(cs);
   priming_ = std::make_unique<dp::NeighbourPrimingWriter>(tables_->writer(), *control_);
 
@@ -162,6 +170,7 @@ void Golden::TearDown() {
   }
   priming_.reset();
   control_.reset();
+  trace_.reset();
   // Nothing may stay in flight: every buffer goes back to the pool (a leak fails the test).
   for (rte_ring* ring : {punt_ring_, hold_ring_}) {
     void* m;
@@ -194,7 +203,8 @@ void Golden::TearDown() {
   }
   rte_ring_free(punt_ring_);
   rte_ring_free(hold_ring_);
-  punt_ring_ = hold_ring_ = nullptr;
+  rte_ring_free(trace_ring_);
+  punt_ring_ = hold_ring_ = trace_ring_ = nullptr;
   rte_free(traffic_);
   traffic_ = nullptr;
   tables_.reset();

@@ -77,6 +77,7 @@ struct GoldenOptions {
   std::string software;          // SOFTWARE in Binding responses
   unsigned punt_ring_size = 64;
   unsigned hold_ring_size = 64;
+  unsigned trace_ring_size = 64;
   unsigned held_per_neighbour = dp::kHeldPerNeighbour;
   unsigned held_total = dp::kHeldTotal;
 };
@@ -121,6 +122,8 @@ class Golden : public testing::Test {
   std::unique_ptr<dp::Neighbours> neighbours_;
   rte_ring* punt_ring_ = nullptr;
   rte_ring* hold_ring_ = nullptr;
+  rte_ring* trace_ring_ = nullptr;
+  std::unique_ptr<dp::TraceHub> trace_;
   dp::AllocationTraffic* traffic_ = nullptr;
   int punt_offset_ = -1;
   dp::Clock clock_{kTscHz, 0};

@@ -235,6 +235,38 @@ TEST_F(RuntimeTest, RelaysBetweenKernelSockets) {
   close(peer);
 }
 
+// A trace of the kernel side's address records the worker's answers to it; an address nobody
+// uses records nothing.
+TEST_F(RuntimeTest, TracesAnAddress) {
+  const int fd = udp_socket(44000);
+  ASSERT_GE(fd, 0);
+  runtime_->tracing().set_trace(IpAddress::parse(kKernelIp));
+  std::vector<TraceRecord> records;
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (records.empty() && Clock::now() < deadline) {
+    send_to(fd, stun(0x0001, 0x60), kListener);
+    const auto until = Clock::now() + std::chrono::milliseconds(100);
+    pump([&] {
+      TraceRecord r[16];
+      const size_t n = runtime_->tracing().read_trace(r);
+      records.insert(records.end(), r, r + n);
+      return !records.empty() || Clock::now() > until;
+    });
+  }
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records[0].packet, TracePacket::binding);
+  EXPECT_EQ(records[0].outcome, TraceOutcome::answered);
+  EXPECT_EQ(records[0].from, *TransportAddress::parse("10.77.0.2:44000"));
+  runtime_->tracing().set_trace(IpAddress::parse("10.77.0.99"));
+  send_to(fd, stun(0x0001, 0x61), kListener);
+  Bytes answer;
+  pump([&] { return receive(fd, answer); });
+  TraceRecord r[16];
+  EXPECT_EQ(runtime_->tracing().read_trace(r), 0u);
+  runtime_->tracing().set_trace(std::nullopt);
+  close(fd);
+}
+
 TEST_F(RuntimeTest, StopsCleanly) {
   runtime_->stop();
   delete runtime_;
