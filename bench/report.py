@@ -343,8 +343,26 @@ def profile_section(r: dict) -> list[str]:
     out += [f"| {x['percent']:.1f}% | {x['what']} |" for x in p["by_dso"]]
     out += ["", "| share | DSO and symbol |", "|---|---|"]
     out += [f"| {x['percent']:.1f}% | `{x['what']}` |" for x in p["by_symbol"]]
-    out.append("")
+    out += ["", "The unnamed addresses are static functions of Debian's stripped DPDK libraries: in "
+            "librte_net_pcap they fall in the copy loop of the infinite-RX burst (the `rte_memcpy` of each stored "
+            "frame into a fresh mbuf: `objdump -d` of the .so), in librte_hash inside the bulk lookup. The PMD's "
+            "share is the generator's cost, paid by testpmd too.", ""]
+    hot = p.get("hot") or []
+    if hot:
+        out += ["The hottest instruction of each of tern's busiest functions (`perf annotate`; a cpu-clock sample "
+                "lands just after the instruction that stalled, so read the ones before it):", "",
+                "| function | share of its samples | instruction | the instructions before it |", "|---|---|---|---|"]
+        for h in hot:
+            before = "; ".join(f"`{b.split(' ', 1)[1] if ' ' in b else b}`" for b in h["before"][-3:])
+            out.append(f"| `{h['symbol'].removeprefix('tern::dp::')}` | {h['percent']:.0f}% | "
+                       f"`{h['instruction'].split(' ', 1)[1]}` | {before} |")
+        out.append("")
     return out
+
+
+def touched(allocations: int, frames: int) -> float:
+    """Expected distinct allocations among `frames` uniform draws."""
+    return allocations * (1 - (1 - 1 / allocations) ** frames)
 
 
 def dso_share(r: dict, needle: str) -> float:
@@ -359,35 +377,79 @@ def shortfalls(r: dict) -> list[str]:
     if h and h["ratio_5tswap"] < GOAL_RATIO:
         any_short = True
         t, s, i = h["tern"]["ns_per_packet_cpu"], h["5tswap"]["ns_per_packet_cpu"], h["io"]["ns_per_packet_cpu"]
-        pcap_share = dso_share(r, "net_pcap")
-        hash_share = dso_share(r, "librte_hash")
-        own_share = dso_share(r, "tern-bench")
-        out += [f"**Throughput against testpmd 5tswap: {h['ratio_5tswap']:.2f} x, short of 0.5 x.** On the same "
-                f"input a 5tswap core spends {s:.0f} ns per packet and an io core {i:.0f} ns, nearly all of it the "
-                f"net_pcap PMD (the RX copy out of the pcap's mbufs, the TX free); tern's worker spends {t:.0f} ns, so "
-                f"it adds about {t - s:.0f} ns per packet to what 5tswap does. The goal needs tern at or under "
-                f"{2 * s:.0f} ns.", "",
-                f"The profile (section 6) splits the worker's time: {own_share:.0f}% in tern's own code (classify, "
-                f"the relay paths, header and checksum writes), {hash_share:.0f}% in librte_hash (the client-index "
-                f"lookup for the client half of the mix), {pcap_share:.0f}% in the net_pcap PMD. The PMD's RX copy "
-                f"costs tern more than it costs testpmd: it reads the stored frames, which tern's own working set "
-                f"(allocation slots, hash buckets, traffic shards for the touched allocations) pushes out of the "
-                f"caches. Inside tern's code the samples concentrate on the first touch of the allocation slot in "
-                f"the relay paths (its prefetch is issued only one group ahead) and on writing the new headers; "
-                f"the checksum work is incremental and small.", ""]
+        p = r.get("profile") or {}
+        per = 1e3 / p["mpps_cpu"] if p.get("mpps_cpu") else t
+        pcap_share, hash_share, own_share = dso_share(r, "net_pcap"), dso_share(r, "librte_hash"), dso_share(r, "tern-bench")
+        out += [f"**Throughput against testpmd 5tswap: {h['ratio_5tswap']:.2f} x, short of 0.5 x.** On the headline "
+                f"input a 5tswap core spends {s:.0f} ns per packet and an io core {i:.0f} ns — nearly all of it the "
+                f"net_pcap PMD copying each stored frame into a fresh mbuf — while tern's worker spends {t:.0f} ns. "
+                f"The goal needs tern at {2 * s:.0f} ns or less: about {t - 2 * s:.0f} ns per packet less than now.", ""]
+        if p:
+            out += [f"Where the {per:.0f} ns go (the profile, section 6): about {pcap_share * per / 100:.0f} ns "
+                    f"({pcap_share:.0f}%) in the PMD's RX copy and TX free, {hash_share * per / 100:.0f} ns "
+                    f"({hash_share:.0f}%) in librte_hash — the client-index lookup, made for the client half of the mix, "
+                    f"so about {2 * hash_share * per / 100:.0f} ns per client packet — and {own_share * per / 100:.0f} ns "
+                    f"({own_share:.0f}%) in tern's own code. The PMD costs tern more than it costs testpmd (whose whole "
+                    f"io loop is {i:.0f} ns): it reads the stored frames, and tern's per-allocation state — slot, "
+                    "client-index bucket and key, traffic shard, for the "
+                    f"{touched(h['allocations'], h['frames']):,.0f} allocations the pcap touches — pushes "
+                    "them out of the caches. On this shared machine the worker also gets its core only part of the "
+                    "time and comes back to caches the other processes have filled; that hurts the side with the "
+                    "larger working set, tern, more than testpmd.", ""]
+            hot = {x["symbol"].removeprefix("tern::dp::"): x for x in p.get("hot") or []}
+            notes = []
+            slot = [hot[k] for k in ("Worker::client_data", "Worker::to_client") if k in hot]
+            if slot:
+                notes.append("in " + " and ".join(f"`{x['symbol'].removeprefix('tern::dp::')}` {x['percent']:.0f}%"
+                                                 for x in slot)
+                             + " of the samples sit on the first load from the allocation slot (its expiry, "
+                             "`Tables::live`): the slot is not in cache yet although it was prefetched when the group "
+                             "was looked up")
+            if "Worker::process_group" in hot:
+                notes.append(f"in `process_group` the samples gather right after the `prefetcht0` of the slots "
+                             f"({hot['Worker::process_group']['percent']:.0f}% on one): with 16 packets x 3-4 lines "
+                             "in flight the core runs out of miss buffers and the prefetches themselves wait")
+            cl = hot.get("Worker::classify")
+            if cl and cl["percent"] > 50 and any("(%rsp)" in b for b in cl["before"]):
+                notes.append(f"in `classify` {cl['percent']:.0f}% of the samples follow one 8-byte load from the "
+                             "stack of a value just written there as 4 + 2 bytes — `load_mac` of the destination MAC "
+                             "(a 6-byte `memcpy` into a `uint64_t`): a store-forwarding stall on every packet")
+            if notes:
+                out += ["Annotating tern's functions (section 6): " + "; ".join(notes) + ".", ""]
         cached = r.get("throughput_cached")
         if cached:
-            out += [f"With a {cached['frames']:,}-frame input that stays in cache the ceiling rises "
-                    f"(5tswap {cached['5tswap']['ns_per_packet_cpu']:.0f} ns) more than tern does "
+            out += [f"With a {cached['frames']:,}-frame input that stays in cache the ceiling rises much more "
+                    f"(5tswap {cached['5tswap']['ns_per_packet_cpu']:.0f} ns) than tern improves "
                     f"({cached['tern']['ns_per_packet_cpu']:.0f} ns): {cached['ratio_5tswap']:.2f} x. The "
-                    f"{r['plan']['frames']:,}-frame input of the headline is the one that really spreads the mix "
-                    "over most of the 100k allocations, which is why it is the one the goal is judged on.", ""]
-        out += ["Leads for the data plane (measured here, not changed here): prefetch the allocation slots and "
-                "traffic shards a full group ahead (classify and look up group k+1 before finishing group k), so the "
-                "slot loads in `to_client`/`client_data` stop stalling; keep the per-packet `Ipv4Fields` out of "
-                "memory in `finish_udp` (a 16-bit store read back as 32 bits stalls store forwarding there); and "
-                "look at the client-index hash's cost per key (bm_dataplane ClientLookupBulk) against a "
-                "smaller-key or direct-index scheme.", ""]
+                    f"{r['plan']['frames']:,}-frame input of the headline is the one that spreads the mix over most of "
+                    "the 100k allocations, which is why the goal is judged on it; the cache-resident one shows how "
+                    "far tern's own work is from a bare forwarder.", ""]
+        sizes = sorted(r.get("throughput") or [], key=lambda e: e["frame_size"])
+        if len(sizes) > 1:
+            out += ["By frame size: " + ", ".join(f"{e['frame_size']} B {e['ratio_5tswap']:.2f} x" for e in sizes) +
+                    ". What tern adds to the io loop hardly depends on the size (" +
+                    ", ".join(f"{e['tern']['ns_per_packet_cpu'] - e['io']['ns_per_packet_cpu']:.0f} ns at "
+                              f"{e['frame_size']} B" for e in sizes) +
+                    "): it never reads the payload. The PMD's copy grows with the size, so large frames hide tern's "
+                    "cost and small ones expose it.", ""]
+        dp = {(x["path"], x["allocations"]): x["ns"] for x in
+              ((r.get("micro") or {}).get("bm_dataplane") or {}).get("rows", []) if not x.get("error")}
+        scalar, bulk = dp.get(("ChannelDataToPeerScalar", 100000)), dp.get(("ChannelDataToPeer", 100000))
+        leads = ["`classify`: load the destination MAC into a register (a 4-byte and a 2-byte load combined, or an "
+                 "8-byte load masked) instead of through a stack temporary — removes a store-forwarding stall per packet",
+                 "per-allocation state: fewer cache lines per packet (the common packet reads slot line 0, the "
+                 "channel line, the traffic shard and, from clients, a hash bucket and key) and lookups issued a group "
+                 "earlier (look up group k+1 before finishing group k), so slot loads stop waiting",
+                 "the client index: its bulk `rte_hash` lookup is the largest single item after the PMD; a "
+                 "smaller bucket walk or a direct index would cut it"]
+        if scalar and bulk:
+            leads.append(f"the scalar loop (bursts of fewer than 4 packets, i.e. light load): {scalar:.0f} ns per "
+                         f"ChannelData packet at 100k allocations against {bulk:.0f} ns in bulk (bm_dataplane) — every "
+                         "lookup a chain of dependent cache misses, nothing prefetched; prefetching there, or the bulk "
+                         "path for bursts of 2-3, would help the lightly loaded relay most (the coturn comparison runs "
+                         "at light load)")
+        out += ["Leads for the data plane, from these profiles (measured here, not changed here):", ""]
+        out += [f"- {x}" for x in leads] + [""]
     ratio, co, te = coturn_ratio(r)
     if ratio is not None and ratio < GOAL_COTURN:
         any_short = True
@@ -402,11 +464,14 @@ def shortfalls(r: dict) -> list[str]:
     s, p1k, p1m = scaling_ratio(r)
     if s is not None and s < GOAL_SCALING:
         any_short = True
-        out += [f"**Scaling: 1M allocations at {s * 100:.0f}% of 1k, short of 80%.** At 1k the whole table "
-                "(slots, hash buckets, shards) sits in L2; at 1M every packet's slot, client-index bucket and key, "
-                "and traffic shard come from DRAM. bm_dataplane shows the same step per path (section 4). The "
-                "lookups and slot loads are prefetched only a group ahead; more distance, or fewer lines per packet "
-                "(the shard beside the slot, the key in the bucket), is where the gap is.", ""]
+        pts = {p["allocations"]: p["tern"]["ns_per_packet_cpu"] for p in r.get("scaling") or []}
+        steps = ", ".join(f"{n:,}: +{pts[n] - pts[1000]:.0f} ns" for n in sorted(pts) if n != 1000)
+        out += [f"**Scaling: 1M allocations at {s * 100:.0f}% of 1k, short of 80%.** Per packet, against 1k: "
+                f"{steps}. At 1k the per-allocation state (about 300 bytes each: slot, hash bucket and key, shard) "
+                "sits in L2; by 100k the touched allocations' state is the size of L3 and most of the step has "
+                "happened; at 1M it comes mostly from DRAM. bm_dataplane shows the same step on every path "
+                "(section 4). It is the same cost as the throughput shortfall above, seen from the other side: the "
+                "lines per packet and how early they are prefetched.", ""]
     low, row = control_min(r)
     if low is not None and low < GOAL_CONTROL:
         any_short = True

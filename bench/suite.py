@@ -108,6 +108,24 @@ def worker_tid(pid: int) -> int | None:
     return None
 
 
+def hot_instructions(data: Path, symbol: str, context: int = 4) -> dict | None:
+    """The instruction of `symbol` with the most samples (perf annotate) and the few before it: with cpu-clock the
+    sample lands just after a stall, so the stalling instruction is among those before."""
+    out = sh("perf", "annotate", "-i", str(data), "--stdio", "-s", symbol)
+    lines = []
+    for line in out.splitlines():
+        pct, sep, rest = line.partition(" :")
+        try:
+            lines.append((float(pct), " ".join(rest.split())))
+        except ValueError:
+            continue
+    if not lines:
+        return None
+    i = max(range(len(lines)), key=lambda k: lines[k][0])
+    return {"symbol": symbol, "percent": lines[i][0], "instruction": lines[i][1],
+            "before": [x[1] for x in lines[max(0, i - context):i]]}
+
+
 def perf_report(data: Path, sort: str) -> list[dict]:
     out = sh("perf", "report", "-i", str(data), "--no-children", "--sort", sort, "--stdio")
     rows = []
@@ -117,7 +135,8 @@ def perf_report(data: Path, sort: str) -> list[dict]:
             continue
         pct, _, rest = line.partition("%")
         try:
-            rows.append({"percent": float(pct), "what": " ".join(rest.split()).replace("[.] ", "").replace("[k] ", "[kernel] ")})
+            what = " ".join(rest.split()).replace("[.] ", "").replace("[k] ", "[kernel] ")
+            rows.append({"percent": float(pct), "what": what.removesuffix(" - -")})
         except ValueError:
             continue
     return rows
@@ -251,10 +270,13 @@ class Suite:
             raise RuntimeError("the profiler never started (worker thread not found)")
         started["proc"].wait(timeout=60)
         self.note_command("profile of the worker thread", started["argv"])
+        by_symbol = perf_report(data, "dso,symbol")
+        own = [x["what"].split(" ", 1)[1] for x in by_symbol if x["what"].startswith("tern-bench ")][:6]
         self.results["profile"] = {
             "mpps_cpu": run["mpps_cpu"], "seconds": seconds,
-            "by_dso": perf_report(data, "dso")[:12], "by_symbol": perf_report(data, "dso,symbol")[:25],
-            "report_command": f"perf report -i perf.data --no-children --sort dso,symbol",
+            "by_dso": perf_report(data, "dso")[:12], "by_symbol": by_symbol[:25],
+            "hot": [h for h in (hot_instructions(data, sym) for sym in own) if h],
+            "report_command": "perf report -i perf.data --no-children --sort dso,symbol",
         }
 
     # ---- 4. coturn side by side --------------------------------------------------------------------------------
