@@ -2,7 +2,13 @@
 // 1k / 100k / 1M allocations. No NIC: synthetic 200-byte frames (ChannelData and peer data; the
 // Binding request is its natural 62 bytes) in mbufs from a real pool, transmitted to a net_null
 // port, which frees them like a NIC's TX completion. Every burst touches allocations drawn at
-// random from the whole table, so the large tables measure cache misses, not a hot set.
+// random from the whole table; each path cycles through 4096 such frames, so a run touches at
+// most 4096 allocations: spread over the large tables (bucket and slot addresses, TLB), but a
+// set whose state fits in L3. tern-bench (bench/relay_harness.cpp) measures the worker with the
+// touched state out of cache.
+//
+// Hairpin: client ChannelData on channel 0x4001, bound to the relayed address of the allocation's
+// partner (2k <-> 2k+1), which the worker hands to the partner's peer -> client path.
 //
 // BM_IoOnly is the harness alone (allocate 32 mbufs, copy the frames in, transmit, free): subtract
 // it from the paths' figures for the worker's own cost.
@@ -60,7 +66,15 @@ constexpr MacWord kGatewayMac = 0xfe0000000002ULL;
 uint32_t client_ip(AllocId id) { return rte_cpu_to_be_32(0x0b000000u + id); }
 const uint16_t kClientPort = be16(40000);
 uint32_t relay_ip(AllocId id) { return ip(10, 90, 1, static_cast<uint8_t>(id / kRelayPortsPerAddress)); }
-uint16_t relay_port(AllocId id) { return rte_cpu_to_be_16(static_cast<uint16_t>(1024 + id % kRelayPortsPerAddress)); }
+// Ports 1024.. on each relay address, the listener's 3478 skipped (10.90.1.0 is both).
+uint16_t relay_port(AllocId id) {
+  const uint32_t port = 1024 + id % kRelayPortsPerAddress;
+  return rte_cpu_to_be_16(static_cast<uint16_t>(port >= 3478 ? port + 1 : port));
+}
+// Hairpin pairs: allocations 2k and 2k+1 (on the same relay address) are each other's peer, bound
+// to channel 0x4001.
+AllocId partner(AllocId id) { return id ^ 1u; }
+constexpr uint16_t kHairpinChannel = 0x4001;
 
 Frame udp_frame(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const Frame& payload) {
   Frame f(kUdpHeadersLen + payload.size());
@@ -88,7 +102,7 @@ Frame stun_message(uint16_t type, uint16_t attributes_len) {
   return m;
 }
 
-enum class Path { channel_data_to_peer, send_to_peer, peer_channel_data, peer_data_indication, binding };
+enum class Path { channel_data_to_peer, send_to_peer, peer_channel_data, peer_data_indication, binding, hairpin };
 
 Frame make_frame(Path path, AllocId id) {
   switch (path) {
@@ -114,6 +128,13 @@ Frame make_frame(Path path, AllocId id) {
       return udp_frame(kOtherPeerIp, kPeerPort, relay_ip(id), relay_port(id), Frame(kFrameLen - kUdpHeadersLen, 0x5a));
     case Path::binding:
       return udp_frame(client_ip(id), kClientPort, kListenerIp, kListenerPort, stun_message(stun::kBindingRequest, 0));
+    case Path::hairpin: {
+      const uint16_t len = kFrameLen - kUdpHeadersLen - 4;
+      Frame cd(4 + len, 0x5a);
+      stun::store16(cd.data(), kHairpinChannel);
+      stun::store16(cd.data() + 2, len);
+      return udp_frame(client_ip(id), kClientPort, kListenerIp, kListenerPort, cd);
+    }
   }
   return {};
 }
@@ -162,7 +183,13 @@ World& world(uint32_t allocations) {
         writer.set_permission(id, IpAddress::v4(rte_be_to_cpu_32(kPeerIp)), 1'000'000) != WriteResult::ok ||
         writer.set_permission(id, IpAddress::v4(rte_be_to_cpu_32(kOtherPeerIp)), 1'000'000) != WriteResult::ok ||
         writer.set_channel(id, 0x4000, {IpAddress::v4(rte_be_to_cpu_32(kPeerIp)), Port{7000}}, 1'000'000) !=
-            WriteResult::ok) {
+            WriteResult::ok ||
+        writer.set_permission(id, IpAddress::v4(rte_be_to_cpu_32(relay_ip(partner(id)))), 1'000'000) !=
+            WriteResult::ok ||
+        writer.set_channel(id, kHairpinChannel,
+                           {IpAddress::v4(rte_be_to_cpu_32(relay_ip(partner(id)))),
+                            Port{rte_be_to_cpu_16(relay_port(partner(id)))}},
+                           1'000'000) != WriteResult::ok) {
       fprintf(stderr, "cannot publish allocation %u\n", id);
       std::exit(1);
     }
@@ -253,6 +280,11 @@ void BM_PeerToClientDataIndication(benchmark::State& s) {
 void BM_Binding(benchmark::State& s) {
   run_path(s, Path::binding, CounterId::binding_answered, Worker::Mode::bulk);
 }
+// Client ChannelData to another allocation's relayed address on this server: never on the wire,
+// handed to the partner's peer -> client path and sent to the partner's client as ChannelData.
+void BM_Hairpin(benchmark::State& s) {
+  run_path(s, Path::hairpin, CounterId::hairpin, Worker::Mode::bulk);
+}
 
 // The harness alone: receive (allocate + copy) and transmit, no processing.
 void BM_IoOnly(benchmark::State& state) {
@@ -330,6 +362,7 @@ BENCHMARK(BM_PeerToClientChannelData) TERN_SIZES;
 BENCHMARK(BM_PeerToClientChannelDataScalar) TERN_SIZES;
 BENCHMARK(BM_PeerToClientDataIndication) TERN_SIZES;
 BENCHMARK(BM_Binding)->Arg(1000);
+BENCHMARK(BM_Hairpin) TERN_SIZES;
 BENCHMARK(BM_ClientLookupBulk) TERN_SIZES;
 BENCHMARK(BM_ClientLookup) TERN_SIZES;
 BENCHMARK(BM_RelayLookup) TERN_SIZES;

@@ -230,13 +230,12 @@ def relayed_from_stats(stats: dict | None) -> int | None:
     return int(sum(values)) if values else None
 
 
-def busy_seconds(scopes: dict) -> float | None:
-    """The workers' busy time from ternd's counters, if this ternd counts busy cycles (busy_* and tsc_hz)."""
-    merged = {}
-    for values in scopes.values():
-        merged.update(values)
-    busy = [v for k, v in merged.items() if "busy" in k and "cycle" in k]
-    hz = merged.get("tsc_hz")
+def busy_seconds(scopes: dict, tsc_hz: float = 0) -> float | None:
+    """The workers' busy time from ternd's final counters (the data-plane sum), if this ternd counts busy cycles;
+    `tsc_hz` if the log does not say."""
+    values = scopes.get("dataplane", {})
+    busy = [v for k, v in values.items() if "busy" in k and ("cycle" in k or "tsc" in k)]
+    hz = next((v for scope in scopes.values() for k, v in scope.items() if k.endswith("tsc_hz")), 0) or tsc_hz
     if busy and hz:
         return sum(busy) / hz
     return None
@@ -306,9 +305,17 @@ def run_one(kind: str, workdir: Path, build: Path, sessions: int, messages: int,
                     result["worker_relayed"] = worker_relayed
                     result["busy_source"] = "ternctl stats --json, before and after the load"
                 else:
-                    busy = busy_seconds(scopes)
+                    busy = busy_seconds(scopes, tsc_hz)
                     result["busy_source"] = "ternd's final counters (its whole life)" if busy is not None else None
                 result["busy_seconds"] = busy
+                # How busy the worker was over the load (busy / all loop cycles), where ternd counts both.
+                if stats0 and stats1:
+                    f0, f1 = {}, {}
+                    _numbers(stats0.get("dataplane", {}), f0)
+                    _numbers(stats1.get("dataplane", {}), f1)
+                    total = f1.get("total_cycles", 0) - f0.get("total_cycles", 0)
+                    busy_c = f1.get("busy_cycles", 0) - f0.get("busy_cycles", 0)
+                    result["busy_share"] = busy_c / total if total > 0 else None
                 result["cpu_ns_per_packet"] = busy / worker_relayed * 1e9 if busy and worker_relayed else None
             else:
                 result["cpu_ns_per_packet"] = result["process_cpu_seconds"] / result["relayed"] * 1e9 \

@@ -143,10 +143,11 @@ unset multiplot
 
 def fastpaths(results: dict, work: Path, out: Path) -> Path | None:
     rows = (results.get("micro", {}).get("bm_dataplane") or {}).get("rows") or []
-    paths = ["ChannelDataToPeer", "SendToPeer", "PeerToClientChannelData", "PeerToClientDataIndication"]
+    paths = ["ChannelDataToPeer", "SendToPeer", "PeerToClientChannelData", "PeerToClientDataIndication", "Hairpin"]
     labels = {"ChannelDataToPeer": "ChannelData\\nclient->peer", "SendToPeer": "Send indication\\nclient->peer",
               "PeerToClientChannelData": "peer->client\\nas ChannelData",
-              "PeerToClientDataIndication": "peer->client\\nas Data indication"}
+              "PeerToClientDataIndication": "peer->client\\nas Data indication",
+              "Hairpin": "hairpin\\nclient->client"}
     table = {(r["path"], r["allocations"]): r["ns"] for r in rows if not r.get("error")}
     sizes = [1000, 100000, 1000000]
     lines = ["# path 1k 100k 1M"]

@@ -211,7 +211,9 @@ def coturn_section(r: dict, drawn: dict) -> list[str]:
         ("average round trip (uclient)", lambda x: f"{x['uclient'].get('average_rtt_ms', float('nan')):.1f} ms"),
         ("threads", lambda x: f"{x.get('threads')}"),
         ("CPU time counted", lambda x: (f"{x['process_cpu_seconds']:.2f} s process (utime+stime)" if x["server"] == "coturn"
-                                        else (f"{x['busy_seconds']:.3f} s worker busy cycles" if x.get("busy_seconds") is not None
+                                        else (f"{x['busy_seconds']:.3f} s of worker busy cycles"
+                                              + (f" (busy {x['busy_share'] * 100:.1f}% of the time)" if x.get("busy_share") else "")
+                                              + f"; {x.get('busy_source')}" if x.get("busy_seconds") is not None
                                               else f"busy cycles not available; process {x['process_cpu_seconds']:.1f} s (a polling core)"))),
         ("**CPU per relayed packet**", lambda x: f"**{f(x.get('cpu_ns_per_packet'), 0)} ns**"),
     ]:
@@ -260,8 +262,11 @@ def micro_section(r: dict, drawn: dict) -> list[str]:
         out += ["", "Bursts of 32 synthetic frames per iteration, allocated from a real pool, processed by "
                 "`Worker::process` and transmitted to a net_null port; IoOnly is that harness alone (subtract it for "
                 "the worker's own cost). *Scalar* rows run the reference per-packet loop instead of the bulk one. "
-                "ClientLookup is the client-index `rte_hash` lookup (bulk: per key in groups of 16); RelayLookup the "
-                "flat relayed-address array.", ""]
+                "Hairpin is client ChannelData to another allocation's relayed address on this server, delivered to "
+                "that allocation's client without touching the wire. ClientLookup is the client-index `rte_hash` "
+                "lookup (bulk: per key in groups of 16); RelayLookup the flat relayed-address array. Each path cycles "
+                "through 4096 frames, so it touches at most 4096 allocations however large the table: the 1M column "
+                "measures a sparse table, not cold state (tern-bench, sections 1-2, does).", ""]
     ctl = (m.get("bm_control") or {}).get("rows") or []
     if ctl:
         out += ["### Control plane: authenticated transactions per second per core (bm_control)", ""]
