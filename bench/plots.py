@@ -118,7 +118,11 @@ def coturn(results: dict, work: Path, out: Path) -> Path | None:
     for kind in ("coturn", "ternd"):
         r = c[kind]
         cpu = r.get("cpu_ns_per_packet")
-        rows.append(f"{kind} {cpu if cpu else 'NaN'} {r['pps']:.0f} {r['uclient'].get('lost', 0) / max(r['uclient'].get('sent', 1), 1) * 100:.2f}")
+        lower = r.get("cpu_ns_per_packet_lower")
+        label = (f"{cpu:,.0f} ns" if kind == "coturn" or not lower else f"{lower:,.0f} to {cpu:,.0f} ns") \
+            if cpu else "n/a"
+        lost = r['uclient'].get('lost', 0) / max(r['uclient'].get('sent', 1), 1) * 100
+        rows.append(f"{kind} {cpu if cpu else 'NaN'} {r['pps']:.0f} {lost:.2f} \"{label}\"")
     top_pps = max(c[k]["pps"] for k in ("coturn", "ternd")) or 1
     script = f"""set multiplot layout 1,2 title "coturn and ternd under the same turnutils_uclient load (namespaces, veth)" font ',13' noenhanced
 set style data histograms
@@ -130,7 +134,7 @@ set title 'CPU per relayed packet (ns, log scale)'
 set logscale y
 set yrange [1:100000]
 plot 'coturn.dat' using 2:xtic(1) lc rgb '{COLORS["coturn"]}', \\
-     '' using ($0):2:(sprintf('%.0f ns', $2)) with labels offset 0,1 notitle
+     '' using ($0):2:(stringcolumn(5)) with labels offset 0,1.5 notitle
 unset logscale y
 set title 'delivered packets per second (bars) and loss (label)'
 set yrange [0:{top_pps * 1.25:.0f}]

@@ -63,8 +63,11 @@ def goals(r: dict) -> list[str]:
         out.append("| tern worker >= 0.5 x testpmd 5tswap | (the throughput run failed) | **not measured** |")
     ratio, co, te = coturn_ratio(r)
     if ratio:
-        out.append(f"| >= 30 x less CPU per relayed packet than coturn, same client load | **{ratio:.0f} x** "
-                   f"(coturn {f(co['cpu_ns_per_packet'], 0)} ns, ternd {f(te['cpu_ns_per_packet'], 0)} ns) "
+        low = te.get("cpu_ns_per_packet_lower")
+        best = f" to {co['cpu_ns_per_packet'] / low:.1f} x" if low else ""
+        out.append(f"| >= 30 x less CPU per relayed packet than coturn, same client load | **{ratio:.1f} x{best}** "
+                   f"(coturn {f(co['cpu_ns_per_packet'], 0)} ns; ternd {f(te['cpu_ns_per_packet'], 0)} ns at most"
+                   + (f", {f(low, 0)} ns at least" if low else "") + ": af_packet over veth, section 3) "
                    f"| {verdict(ratio >= GOAL_COTURN)} |")
     else:
         why = ("ternd's counters in this build have no busy cycles" if te and te.get("busy_seconds") is None
@@ -210,17 +213,49 @@ def coturn_section(r: dict, drawn: dict) -> list[str]:
         ("delivered packets/s while the load ran (peak over 1 s)", lambda x: f"{x['pps']:,.0f} ({x['peak_pps']:,.0f})"),
         ("average round trip (uclient)", lambda x: f"{x['uclient'].get('average_rtt_ms', float('nan')):.1f} ms"),
         ("threads", lambda x: f"{x.get('threads')}"),
-        ("CPU time counted", lambda x: (f"{x['process_cpu_seconds']:.2f} s process (utime+stime)" if x["server"] == "coturn"
-                                        else (f"{x['busy_seconds']:.3f} s of worker busy cycles"
-                                              + (f" (busy {x['busy_share'] * 100:.1f}% of the time)" if x.get("busy_share") else "")
-                                              + f"; {x.get('busy_source')}" if x.get("busy_seconds") is not None
-                                              else f"busy cycles not available; process {x['process_cpu_seconds']:.1f} s (a polling core)"))),
-        ("**CPU per relayed packet**", lambda x: f"**{f(x.get('cpu_ns_per_packet'), 0)} ns**"),
+        ("CPU time over the load", lambda x: (
+            f"{x['process_cpu_seconds']:.2f} s (user {x.get('user_seconds', 0):.2f} s, system "
+            f"{x.get('system_seconds', 0):.2f} s), /proc/PID/stat" if x["server"] == "coturn"
+            else (f"worker busy cycles {x['busy_seconds']:.2f} s of {x.get('loop_wall_seconds', 0):.1f} s "
+                  f"(ternctl stats); the worker thread was on its core {x.get('worker_on_cpu_seconds', 0):.1f} s and "
+                  f"waited for it {x.get('worker_waiting_seconds', 0):.1f} s; its system time "
+                  f"{x.get('worker_system_seconds', 0):.2f} s" if x.get("busy_seconds") is not None
+                  else f"busy cycles not available; process {x['process_cpu_seconds']:.1f} s (a polling core)"))),
+        ("**CPU per relayed packet**", lambda x: (
+            f"**{f(x.get('cpu_ns_per_packet'), 0)} ns** (user {x.get('user_seconds', 0) / max(x['relayed'], 1) * 1e9:,.0f}, "
+            f"system {x.get('system_seconds', 0) / max(x['relayed'], 1) * 1e9:,.0f})" if x["server"] == "coturn"
+            else (f"**at most {f(x.get('cpu_ns_per_packet_upper'), 0)} ns, at least "
+                  f"{f(x.get('cpu_ns_per_packet_lower'), 0)} ns** (busy cycles as counted: "
+                  f"{f(x.get('cpu_ns_per_packet_busy_tsc'), 0)} ns)" if x.get("cpu_ns_per_packet_upper") is not None
+                  else f"**{f(x.get('cpu_ns_per_packet'), 0)} ns**"))),
     ]:
         out.append(f"| {label} | {fn(co)} | {fn(te)} |")
     if te.get("worker_relayed"):
-        out += ["", f"ternd's workers counted {te['worker_relayed']:,} relayed packets themselves (the veth counts "
-                "include the control answers)."]
+        out += ["", f"CPU per packet is over the packets each server relayed: coturn's from the veth counts, ternd's "
+                f"from its workers' own counters ({te['worker_relayed']:,}; the veth counts include the control "
+                "answers)."]
+    if te.get("cpu_ns_per_packet_upper") is not None:
+        out += ["", "**Reading ternd's figure.** ternd counts, per worker, the TSC cycles of the loop iterations that "
+                "received packets (`busy_cycles`, against `total_cycles`). On a dedicated core that is its CPU time "
+                "on packets. Here the core is shared: the worker thread was on it "
+                f"{te['worker_on_cpu_seconds']:.1f} s of {te['loop_wall_seconds']:.1f} s and waited "
+                f"{te['worker_waiting_seconds']:.1f} s for it while other processes ran — and TSC cycles keep "
+                "counting while it waits. An iteration that spans such a wait is nearly always a busy one (the "
+                "packets pile up meanwhile), so the raw count is mostly waiting. The bounds: at most busy x (time on "
+                "the core / wall time), as if the waits fell evenly on busy and idle iterations; at least the "
+                "worker's system time — the only system calls it makes are the `sendto`s that kick each af_packet TX "
+                "burst, in busy iterations — and at least busy minus all the waiting.", ""]
+    if co.get("system_seconds") is not None and te.get("worker_system_seconds") is not None:
+        relayed_t = max(te.get("worker_relayed") or te["relayed"], 1)
+        out += [f"Most of either figure is the kernel. coturn spends {co['system_seconds'] / max(co['relayed'], 1) * 1e9:,.0f} "
+                f"ns of system time per packet (its `recvmsg`/`sendmsg`) and {co['user_seconds'] / max(co['relayed'], 1) * 1e9:,.0f} "
+                f"ns of its own; ternd's worker spends {te['worker_system_seconds'] / relayed_t * 1e9:,.0f} ns per "
+                "packet in the kernel alone — the af_packet `sendto`, which copies each frame out of the TX ring, "
+                "pushes it through the veth and, on the same CPU, through the receiving namespace's IP and UDP "
+                "stack — before any of its own work. That floor is the test's transport, not ternd: with a NIC the "
+                "worker's cost per relayed packet is the harness's figure (section 1: "
+                + (f"{headline(r)['tern']['ns_per_packet_cpu']:.0f} ns on the headline mix, the PMD's RX copy included"
+                   if headline(r) else "n/a") + "), but that is another setup and not this test's comparison.", ""]
     c = r["plan"]["coturn"]
     out += ["", f"The load: `turnutils_uclient -c -m {c['sessions']} -n {c['messages']} -l {c['length']} "
             f"-z {c['interval_ms']}` — {c['sessions']} sessions, ChannelData, {c['length']}-byte messages, each "
@@ -458,10 +493,20 @@ def shortfalls(r: dict) -> list[str]:
     ratio, co, te = coturn_ratio(r)
     if ratio is not None and ratio < GOAL_COTURN:
         any_short = True
-        out += [f"**CPU per relayed packet against coturn: {ratio:.0f} x, short of 30 x.** ternd's figure counts "
-                "the worker's busy cycles, which on net_af_packet include the copies into and out of the socket "
-                "rings and the `sendto` that kicks each TX burst — kernel work coturn does in its `recvmsg`/`sendmsg` "
-                "as well.", ""]
+        low = te.get("cpu_ns_per_packet_lower")
+        out += [f"**CPU per relayed packet against coturn: {ratio:.1f} x"
+                + (f" to {co['cpu_ns_per_packet'] / low:.1f} x" if low else "") + ", short of 30 x.** In this test "
+                "both servers' packets cross the kernel: coturn's through its sockets, ternd's through net_af_packet "
+                "on the veth ends, whose `sendto` per TX burst does the veth transmit and the receiving namespace's "
+                "stack on the worker's CPU. "
+                + (f"That kernel work alone is {te['worker_system_seconds'] / max(te.get('worker_relayed') or 1, 1) * 1e9:,.0f} "
+                   f"ns per packet for ternd's worker, against coturn's {co['cpu_ns_per_packet']:,.0f} ns in all; "
+                   if te.get("worker_system_seconds") is not None else "")
+                + "30 x less than coturn is out of reach on this transport whatever the worker does, and the "
+                "machine's load (the worker waited for its core most of the time) keeps the bounds wide. "
+                "What would measure the goal: the same load on a NIC (or a vdev without a kernel in the path, e.g. "
+                "net_memif to a DPDK traffic generator), with the worker's core isolated so that its busy cycles are "
+                "CPU time.", ""]
     elif ratio is None and co:
         out += ["**CPU per relayed packet against coturn: not measured for ternd.** coturn's figure is in the table; "
                 "ternd's needs its workers' busy cycles (a poll-mode core is always at 100%, so its process CPU time "
