@@ -576,25 +576,26 @@ struct AllocationsRequest {
 inline constexpr uint32_t kDefaultListLimit = 1000;
 inline constexpr uint32_t kMaxListLimit = 20000;
 
+// ("allocation", not "id": "id" is the envelope's.)
 struct AllocationRequest {
   static constexpr std::string_view kCommand = "allocation";
   using Reply = AllocationReply;
-  uint32_t id = 0;
+  uint32_t allocation = 0;
 
   template <typename S, typename V>
-  static void fields(S& s, V& v) { v("id", s.id); }
+  static void fields(S& s, V& v) { v("allocation", s.allocation); }
 };
 
-// Exactly one of id and user.
+// Exactly one of allocation and user.
 struct KillRequest {
   static constexpr std::string_view kCommand = "kill";
   using Reply = KillReply;
-  std::optional<uint32_t> id = {};
+  std::optional<uint32_t> allocation = {};
   std::optional<std::string> user = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
-    v("id", s.id);
+    v("allocation", s.allocation);
     v("user", s.user);
   }
 };

@@ -48,8 +48,8 @@ api::Result<api::AllocationsReply> Operator::handle(const api::AllocationsReques
 }
 
 api::Result<api::AllocationReply> Operator::handle(const api::AllocationRequest& req, const Caller&, Now now) {
-  const auto d = plane_.allocation(req.id, now);
-  if (!d) return api::not_found("no allocation " + std::to_string(req.id));
+  const auto d = plane_.allocation(req.allocation, now);
+  if (!d) return api::not_found("no allocation " + std::to_string(req.allocation));
   api::AllocationReply r;
   r.allocation = info_of(d->summary);
   r.dont_fragment = d->dont_fragment;
@@ -57,19 +57,19 @@ api::Result<api::AllocationReply> Operator::handle(const api::AllocationRequest&
   if (d->reservation) r.reservation_token = conf::to_hex(d->reservation->bytes);
   for (const auto& p : d->permissions) r.permission_list.push_back({p.peer, p.expires_in});
   for (const auto& c : d->channels) r.channel_list.push_back({c.number, c.peer, c.expires_in});
-  const dp::AllocationTrafficValues t = baselines_.traffic(req.id);
+  const dp::AllocationTrafficValues t = baselines_.traffic(req.allocation);
   r.traffic = {t.packets_to_peer, t.bytes_to_peer, t.drops_to_peer,
                t.packets_to_client, t.bytes_to_client, t.drops_to_client};
   return r;
 }
 
 api::Result<api::KillReply> Operator::handle(const api::KillRequest& req, const Caller& caller, Now now) {
-  if (req.id.has_value() == req.user.has_value()) return api::bad_request("kill takes an allocation id or a user, one of them");
+  if (req.allocation.has_value() == req.user.has_value()) return api::bad_request("kill takes an allocation or a user, one of them");
   api::KillReply r;
-  if (req.id) {
-    if (!plane_.allocation(*req.id, now)) return api::not_found("no allocation " + std::to_string(*req.id));
-    r.killed = static_cast<uint32_t>(plane_.kill(*req.id));
-    audit("kill", caller, [&](LogLine& l) { l.kv("id", *req.id).kv("killed", r.killed); });
+  if (req.allocation) {
+    if (!plane_.allocation(*req.allocation, now)) return api::not_found("no allocation " + std::to_string(*req.allocation));
+    r.killed = static_cast<uint32_t>(plane_.kill(*req.allocation));
+    audit("kill", caller, [&](LogLine& l) { l.kv("id", *req.allocation).kv("killed", r.killed); });
   } else {
     // The user's static-credential allocations and its TURN REST API ones ("1700000000:alice").
     std::vector<dp::AllocId> ids;

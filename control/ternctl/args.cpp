@@ -181,9 +181,9 @@ Parsed parse_args(const std::vector<std::string>& args, const char* socket_env) 
     if (words_are(1)) {
       uint32_t id = 0;
       if (!number(words[0], id)) return error("kill takes an allocation id or --user NAME");
-      r.id = id;
+      r.allocation = id;
     }
-    if (r.id.has_value() == r.user.has_value() || words.size() > 1) return error("kill takes an allocation id or --user NAME");
+    if (r.allocation.has_value() == r.user.has_value() || words.size() > 1) return error("kill takes an allocation id or --user NAME");
     cmd.what = r;
   } else if (name == "users") {
     const std::string sub = words.empty() ? "" : words[0];

@@ -147,11 +147,11 @@ TEST(Operator, KillOneOrEveryAllocationOfAUserIncludingItsRestCredentials) {
   for (Client* c : {&a, &r, &b}) ASSERT_EQ(c->allocate().code(), 0);
   const uint32_t bob_id = o.run(api::AllocationsRequest{.user = "bob"})->allocations.at(0).id;
 
-  const auto one = o.run(api::KillRequest{.id = bob_id});
+  const auto one = o.run(api::KillRequest{.allocation = bob_id});
   ASSERT_TRUE(one);
   EXPECT_EQ(one->killed, 1u);
   EXPECT_EQ(b.refresh().code(), 437);
-  EXPECT_FALSE(o.run(api::KillRequest{.id = bob_id}));
+  EXPECT_FALSE(o.run(api::KillRequest{.allocation = bob_id}));
 
   const auto user = o.run(api::KillRequest{.user = "alice"});
   ASSERT_TRUE(user);
@@ -160,7 +160,7 @@ TEST(Operator, KillOneOrEveryAllocationOfAUserIncludingItsRestCredentials) {
   EXPECT_TRUE(o.h.logged("event=operator action=kill uid=1000 pid=42 via=socket user=alice killed=2"));
 
   EXPECT_EQ(o.run(api::KillRequest{}).error().code, api::ErrorCode::bad_request);
-  EXPECT_EQ(o.run(api::KillRequest{.id = 1, .user = "x"}).error().code, api::ErrorCode::bad_request);
+  EXPECT_EQ(o.run(api::KillRequest{.allocation = 1, .user = "x"}).error().code, api::ErrorCode::bad_request);
   EXPECT_EQ(o.run(api::KillRequest{.user = "nobody"})->killed, 0u);
 }
 
