@@ -23,6 +23,8 @@ namespace tern::dp {
   X(rx_bytes, "bytes of the frames received")                                                      \
   X(tx_packets, "frames handed to a NIC TX queue")                                                 \
   X(tx_bytes, "bytes of the frames handed to a NIC TX queue")                                      \
+  X(busy_cycles, "TSC cycles of loop iterations that received packets")                             \
+  X(total_cycles, "TSC cycles of all loop iterations (busy_cycles / total_cycles: how busy)")       \
   X(channel_data_to_peer, "ChannelData from clients relayed to peers (RFC 8656 section 12.6)")     \
   X(send_to_peer, "Send indications from clients relayed to peers (RFC 8656 section 11.2)")        \
   X(channel_data_to_client, "peer data relayed to clients as ChannelData (RFC 8656 section 12.7)") \

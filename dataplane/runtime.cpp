@@ -70,6 +70,7 @@ struct Runtime::State {
   std::atomic<bool> running{false};
   unsigned worker_count = 0;
   std::vector<uint16_t> port_ids;
+  std::vector<std::string> devices;        // by port index, as configured
   std::vector<bool> started;
   std::map<int, rte_mempool*> pools;       // by NUMA socket
   std::vector<rte_mempool*> port_pools;    // by port index
@@ -234,6 +235,7 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
     uint16_t id = 0;
     if (!probe(rp.device, W, id, error)) return nullptr;
     s->port_ids.push_back(id);
+    s->devices.push_back(rp.device);
     rte_eth_dev_info info{};
     int rc = rte_eth_dev_info_get(id, &info);
     if (rc != 0) {
@@ -475,6 +477,65 @@ AllocationTrafficValues Runtime::allocation_traffic(AllocId id) const {
   for (const AllocationTraffic* t : s_->traffic) accumulate(v, t[id]);
   return v;
 }
+
+std::vector<PortStats> Runtime::ports() const {
+  std::vector<PortStats> out;
+  for (size_t i = 0; i < s_->port_ids.size(); ++i) {
+    const uint16_t id = s_->port_ids[i];
+    PortStats p;
+    p.device = s_->devices[i];
+    p.port_id = id;
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(id, &info) == 0 && info.driver_name != nullptr) p.driver = info.driver_name;
+    rte_ether_addr mac{};
+    if (rte_eth_macaddr_get(id, &mac) == 0) std::copy(mac.addr_bytes, mac.addr_bytes + 6, p.mac.begin());
+    rte_eth_link link{};
+    if (rte_eth_link_get_nowait(id, &link) == 0) {
+      p.link_up = link.link_status == RTE_ETH_LINK_UP;
+      p.speed_mbps = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+      p.full_duplex = link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX;
+    }
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(id, &st) == 0) {
+      p.rx_packets = st.ipackets;
+      p.tx_packets = st.opackets;
+      p.rx_bytes = st.ibytes;
+      p.tx_bytes = st.obytes;
+      p.rx_missed = st.imissed;
+      p.rx_errors = st.ierrors;
+      p.tx_errors = st.oerrors;
+      p.rx_no_buffer = st.rx_nombuf;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<PoolStats> Runtime::pools() const {
+  std::vector<PoolStats> out;
+  for (const auto& [socket, pool] : s_->pools)
+    out.push_back({pool->name, socket, pool->size, rte_mempool_in_use_count(pool)});
+  return out;
+}
+
+WorkerRingStats Runtime::worker_rings(unsigned worker) const {
+  WorkerRingStats r;
+  if (worker < s_->punt_rings.size()) {
+    r.punt = rte_ring_count(s_->punt_rings[worker]);
+    r.punt_capacity = rte_ring_get_capacity(s_->punt_rings[worker]);
+  }
+  if (worker < s_->hold_rings.size()) {
+    r.hold = rte_ring_count(s_->hold_rings[worker]);
+    r.hold_capacity = rte_ring_get_capacity(s_->hold_rings[worker]);
+  }
+  if (worker < s_->trace_rings.size()) {
+    r.trace = rte_ring_count(s_->trace_rings[worker]);
+    r.trace_capacity = rte_ring_get_capacity(s_->trace_rings[worker]);
+  }
+  return r;
+}
+
+uint64_t Runtime::tsc_hz() const { return s_->clock ? s_->clock->hz() : rte_get_tsc_hz(); }
 
 // Tracing: nothing to trace once stopped.
 void Runtime::set_trace(const std::optional<IpAddress>& address) {

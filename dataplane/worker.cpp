@@ -43,22 +43,40 @@ Worker::~Worker() {
   flush();
 }
 
+// The TSC is read once an iteration: it is the iteration's clock, and the difference to the next
+// reading is the iteration's cost, counted as busy when it received packets.
 void Worker::run(const Clock& clock, const std::atomic<bool>& running) {
   if (rcu_ != nullptr) rte_rcu_qsbr_thread_online(rcu_, r_.index);
-  while (running.load(std::memory_order_relaxed)) poll(clock);
+  uint64_t last = rte_rdtsc();
+  bool busy = false;
+  while (running.load(std::memory_order_relaxed)) {
+    const uint64_t tsc = rte_rdtsc();
+    account(tsc - last, busy);
+    last = tsc;
+    busy = poll(Now{clock.table_time(tsc), tsc});
+  }
+  account(rte_rdtsc() - last, busy);
   flush();
   if (rcu_ != nullptr) rte_rcu_qsbr_thread_offline(rcu_, r_.index);
 }
 
-void Worker::poll(const Now& now, Mode mode) {
+void Worker::account(uint64_t cycles, bool busy) {
+  counters_[CounterId::total_cycles].add(cycles);
+  if (busy) counters_[CounterId::busy_cycles].add(cycles);
+}
+
+bool Worker::poll(const Now& now, Mode mode) {
   rte_mbuf* pkts[kBurst];
+  bool received = false;
   for (const RxQueue& q : r_.rx) {
     const uint16_t n = rte_eth_rx_burst(interfaces_.port(q.port).port_id, q.queue, pkts, kBurst);
     if (n == 0) continue;
+    received = true;
     process(q.port, pkts, n, now, mode);
     flush();
   }
   if (rcu_ != nullptr) rte_rcu_qsbr_quiescent(rcu_, r_.index);
+  return received;
 }
 
 void Worker::process(unsigned port, rte_mbuf** pkts, uint16_t n, const Now& now, Mode mode) {

@@ -14,6 +14,7 @@
 //      and handed to the control lcore over the hold ring: it waits there while ARP resolves the
 //      next hop and leaves on the control TX queue (control_port.hpp).
 //   5. rte_eth_tx_burst per port, free what was not sent (counted), RCU quiescent state.
+//   The TSC is read once an iteration, for the tables' clock and for the cycle counters.
 //
 // A worker writes only its own state: its counters, its shard of the per-allocation traffic
 // counters, and the atomic max_bps buckets. Shared tables are read-only to it. No locks, no heap,
@@ -89,11 +90,12 @@ class alignas(64) Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // The lcore's loop: polls until `running` turns false, then drains and goes offline.
+  // The lcore's loop: polls until `running` turns false, then drains and goes offline. Counts
+  // its cycles (busy_cycles, total_cycles).
   void run(const Clock& clock, const std::atomic<bool>& running);
-  // One iteration: every RX queue once, transmit, quiescent state.
-  void poll(const Clock& clock) { poll(clock.now()); }
-  void poll(const Now& now, Mode mode = Mode::bulk);
+  // One iteration: every RX queue once, transmit, quiescent state. true when packets came in.
+  bool poll(const Clock& clock) { return poll(clock.now()); }
+  bool poll(const Now& now, Mode mode = Mode::bulk);
 
   // One received burst from `port` (an Interfaces index): classify, relay, answer, punt or drop.
   // Outputs wait in the TX buffers until flush().
@@ -110,6 +112,7 @@ class alignas(64) Worker {
   void process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsigned count, unsigned n,
                      const Now& now);
   void process_one(unsigned port, rte_mbuf* m, const Now& now);
+  void account(uint64_t cycles, bool busy);
   void find_allocation(Packet& p) const;
 
   // worker_trace.cpp: a burst while a trace runs, packet by packet.
