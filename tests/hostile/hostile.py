@@ -5,6 +5,7 @@
   Capture                 every frame on one interface of a namespace, both directions, from a thread
   TurnClient              a TURN client over one UDP socket that sends exactly the bytes it is given, and does
                           the long-term credential dance (401 -> NONCE/REALM -> MESSAGE-INTEGRITY) when asked
+  stats()                 ternd's live counters and gauges (`ternctl --json stats` on its control socket)
   stop_ternd()            SIGTERM; exit status 0 and `stopped` logged; returns the counters ternd logged on its
                           way out (event=counters, one line per scope: dataplane, control_io, control)
   check_accounted()       every frame the workers received, and every message the control plane was handed,
@@ -12,14 +13,15 @@
   serves_real_client()    python3-aioice allocates, binds channels and relays to an echo peer, every echo intact
   main()                  scenario.main() with per-case edits of ternd's configuration
 
-ternd reports its counters only when it stops (the control socket that will serve them live is not there yet), so a
-case does its damage, checks what came back on the wire, proves a real client is still served, and then stops
-ternd to read the counters that must have moved.
+A case takes ternd's live figures first, does its damage, checks what came back on the wire, proves a real client
+is still served, takes the live figures again (packet buffers in use back where they were), and then stops ternd:
+its final counters, logged on the way out, must show exactly the drops the case caused, each under its reason.
 """
 
 import ctypes
 import json
 import os
+import subprocess
 import socket
 import struct
 import sys
@@ -254,10 +256,16 @@ def expect_code(s: Scenario, reply: stun.Message | None, code: int | None, what:
 # ---- ternd's counters --------------------------------------------------------------------------------------------
 
 class Counters:
-    """ternd's final counters by scope (dataplane, control_io, control)."""
+    """ternd's counters by scope (dataplane, control_io, control); live ones (stats()) also carry the packet
+    buffers in use and the ports' own figures when the data plane reports them."""
 
-    def __init__(self, scopes: dict[str, dict[str, int]]) -> None:
+    def __init__(self, scopes: dict[str, dict[str, int]], reply: dict | None = None) -> None:
         self.scopes = scopes
+        self.reply = reply or {}
+
+    @property
+    def mempool_in_use(self) -> int | None:
+        return self.reply.get("mempool_in_use")
 
     def dp(self, name: str) -> int:
         return self.scopes["dataplane"][name]
@@ -286,6 +294,45 @@ def parse_counters(log: str) -> Counters:
     return Counters(scopes)
 
 
+def ternctl() -> Path:
+    return servers.ternd_binary().parent / "ternctl"
+
+
+def stats(s: Scenario) -> Counters:
+    """ternd's live counters (`ternctl --json stats` on the scenario's control socket)."""
+    argv = [str(ternctl()), "-s", str(s.workdir / "ternd.sock"), "--json", "stats"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    s.expect(done.returncode == 0, f"ternctl stats failed (status {done.returncode}): {done.stderr.strip()}")
+    reply = json.loads(done.stdout.splitlines()[0])
+    return Counters({"dataplane": reply["dataplane"], "control_io": reply["control_io"],
+                     "control": reply["control_plane"]}, reply)
+
+
+def settled_buffers(s: Scenario, baseline: Counters, timeout: float = 5) -> Counters:
+    """Live stats once ternd is idle again: the packet buffers in use are back at the baseline's (nothing leaked);
+    they may take a moment (packets waiting for a next hop are held up to a second)."""
+    now = stats(s)
+    if baseline.mempool_in_use is None:
+        s.note("ternd does not report its packet buffers in use: the leak check is not made")
+        return now
+    deadline = time.monotonic() + timeout
+    while now.mempool_in_use != baseline.mempool_in_use and time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = stats(s)
+    s.expect(now.mempool_in_use == baseline.mempool_in_use,
+             f"packet buffers in use: {now.mempool_in_use}, {baseline.mempool_in_use} before the case")
+    return now
+
+
+def finish(s: Scenario, baseline: Counters) -> Counters:
+    """The end of a case: buffers back at the baseline, ternd stopped cleanly, every frame and request accounted for
+    in its final counters, which are returned for the case's own checks."""
+    settled_buffers(s, baseline)
+    c = stop_ternd(s)
+    check_accounted(s, c)
+    return c
+
+
 def stop_ternd(s: Scenario, grace: float = 30) -> Counters:
     """Stops ternd (SIGTERM): it must exit 0 having logged `stopped`; returns the counters it logged."""
     proc = s.server.proc
@@ -301,8 +348,10 @@ def stop_ternd(s: Scenario, grace: float = 30) -> Counters:
     return counters
 
 
-# A received frame ends in exactly one of these (a hairpinned one is counted again as delivered to the other
-# allocation's client, so `hairpin` itself is not an outcome; drop_tx_full counts frames that had an outcome).
+# A received frame ends in exactly one of these. Some are counted twice on purpose, so they are not outcomes here:
+# a hairpinned frame is counted again as delivered to the other allocation's client, one relayed towards a next hop
+# whose MAC is not known yet also as neighbour_wait (what becomes of it is the control lcore's held_* counters), and
+# drop_tx_full counts frames that already had an outcome.
 _DP_OUTCOMES = ("channel_data_to_peer", "send_to_peer", "channel_data_to_client", "data_indication_to_client",
                 "binding_answered", "arp_answered", "icmp_answered", "punted")
 # A message handed to the control plane is a request of a method it serves, or is discarded under one of these.
