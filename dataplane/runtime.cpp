@@ -201,7 +201,8 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
-    error = dpdk_error("EAL initialisation failed", rte_errno);
+    error = rte_errno != 0 ? dpdk_error("EAL initialisation failed", rte_errno)
+                           : "EAL initialisation failed (its messages above say why)";
     return nullptr;
   }
   s->eal = true;

@@ -15,8 +15,25 @@
 // on every lcore but the main one, which stays the control plane's. One worker on `-l 0-1`; more
 // lcores, more workers, no code change.
 //
+// stop(): the workers finish the iteration they are in, flush their TX buffers and leave; the
+// packets still punted, waiting or queued are freed; the ports stop and close; the EAL cleans up.
+// ternd calls it on SIGTERM/SIGINT, also under full load.
+//
 // Runtime is the whole process's data plane: EAL can be initialised once per process.
 // No DPDK type appears here.
+//
+// What an operator must know about DPDK's runtime files (tests/unit/dataplane/processes_test):
+// - Without --no-shconf the EAL keeps a runtime directory, /var/run/dpdk/<file-prefix>/ ("rte"
+//   without --file-prefix), and holds a lock on its `config` file while it runs. Two ternd on one
+//   host need two --file-prefix values; a second one on the same prefix refuses to start
+//   ("Cannot create lock on ... Is another primary process running?") and exits 1.
+// - After kill -9 (or a crash) the directory stays but its lock died with the process: ternd
+//   starts again on the same prefix, nothing to clean up. The files stay after a clean stop too.
+// - With --no-shconf (ternd.conf's default) there is no shared configuration to lock, so two
+//   processes on one prefix are not told apart: give each its own --file-prefix all the same.
+// - Memory: --in-memory (hugepages without a hugetlbfs mount) and --no-huge leave no files. With
+//   hugepages from a hugetlbfs mount (neither flag) a killed process's page files stay in the
+//   mount until the next start on the same prefix, which removes the ones no process holds.
 
 #include <array>
 #include <memory>
