@@ -46,7 +46,8 @@ def log(message: str) -> None:
 
 
 def command(argv) -> str:
-    return " ".join(str(a) for a in argv)
+    """A command line as run, with paths inside the checkout shown relative to it."""
+    return " ".join(str(a) for a in argv).replace(str(ROOT) + "/", "")
 
 
 def sh(*argv: str) -> str:
@@ -91,7 +92,8 @@ def environment(build: Path) -> dict:
         "compiler": compiler, "build_options": options,
         "coturn": pkg("coturn"), "google_benchmark": pkg("libbenchmark-dev"), "ipsec_mb": pkg("libipsec-mb-dev"),
         "perf": sh("perf", "--version"),
-        "commit": sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
+        # A checkout, or an export of one (git archive) that says which commit it is.
+        "commit": sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD") or os.environ.get("TERN_BENCH_COMMIT", "?"),
         "worktree_changes": bool(sh("git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no")),
         "hugepages": os.environ.get("TERN_BENCH_HUGEPAGES", "(not reported)"),
         "load_start": os.getloadavg(),
