@@ -66,17 +66,17 @@ void Service::on_signal() {
 }
 
 // The control plane's decisions on a burst, for a running trace.
-void Service::trace_burst(size_t n, size_t answers, uint64_t ms) {
+void Service::trace_burst(size_t n, size_t answers) {
   Tracer& tracer = surface_->tracer();
   for (size_t i = 0; i < n; ++i) {
     std::span<const uint8_t> answer;
     for (size_t k = 0; k < answers; ++k)
       if (responses_[k].request == i) answer = responses_[k].bytes;
-    tracer.observe(punted_[i].five_tuple, punted_[i].message, answer, ms);
+    tracer.observe(punted_[i].five_tuple, punted_[i].message, answer);
   }
 }
 
-size_t Service::serve_punts(Now now, uint64_t ms) {
+size_t Service::serve_punts(Now now) {
   size_t handled = 0;
   for (size_t burst = 0; burst < kMaxBurstsPerWakeup; ++burst) {
     const size_t n = io_.receive(punted_);
@@ -91,7 +91,7 @@ size_t Service::serve_punts(Now now, uint64_t ms) {
             .kv(punted_[r.request].five_tuple)
             .kv("result", dp::to_string(sent));
     }
-    if (surface_ != nullptr && surface_->tracer().active()) trace_burst(n, answers, ms);
+    if (surface_ != nullptr && surface_->tracer().active()) trace_burst(n, answers);
     for (size_t i = 0; i < n; ++i) io_.release(punted_[i].handle);
     handled += n;
     if (n < kBurst) break;
@@ -113,7 +113,7 @@ bool Service::run() {
     loop_.poll(kWakeup);
     const Now t = now();
     const uint64_t ms = now_ms();
-    serve_punts(t, ms);
+    serve_punts(t);
     if (surface_ != nullptr) surface_->wakeup(t, ms);
     if (t.mono != last_tick.mono) {
       plane_.tick(t);

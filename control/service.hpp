@@ -40,7 +40,7 @@ class Service {
   // Milliseconds on the monotonic clock (the tracer's).
   static uint64_t now_ms();
   // Drains the punt rings once: up to kMaxBurstsPerWakeup bursts. Returns messages handled.
-  size_t serve_punts(Now now, uint64_t now_ms);
+  size_t serve_punts(Now now);
 
   static constexpr size_t kBurst = 32;
   static constexpr size_t kMaxBurstsPerWakeup = 64;
@@ -48,7 +48,7 @@ class Service {
 
  private:
   void on_signal();
-  void trace_burst(size_t n, size_t answers, uint64_t now_ms);
+  void trace_burst(size_t n, size_t answers);
 
   ControlPlane& plane_;
   dp::ControlIo& io_;

@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
     ctl::ControlPlane plane(*config, tables, *engine, logger);
     ctl::Service service(plane, dataplane->io(), logger);
     ctl::OperatorSurface surface(service.loop(),
-                                 {plane, *engine, logger, dataplane->stats(), dataplane->io(), tables},
+                                 {plane, *engine, logger, dataplane->stats(), dataplane->io(), tables, dataplane->tracing()},
                                  absolute(args.config), *config, service.now(), ctl::Service::now_ms());
     if (!surface.open(error)) {
       logger.line(ctl::LogLevel::error, "start_failed").kv("reason", error);

@@ -172,6 +172,14 @@ bool from_value(const Json& j, T& out, std::string& error, const std::string& pa
     if (j.get<int64_t>() < 0) return fail<T>(error, path, "an unsigned integer");
     out = static_cast<T>(j.get<int64_t>());
     return true;
+  } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+    if (!j.is_number_integer()) return fail<T>(error, path, "an integer");
+    if (j.is_number_unsigned() ? j.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max())
+                               : (j.get<int64_t>() < std::numeric_limits<T>::min() ||
+                                  j.get<int64_t>() > std::numeric_limits<T>::max()))
+      return fail<T>(error, path, "a smaller number");
+    out = static_cast<T>(j.get<int64_t>());
+    return true;
   } else if constexpr (std::is_floating_point_v<T>) {
     if (!j.is_number()) return fail<T>(error, path, "a number");
     out = j.get<T>();

@@ -42,13 +42,17 @@ struct PortStatus {
   uint32_t index = 0;
   std::string device = {};
   std::vector<std::string> addresses = {};  // "10.90.0.1/24"
+  // What the NIC reports (absent when the data plane does not say):
+  std::optional<std::string> driver = {};
+  std::optional<std::string> mac = {};
   std::optional<bool> link_up = {};
   std::optional<uint32_t> speed_mbps = {};
   std::optional<uint64_t> rx_packets = {};
   std::optional<uint64_t> tx_packets = {};
   std::optional<uint64_t> rx_bytes = {};
   std::optional<uint64_t> tx_bytes = {};
-  std::optional<uint64_t> rx_dropped = {};  // missed by the NIC and no buffer
+  std::optional<uint64_t> rx_missed = {};     // dropped by the NIC: RX queues full, workers too slow
+  std::optional<uint64_t> rx_no_buffer = {};  // no packet buffer to receive into: the pool ran dry
   std::optional<uint64_t> rx_errors = {};
   std::optional<uint64_t> tx_errors = {};
 
@@ -57,13 +61,16 @@ struct PortStatus {
     v("index", s.index);
     v("device", s.device);
     v("addresses", s.addresses);
+    v("driver", s.driver);
+    v("mac", s.mac);
     v("link_up", s.link_up);
     v("speed_mbps", s.speed_mbps);
     v("rx_packets", s.rx_packets);
     v("tx_packets", s.tx_packets);
     v("rx_bytes", s.rx_bytes);
     v("tx_bytes", s.tx_bytes);
-    v("rx_dropped", s.rx_dropped);
+    v("rx_missed", s.rx_missed);
+    v("rx_no_buffer", s.rx_no_buffer);
     v("rx_errors", s.rx_errors);
     v("tx_errors", s.tx_errors);
   }
@@ -205,38 +212,63 @@ struct StatusReply {
 
 struct WorkerLoad {
   uint32_t worker = 0;
-  double busy_ratio = 0;  // share of the last interval the worker spent on packets (0..1)
-  uint64_t punt_ring = 0;  // messages waiting in its punt ring
+  double busy_ratio = 0;      // share of its loop's cycles spent on packets, over the last second
+  uint64_t busy_cycles = 0;   // TSC cycles of loop iterations that received packets, since start
+  uint64_t total_cycles = 0;  // TSC cycles of all its loop iterations
+  uint32_t punt_ring = 0;     // STUN messages (and ARP) waiting for the control plane
+  uint32_t punt_capacity = 0;
+  uint32_t hold_ring = 0;     // packets waiting for a next hop, not yet taken by the control lcore
+  uint32_t hold_capacity = 0;
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
     v("worker", s.worker);
     v("busy_ratio", s.busy_ratio);
+    v("busy_cycles", s.busy_cycles);
+    v("total_cycles", s.total_cycles);
     v("punt_ring", s.punt_ring);
+    v("punt_capacity", s.punt_capacity);
+    v("hold_ring", s.hold_ring);
+    v("hold_capacity", s.hold_capacity);
+  }
+};
+
+struct PoolInfo {
+  std::string name = {};
+  int32_t socket = 0;  // NUMA socket
+  uint32_t size = 0;
+  uint32_t in_use = 0;
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("name", s.name);
+    v("socket", s.socket);
+    v("size", s.size);
+    v("in_use", s.in_use);
   }
 };
 
 struct StatsReply {
   uint32_t workers = 0;
+  uint64_t tsc_hz = 0;                      // the unit of the cycle counts (0: unknown)
   CounterSet dataplane = {};                // every worker counter, summed over the workers
   std::vector<CounterSet> per_worker = {};  // the same, worker by worker
   CounterSet control_io = {};               // the control lcore's packet I/O
   CounterSet control_plane = {};            // requests, answers, authentication, allocations
   std::vector<WorkerLoad> load = {};
-  std::optional<uint64_t> mempool_in_use = {};  // packet buffers in use, every pool
-  std::optional<uint64_t> mempool_size = {};
+  std::vector<PoolInfo> pools = {};
   std::vector<PortStatus> ports = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
     v("workers", s.workers);
+    v("tsc_hz", s.tsc_hz);
     v("dataplane", s.dataplane);
     v("per_worker", s.per_worker);
     v("control_io", s.control_io);
     v("control_plane", s.control_plane);
     v("load", s.load);
-    v("mempool_in_use", s.mempool_in_use);
-    v("mempool_size", s.mempool_size);
+    v("pools", s.pools);
     v("ports", s.ports);
   }
 };
@@ -491,13 +523,16 @@ struct TraceReply {
 
 // One decision about one packet from or to the traced address.
 struct TraceRecord {
-  double time = 0;       // seconds since the trace started
+  double time = 0;            // seconds since the data plane started
   std::string source = {};    // "worker 0", "control"
   std::string from = {};      // transport address the packet came from
   std::string to = {};        // and where it was going
-  std::string packet = {};    // what it was: "channel_data", "send", "peer_data", "allocate request", ...
-  std::string decision = {};  // "relayed", "dropped", "punted", "answered", "error"
-  std::optional<std::string> reason = {};  // why: a drop reason, an error code and its meaning
+  std::string packet = {};    // what it was: "channel_data", "peer_data", "CreatePermission request", ...
+  std::string decision = {};  // "relayed", "hairpin", "dropped", "punted", "answered", "error", ...
+  std::optional<std::string> reason = {};  // why: a drop counter, a punt reason, an error code and phrase
+  std::optional<std::string> next = {};    // relayed or answered to; for the control plane, the peer named
+  std::optional<uint32_t> allocation = {};
+  std::optional<uint32_t> channel = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -508,6 +543,9 @@ struct TraceRecord {
     v("packet", s.packet);
     v("decision", s.decision);
     v("reason", s.reason);
+    v("next", s.next);
+    v("allocation", s.allocation);
+    v("channel", s.channel);
   }
 };
 

@@ -126,6 +126,7 @@ std::string render_metrics(const MetricsSnapshot& s) {
   e.add("tern_build_info", "gauge", "tern's version, as a label", label("version", s.version), 1);
   e.add("tern_uptime_seconds", "gauge", "seconds since ternd started", "", s.uptime);
   e.add("tern_workers", "gauge", "data plane worker cores", "", s.workers.size());
+  e.add("tern_tsc_hz", "gauge", "TSC ticks per second: the unit of the cycle counters", "", s.tsc_hz);
 
   for (size_t w = 0; w < s.workers.size(); ++w) {
     const std::string worker = label("worker", std::to_string(w));
@@ -139,6 +140,47 @@ std::string render_metrics(const MetricsSnapshot& s) {
               s.workers[w][i]);
       }
     }
+  }
+  for (size_t w = 0; w < s.workers.size(); ++w) {
+    const std::string worker = label("worker", std::to_string(w));
+    if (w < s.busy_ratio.size()) {
+      char ratio[32];
+      std::snprintf(ratio, sizeof ratio, "%.6f", s.busy_ratio[w]);
+      e.add("tern_worker_busy_ratio", "gauge", "share of the worker's loop cycles spent on packets, last second",
+            worker, ratio);
+    }
+    if (w < s.rings.size()) {
+      const dp::WorkerRingStats& r = s.rings[w];
+      e.add("tern_worker_punt_ring", "gauge", "messages in the worker's punt ring, waiting for the control plane",
+            worker, r.punt);
+      e.add("tern_worker_punt_ring_capacity", "gauge", "the punt ring's size", worker, r.punt_capacity);
+      e.add("tern_worker_hold_ring", "gauge", "packets waiting for a next hop's MAC address", worker, r.hold);
+      e.add("tern_worker_hold_ring_capacity", "gauge", "the hold ring's size", worker, r.hold_capacity);
+    }
+  }
+  for (const auto& p : s.pools) {
+    const std::string pool = join(label("pool", p.name), label("socket", std::to_string(p.socket)));
+    e.add("tern_mempool_in_use", "gauge", "packet buffers out of the pool (in queues, rings, being processed)",
+          pool, p.in_use);
+    e.add("tern_mempool_size", "gauge", "packet buffers in the pool", pool, p.size);
+  }
+  for (size_t i = 0; i < s.ports.size(); ++i) {
+    const dp::PortStats& p = s.ports[i];
+    const std::string port = label("port", std::to_string(i));
+    e.add("tern_port_info", "gauge", "a data plane port: its device and driver", join(join(port, label("device", p.device)),
+          label("driver", p.driver)), 1);
+    e.add("tern_port_link_up", "gauge", "1 while the port's link is up", port, p.link_up ? 1 : 0);
+    e.add("tern_port_speed_mbps", "gauge", "the link's speed, 0 when unknown", port, p.speed_mbps);
+    e.add("tern_port_rx_packets_total", "counter", "packets the NIC received", port, p.rx_packets);
+    e.add("tern_port_tx_packets_total", "counter", "packets the NIC sent", port, p.tx_packets);
+    e.add("tern_port_rx_bytes_total", "counter", "bytes the NIC received", port, p.rx_bytes);
+    e.add("tern_port_tx_bytes_total", "counter", "bytes the NIC sent", port, p.tx_bytes);
+    e.add("tern_port_rx_missed_total", "counter", "packets the NIC dropped: RX queues full, workers too slow", port,
+          p.rx_missed);
+    e.add("tern_port_rx_no_buffer_total", "counter", "packets not received for want of a packet buffer", port,
+          p.rx_no_buffer);
+    e.add("tern_port_rx_errors_total", "counter", "bad frames received", port, p.rx_errors);
+    e.add("tern_port_tx_errors_total", "counter", "frames the NIC failed to send", port, p.tx_errors);
   }
   for (size_t i = 0; i < dp::kControlCounterCount; ++i)
     e.add("tern_control_io_" + std::string(dp::kControlCounterNames[i]) + "_total", "counter",

@@ -2,6 +2,7 @@
 
 #include "control/operator/operator.hpp"
 
+#include <cstdio>
 #include <utility>
 
 namespace tern::ctl {
@@ -48,6 +49,7 @@ std::vector<api::RelayAddress> Operator::relay_addresses() const {
 }
 
 std::vector<api::PortStatus> Operator::port_status() const {
+  const std::vector<dp::PortStats> nic = stats_.ports();
   std::vector<api::PortStatus> out;
   for (size_t i = 0; i < running_.dataplane.ports.size(); ++i) {
     const auto& port = running_.dataplane.ports[i];
@@ -55,6 +57,28 @@ std::vector<api::PortStatus> Operator::port_status() const {
     p.index = static_cast<uint32_t>(i);
     p.device = port.device;
     for (const auto& a : port.addresses) p.addresses.push_back(a.to_string());
+    // The data plane lists its ports in the order of the configuration, each with its device.
+    const dp::PortStats* s = nullptr;
+    for (const auto& candidate : nic)
+      if (candidate.device == port.device) s = &candidate;
+    if (s == nullptr && i < nic.size()) s = &nic[i];
+    if (s != nullptr) {
+      char mac[18];
+      std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1], s->mac[2], s->mac[3],
+                    s->mac[4], s->mac[5]);
+      p.driver = s->driver;
+      p.mac = mac;
+      p.link_up = s->link_up;
+      if (s->speed_mbps != 0) p.speed_mbps = s->speed_mbps;
+      p.rx_packets = s->rx_packets;
+      p.tx_packets = s->tx_packets;
+      p.rx_bytes = s->rx_bytes;
+      p.tx_bytes = s->tx_bytes;
+      p.rx_missed = s->rx_missed;
+      p.rx_no_buffer = s->rx_no_buffer;
+      p.rx_errors = s->rx_errors;
+      p.tx_errors = s->tx_errors;
+    }
     out.push_back(std::move(p));
   }
   return out;
@@ -83,15 +107,28 @@ api::Result<api::StatusReply> Operator::handle(const api::StatusRequest&, const 
 api::Result<api::StatsReply> Operator::handle(const api::StatsRequest&, const Caller&, Now) {
   api::StatsReply r;
   r.workers = stats_.workers();
+  r.tsc_hz = stats_.tsc_hz();
   dp::CounterValues sum{};
   for (unsigned w = 0; w < r.workers; ++w) {
     const dp::CounterValues v = stats_.worker_counters(w);
     for (size_t i = 0; i < v.size(); ++i) sum[i] += v[i];
     r.per_worker.push_back(counter_set(dp::kCounterNames, v));
+    const dp::WorkerRingStats rings = stats_.worker_rings(w);
+    api::WorkerLoad load;
+    load.worker = w;
+    load.busy_ratio = w < busy_ratio_.size() ? busy_ratio_[w] : 0;
+    load.busy_cycles = v[static_cast<size_t>(dp::CounterId::busy_cycles)];
+    load.total_cycles = v[static_cast<size_t>(dp::CounterId::total_cycles)];
+    load.punt_ring = rings.punt;
+    load.punt_capacity = rings.punt_capacity;
+    load.hold_ring = rings.hold;
+    load.hold_capacity = rings.hold_capacity;
+    r.load.push_back(load);
   }
   r.dataplane = counter_set(dp::kCounterNames, sum);
   r.control_io = counter_set(dp::kControlCounterNames, io_.counters());
   r.control_plane = counter_set(kCounterNames, plane_.counters());
+  for (const auto& p : stats_.pools()) r.pools.push_back({p.name, p.socket, p.size, p.in_use});
   r.ports = port_status();
   return r;
 }
@@ -100,15 +137,35 @@ MetricsSnapshot Operator::metrics(Now now) const {
   MetricsSnapshot s;
   s.version = TERN_VERSION;
   s.uptime = uptime(now);
-  for (unsigned w = 0; w < stats_.workers(); ++w) s.workers.push_back(stats_.worker_counters(w));
+  s.tsc_hz = stats_.tsc_hz();
+  for (unsigned w = 0; w < stats_.workers(); ++w) {
+    s.workers.push_back(stats_.worker_counters(w));
+    s.rings.push_back(stats_.worker_rings(w));
+    s.busy_ratio.push_back(w < busy_ratio_.size() ? busy_ratio_[w] : 0);
+  }
   s.control_io = io_.counters();
   s.control_plane = plane_.counters();
+  s.pools = stats_.pools();
+  s.ports = stats_.ports();
   return s;
 }
 
 void Operator::tick(Now now) {
   for (size_t i = probes_.size(); i-- > 0;)
     if (probes_[i].expires <= now.mono) retire_probe(i);
+  // Each worker's busy share over the last interval, from its cycle counters.
+  const unsigned workers = stats_.workers();
+  cycles_.resize(workers);
+  busy_ratio_.resize(workers, 0);
+  for (unsigned w = 0; w < workers; ++w) {
+    const dp::CounterValues v = stats_.worker_counters(w);
+    const uint64_t busy = v[static_cast<size_t>(dp::CounterId::busy_cycles)];
+    const uint64_t total = v[static_cast<size_t>(dp::CounterId::total_cycles)];
+    const uint64_t d_busy = busy - cycles_[w].busy;
+    const uint64_t d_total = total - cycles_[w].total;
+    busy_ratio_[w] = d_total > 0 ? static_cast<double>(d_busy) / static_cast<double>(d_total) : 0;
+    cycles_[w] = {busy, total};
+  }
 }
 
 }  // namespace tern::ctl

@@ -63,7 +63,8 @@ class Operator {
   // What the metrics endpoint exports, as of now.
   MetricsSnapshot metrics(Now now) const;
 
-  // Retires probe credentials past their time. Call about once a second.
+  // Retires probe credentials past their time and samples the workers' busy cycles. Call about
+  // once a second.
   void tick(Now now);
 
   const conf::Config& running() const { return running_; }
@@ -108,6 +109,12 @@ class Operator {
   conf::Config running_;
   std::vector<ProbeUser> probes_;
   Now started_;
+  struct Cycles {
+    uint64_t busy = 0;
+    uint64_t total = 0;
+  };
+  std::vector<Cycles> cycles_;      // per worker, at the last tick
+  std::vector<double> busy_ratio_;  // per worker, over the last tick's interval
 };
 
 // A secret's fingerprint: the first 12 hex digits of its SHA-256, the same as

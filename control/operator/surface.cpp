@@ -11,7 +11,7 @@ OperatorSurface::OperatorSurface(EventLoop& loop, Parts parts, std::string confi
       logger_(parts.logger),
       op_(parts.plane, parts.engine, parts.logger, parts.stats, parts.io, parts.baselines, std::move(config_path),
           config, now),
-      tracer_(parts.logger, parts.engine),
+      tracer_(parts.tracing, parts.logger, parts.engine),
       dispatcher_(op_, tracer_, parts.logger),
       socket_(loop, parts.logger, [this](SocketServer::Client& c, std::string_view line) { on_line(c, line); },
               SocketServer::Limits{.max_line = api::kMaxRequestLine}),

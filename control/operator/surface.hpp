@@ -27,6 +27,7 @@ class OperatorSurface {
     const dp::Stats& stats;
     const dp::ControlIo& io;
     const TrafficBaselines& baselines;
+    dp::Tracing& tracing;
   };
 
   OperatorSurface(EventLoop& loop, Parts parts, std::string config_path, const conf::Config& config, Now now,

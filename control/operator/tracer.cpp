@@ -5,12 +5,16 @@
 
 #include "control/api/codec.hpp"
 #include "control/operator/operator.hpp"
-#include "control/operator/trace_punt.hpp"
+#include "control/operator/trace_records.hpp"
 
 namespace tern::ctl {
 
-Tracer::Tracer(const Logger& logger, crypto::Engine& engine, uint32_t rate)
-    : logger_(logger), engine_(engine), rate_(rate) {}
+Tracer::Tracer(dp::Tracing& tracing, const Logger& logger, crypto::Engine& engine, uint32_t rate)
+    : tracing_(tracing), logger_(logger), engine_(engine), rate_(rate) {}
+
+Tracer::~Tracer() {
+  if (active()) tracing_.set_trace(std::nullopt);
+}
 
 api::Result<api::TraceReply> Tracer::start(const api::TraceRequest& request, const Caller& caller, uint64_t now_ms,
                                            uint64_t client, std::optional<uint64_t> id, Sink sink) {
@@ -26,11 +30,16 @@ api::Result<api::TraceReply> Tracer::start(const api::TraceRequest& request, con
   client_ = client;
   id_ = id;
   sink_ = std::move(sink);
-  started_ms_ = last_flush_ms_ = last_refill_ms_ = now_ms;
+  last_flush_ms_ = last_refill_ms_ = now_ms;
   ends_ms_ = now_ms + uint64_t{seconds} * 1000;
   tokens_ = rate_;
   pending_.clear();
   suppressed_ = total_records_ = total_suppressed_ = 0;
+  // Whatever an earlier trace left unread is not this one's.
+  while (tracing_.read_trace(scratch_) == scratch_.size()) {
+  }
+  tracing_.set_trace(address_);
+  dataplane_suppressed_ = tracing_.trace_suppressed();
   logger_.line(LogLevel::info, "trace_started")
       .kv("address", *address_)
       .kv("seconds", seconds)
@@ -40,34 +49,38 @@ api::Result<api::TraceReply> Tracer::start(const api::TraceRequest& request, con
 }
 
 void Tracer::stop(uint64_t client) {
-  if (!active() || client != client_) return;
-  logger_.line(LogLevel::info, "trace_stopped").kv("address", *address_).kv("reason", "client gone");
-  address_.reset();
-  sink_ = {};
-  pending_.clear();
-}
-
-void Tracer::add(api::TraceRecord record, uint64_t now_ms) {
-  // Token bucket: `rate_` a second, at most one second's worth saved up.
-  tokens_ = std::min<double>(rate_, tokens_ + static_cast<double>(now_ms - last_refill_ms_) * rate_ / 1000.0);
-  last_refill_ms_ = now_ms;
-  if (tokens_ < 1) {
-    ++suppressed_;
-    return;
-  }
-  tokens_ -= 1;
-  pending_.push_back(std::move(record));
+  if (follows(client)) end("client gone", false);
 }
 
 void Tracer::observe(const dp::FiveTuple& five_tuple, std::span<const uint8_t> request,
-                     std::span<const uint8_t> answer, uint64_t now_ms) {
+                     std::span<const uint8_t> answer) {
   if (!active()) return;
-  const double time = static_cast<double>(now_ms - started_ms_) / 1000.0;
-  if (auto record = punt_record(*address_, five_tuple, request, answer, time, engine_)) add(std::move(*record), now_ms);
+  if (const auto r = control_decision(*address_, five_tuple, request, answer, engine_)) tracing_.append_trace(*r);
+}
+
+void Tracer::collect(uint64_t now_ms) {
+  for (;;) {
+    const size_t n = tracing_.read_trace(scratch_);
+    for (size_t i = 0; i < n; ++i) {
+      // Token bucket: `rate_` a second, at most one second's worth saved up.
+      tokens_ = std::min<double>(rate_, tokens_ + static_cast<double>(now_ms - last_refill_ms_) * rate_ / 1000.0);
+      last_refill_ms_ = now_ms;
+      if (tokens_ < 1) {
+        ++suppressed_;
+        continue;
+      }
+      tokens_ -= 1;
+      pending_.push_back(describe(scratch_[i]));
+    }
+    if (n < scratch_.size()) break;
+  }
 }
 
 void Tracer::flush(uint64_t now_ms) {
   last_flush_ms_ = now_ms;
+  const uint64_t dataplane = tracing_.trace_suppressed();
+  suppressed_ += dataplane - dataplane_suppressed_;
+  dataplane_suppressed_ = dataplane;
   if (pending_.empty() && suppressed_ == 0) return;
   api::TraceBatch batch;
   batch.records = std::move(pending_);
@@ -76,30 +89,31 @@ void Tracer::flush(uint64_t now_ms) {
   total_suppressed_ += suppressed_;
   pending_.clear();
   suppressed_ = 0;
-  if (!sink_.send(api::encode_event("trace", batch, id_))) {
-    logger_.line(LogLevel::info, "trace_stopped").kv("address", *address_).kv("reason", "client gone");
-    address_.reset();
-    sink_ = {};
-  }
+  if (!sink_.send(api::encode_event("trace", batch, id_))) end("client gone", false);
 }
 
-void Tracer::finish(std::string_view reason) {
-  api::TraceEnd end{std::string(reason), total_records_, total_suppressed_};
-  sink_.send(api::encode_event("trace_end", end, id_));
-  if (sink_.done) sink_.done();
+void Tracer::end(std::string_view reason, bool tell_client) {
+  tracing_.set_trace(std::nullopt);
+  if (tell_client) {
+    sink_.send(api::encode_event("trace_end", api::TraceEnd{std::string(reason), total_records_, total_suppressed_}, id_));
+    if (sink_.done) sink_.done();
+  }
   logger_.line(LogLevel::info, "trace_ended")
       .kv("address", *address_)
+      .kv("reason", reason)
       .kv("records", total_records_)
       .kv("suppressed", total_suppressed_);
   address_.reset();
   sink_ = {};
+  pending_.clear();
 }
 
 void Tracer::poll(uint64_t now_ms) {
   if (!active()) return;
+  collect(now_ms);
   if (now_ms >= ends_ms_) {
     flush(now_ms);
-    if (active()) finish("elapsed");
+    if (active()) end("elapsed", true);
     return;
   }
   if (now_ms - last_flush_ms_ >= kFlushInterval) flush(now_ms);

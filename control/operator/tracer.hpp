@@ -1,13 +1,15 @@
 #pragma once
 // `ternctl trace ADDR`: a live record of what was decided for packets from or to one address,
-// streamed to the client that asked until its time is up. One trace runs at a time. Records are
-// rate-limited (a token bucket of `rate` per second); those over it are counted, not sent. The
-// stream is a TraceReply line, then "trace" event lines (a batch of records at most every
-// kFlushInterval), then one "trace_end" line.
+// streamed to the client that asked until its time is up. One trace runs at a time.
 //
-// The control plane's own decisions (what it answered to punted requests) come in through
-// observe(); the workers' decisions are read from the data plane's trace.
+// The data plane records: start() sets its trace address (dp::Tracing), the workers and the
+// control lcore write what they decide, and poll() reads it. The control plane's own decisions
+// (what it answered to punted requests) go in through observe(). What reaches the client is
+// rate-limited once more (a token bucket of `rate` records a second; the rest are counted as
+// suppressed, as are those the data plane did not record). The stream is a TraceReply line, then
+// "trace" event lines (a batch at most every kFlushInterval), then one "trace_end" line.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -18,10 +20,10 @@
 
 #include "control/api/result.hpp"
 #include "control/api/types.hpp"
-#include "control/clock.hpp"
 #include "control/log.hpp"
 #include "crypto/engine.hpp"
 #include "dataplane/table_writer.hpp"
+#include "dataplane/trace.hpp"
 
 namespace tern::ctl {
 
@@ -36,10 +38,11 @@ class Tracer {
     std::function<void()> done;
   };
 
-  static constexpr uint32_t kDefaultRate = 200;   // records per second
+  static constexpr uint32_t kDefaultRate = 200;    // records per second to the client
   static constexpr uint64_t kFlushInterval = 100;  // ms between batches
 
-  Tracer(const Logger& logger, crypto::Engine& engine, uint32_t rate = kDefaultRate);
+  Tracer(dp::Tracing& tracing, const Logger& logger, crypto::Engine& engine, uint32_t rate = kDefaultRate);
+  ~Tracer();
 
   // Starts a trace for `client`; busy while another one runs. `now_ms`: milliseconds on a
   // monotonic clock, the same one poll() is given.
@@ -53,16 +56,17 @@ class Tracer {
   const std::optional<IpAddress>& address() const { return address_; }
 
   // A punted request and what the control plane answered (empty: nothing).
-  void observe(const dp::FiveTuple& five_tuple, std::span<const uint8_t> request, std::span<const uint8_t> answer,
-               uint64_t now_ms);
-  // Sends the records gathered since the last batch; ends the trace when its time is up.
+  void observe(const dp::FiveTuple& five_tuple, std::span<const uint8_t> request, std::span<const uint8_t> answer);
+  // Reads the data plane's records, sends a batch when one is due, ends the trace when its time
+  // is up.
   void poll(uint64_t now_ms);
 
  private:
-  void add(api::TraceRecord record, uint64_t now_ms);
+  void collect(uint64_t now_ms);
   void flush(uint64_t now_ms);
-  void finish(std::string_view reason);
+  void end(std::string_view reason, bool tell_client);
 
+  dp::Tracing& tracing_;
   const Logger& logger_;
   crypto::Engine& engine_;
   uint32_t rate_;
@@ -70,15 +74,16 @@ class Tracer {
   uint64_t client_ = 0;
   std::optional<uint64_t> id_;
   Sink sink_;
-  uint64_t started_ms_ = 0;
   uint64_t ends_ms_ = 0;
   uint64_t last_flush_ms_ = 0;
   double tokens_ = 0;
   uint64_t last_refill_ms_ = 0;
+  uint64_t dataplane_suppressed_ = 0;  // the data plane's count when the trace started
   std::vector<api::TraceRecord> pending_;
-  uint64_t suppressed_ = 0;       // since the last batch
+  uint64_t suppressed_ = 0;  // over our rate, since the last batch
   uint64_t total_records_ = 0;
   uint64_t total_suppressed_ = 0;
+  std::array<dp::TraceRecord, 256> scratch_{};
 };
 
 }  // namespace tern::ctl

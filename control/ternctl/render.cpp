@@ -25,8 +25,8 @@ std::string plural(uint64_t n, std::string_view one, std::string_view many) {
 }
 
 std::string ports_table(const std::vector<api::PortStatus>& ports) {
-  Table t({"PORT", "DEVICE", "ADDRESSES", "LINK", "RX PKTS", "TX PKTS", "RX BYTES", "TX BYTES", "RX DROPPED",
-           "ERRORS"});
+  Table t({"PORT", "DEVICE", "ADDRESSES", "LINK", "RX PKTS", "TX PKTS", "RX BYTES", "TX BYTES", "RX MISSED",
+           "NO BUFFER", "ERRORS"});
   for (const auto& p : ports) {
     std::string addresses;
     for (const auto& a : p.addresses) addresses += (addresses.empty() ? "" : ",") + a;
@@ -35,7 +35,8 @@ std::string ports_table(const std::vector<api::PortStatus>& ports) {
     const std::string errors =
         p.rx_errors || p.tx_errors ? std::to_string(p.rx_errors.value_or(0) + p.tx_errors.value_or(0)) : "-";
     t.row({num(p.index), p.device, addresses, link, opt(p.rx_packets), opt(p.tx_packets),
-           p.rx_bytes ? bytes(*p.rx_bytes) : "-", p.tx_bytes ? bytes(*p.tx_bytes) : "-", opt(p.rx_dropped), errors});
+           p.rx_bytes ? bytes(*p.rx_bytes) : "-", p.tx_bytes ? bytes(*p.tx_bytes) : "-", opt(p.rx_missed),
+           opt(p.rx_no_buffer), errors});
   }
   return t.text();
 }
@@ -93,16 +94,20 @@ std::string render(const api::StatusReply& r) {
 std::string render(const api::StatsReply& r, bool nonzero) {
   std::string out = ports_table(r.ports) + "\n";
   if (!r.load.empty()) {
-    Table t({"WORKER", "BUSY", "PUNT RING"});
+    Table t({"WORKER", "BUSY", "PUNT RING", "HOLD RING"});
     for (const auto& l : r.load) {
       char busy[16];
       std::snprintf(busy, sizeof busy, "%.1f%%", l.busy_ratio * 100);
-      t.row({num(l.worker), busy, num(l.punt_ring)});
+      t.row({num(l.worker), busy, num(l.punt_ring) + "/" + num(l.punt_capacity),
+             num(l.hold_ring) + "/" + num(l.hold_capacity)});
     }
     out += t.text() + "\n";
   }
-  if (r.mempool_in_use)
-    out += "mempool: " + num(*r.mempool_in_use) + " of " + opt(r.mempool_size) + " packet buffers in use\n\n";
+  if (!r.pools.empty()) {
+    Table t({"POOL", "SOCKET", "IN USE", "SIZE"});
+    for (const auto& p : r.pools) t.row({p.name, std::to_string(p.socket), num(p.in_use), num(p.size)});
+    out += t.text() + "\n";
+  }
   out += counters_table("DATAPLANE (" + plural(r.workers, "worker", "workers") + ")", r.dataplane, r.per_worker, nonzero);
   out += "\n" + counters_table("CONTROL I/O", r.control_io, {}, nonzero);
   out += "\n" + counters_table("CONTROL PLANE", r.control_plane, {}, nonzero);
@@ -227,13 +232,24 @@ std::string render(const api::TraceBatch& r) {
   std::string out;
   char time[32];
   for (const auto& rec : r.records) {
-    std::snprintf(time, sizeof time, "%8.3f", rec.time);
-    out += std::string(time) + "  " + rec.source + "  " + rec.from + " -> " + rec.to + "  " + rec.packet + "  " +
+    std::snprintf(time, sizeof time, "%10.3f", rec.time);
+    out += std::string(time) + "  " + rec.source + "  " + rec.packet + "  " + rec.from + " -> " + rec.to + ": " +
            rec.decision;
     if (rec.reason) out += " (" + *rec.reason + ")";
+    if (rec.next) out += (rec.source == "control" ? " peer " : " to ") + *rec.next;
+    if (rec.allocation || rec.channel) {
+      out += " [";
+      if (rec.allocation) out += "allocation " + std::to_string(*rec.allocation);
+      if (rec.channel) {
+        char channel[16];
+        std::snprintf(channel, sizeof channel, "channel 0x%04X", *rec.channel);
+        out += std::string(rec.allocation ? ", " : "") + channel;
+      }
+      out += "]";
+    }
     out += "\n";
   }
-  if (r.suppressed) out += "         ... " + std::to_string(r.suppressed) + " more not shown (rate limit)\n";
+  if (r.suppressed) out += "           ... " + std::to_string(r.suppressed) + " more not shown (rate limit)\n";
   return out;
 }
 
