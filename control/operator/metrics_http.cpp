@@ -99,6 +99,12 @@ bool MetricsHttp::open(const TransportAddress& address, std::string& error) {
   return true;
 }
 
+uint16_t MetricsHttp::port() const {
+  if (daemon_ == nullptr) return 0;
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+  return info != nullptr ? info->port : 0;
+}
+
 void MetricsHttp::tick() {
   if (daemon_ != nullptr) MHD_run(daemon_);
 }

@@ -39,6 +39,8 @@ class MetricsHttp {
   void tick();
 
   uint64_t scrapes() const { return scrapes_; }
+  // The port it listens on (the one given, or the one the system chose for port 0).
+  uint16_t port() const;
 
  private:
   friend struct MetricsHttpAccess;

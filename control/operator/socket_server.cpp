@@ -167,6 +167,7 @@ void SocketServer::on_client(uint64_t id, uint32_t events) {
   // Lines that waited while the client's answers were above pause_output.
   if (!c.dropped_ && !c.closing_ && c.queued() <= limits_.pause_output && !c.in_.empty()) handle_lines(c);
   if (!c.dropped_ && (events & EPOLLIN) && c.reading_) read_from(c);
+  if (c.closing_ && c.queued() == 0) c.dropped_ = true;
   if (c.dropped_) {
     drop(id, "");
     return;
@@ -276,7 +277,7 @@ void SocketServer::tick(uint32_t now) {
   now_ = now;
   std::vector<std::pair<uint64_t, std::string_view>> gone;
   for (const auto& [id, c] : clients_) {
-    if (c->dropped_)
+    if (c->dropped_ || (c->closing_ && c->queued() == 0))
       gone.emplace_back(id, "");
     else if (c->queued() > 0 && now - c->last_progress_ >= limits_.stall)
       gone.emplace_back(id, "reads nothing of its answers");
