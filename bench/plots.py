@@ -118,9 +118,9 @@ def coturn(results: dict, work: Path, out: Path) -> Path | None:
     for kind in ("coturn", "ternd"):
         r = c[kind]
         cpu = r.get("cpu_ns_per_packet")
-        lower = r.get("cpu_ns_per_packet_lower")
-        label = (f"{cpu:,.0f} ns" if kind == "coturn" or not lower else f"{lower:,.0f} to {cpu:,.0f} ns") \
-            if cpu else "n/a"
+        kernel = (r.get("system_seconds", 0) / max(r["relayed"], 1) * 1e9 if kind == "coturn"
+                  else r.get("kernel_ns_per_packet_profiled"))
+        label = (f"{cpu:,.0f} ns (kernel {kernel:,.0f})" if kernel else f"{cpu:,.0f} ns") if cpu else "n/a"
         lost = r['uclient'].get('lost', 0) / max(r['uclient'].get('sent', 1), 1) * 100
         rows.append(f"{kind} {cpu if cpu else 'NaN'} {r['pps']:.0f} {lost:.2f} \"{label}\"")
     top_pps = max(c[k]["pps"] for k in ("coturn", "ternd")) or 1

@@ -1,6 +1,7 @@
 """bench/RESULTS.md from the suite's results: the goals and verdicts, the figures, the plots, the method, and
 what the figures say (the prose is written around the numbers of the run it reports)."""
 
+import re
 from pathlib import Path
 
 import plots
@@ -186,13 +187,14 @@ def scaling_section(r: dict, drawn: dict) -> list[str]:
                    f"{(t['mpps_cpu'] / base * 100) if base else float('nan'):.0f}% | "
                    f"{f(s['mpps_cpu']) + ' Mpps' if s else '-'} | {f(t['mpps_cpu'] / s['mpps_cpu']) if s else '-'} |")
     frames = r["plan"]["frames"]
+    per_alloc = ((r.get("memory") or {}).get("1000000") or {}).get("bytes_per_allocation", 300)
+    t1m = touched(1_000_000, frames)
     out += ["", f"Each point is its own pcap of {frames:,} frames whose allocations are drawn uniformly from the "
-            f"whole table, the same 200-byte mix. With 1M allocations the pcap touches about "
-            f"{(1 - (1 - 1 / 1e6) ** frames) * 100:.0f}% of the table per pass, i.e. about "
-            f"{1e6 * (1 - (1 - 1 / 1e6) ** frames):,.0f} distinct allocations; at 128 bytes of slot, a client-index "
-            "bucket and key and a traffic shard each, that working set is several times the 32 MiB L3, so the large "
-            "tables are measured out of cache, as in production. It is not the whole table: a pcap covering a "
-            "million allocations would need a million mbufs held by the PMD.", ""]
+            f"whole table, the same 200-byte mix. With 1M allocations a pass over the pcap touches "
+            f"{t1m:,.0f} distinct allocations ({t1m / 1e4:.0f}% of the table); at about {per_alloc:.0f} bytes of "
+            f"table state each (section 5) that is {t1m * per_alloc / 2**20:.0f} MiB, against a 32 MiB L3 that "
+            "also has to hold the frames the PMD copies: the large tables are measured largely out of cache. It is "
+            "not the whole table — a pcap covering a million allocations would need a million mbufs held by the PMD.", ""]
     return out
 
 
@@ -243,7 +245,7 @@ def coturn_section(r: dict, drawn: dict) -> list[str]:
                 f"{te.get('worker_waiting_seconds', 0):.1f} s while it ran {te.get('worker_on_cpu_seconds', 0):.1f} s — "
                 "and TSC cycles keep counting while it waits; the iteration that spans a wait is nearly always a "
                 "busy one (packets pile up meanwhile), so the count is mostly waiting. The figure used instead: "
-                f"`{' '.join(te.get('profile_argv') or ['perf record -t <worker> -e cpu-clock'])}` for the whole load "
+                "`perf record -t <worker thread> -e cpu-clock` for the whole load "
                 "(cpu-clock samples only while the thread runs), the share of samples outside the idle poll loop "
                 "(Worker::run/poll/account and net_af_packet's RX burst on an empty ring) times the thread's time "
                 "on its core (schedstat) = busy CPU time, divided by the packets its workers relayed. Everything "
@@ -343,7 +345,7 @@ def memory_section(r: dict) -> list[str]:
         return out + ["The memory run failed: " + str((r.get("failures") or {}).get("memory")), ""]
     n = mem["allocations"]
     parts = mem["parts_bytes"]
-    names = {"slots": "allocation slots (2 cache lines each)", "rate_limits": "max_bps token buckets",
+    names = {"slots": "allocation slots (2 cache lines each)", "rate_limits": "max_bps token buckets (every slot, used or not)",
              "relay_index": "relayed-address index (64K entries per relay address)",
              "client_hash": "client index (rte_hash, 5-tuple -> slot)",
              "permission_overflow_hash": "permission overflow hash (N/4 entries)",
@@ -398,7 +400,8 @@ def profile_section(r: dict) -> list[str]:
                 "lands just after the instruction that stalled, so read the ones before it):", "",
                 "| function | share of its samples | instruction | the instructions before it |", "|---|---|---|---|"]
         for h in hot:
-            before = "; ".join(f"`{b.split(' ', 1)[1] if ' ' in b else b}`" for b in h["before"][-3:])
+            before = "; ".join(f"`{re.sub(r' <.*>', '', b.split(' ', 1)[1] if ' ' in b else b)}`"
+                               for b in h["before"][-3:])
             out.append(f"| `{h['symbol'].removeprefix('tern::dp::')}` | {h['percent']:.0f}% | "
                        f"`{h['instruction'].split(' ', 1)[1]}` | {before} |")
         out.append("")
@@ -430,7 +433,7 @@ def shortfalls(r: dict) -> list[str]:
                 f"net_pcap PMD copying each stored frame into a fresh mbuf — while tern's worker spends {t:.0f} ns. "
                 f"The goal needs tern at {2 * s:.0f} ns or less: about {t - 2 * s:.0f} ns per packet less than now.", ""]
         if p:
-            out += [f"Where the {per:.0f} ns go (the profile, section 6): about {pcap_share * per / 100:.0f} ns "
+            out += [f"Where the time goes, in the profiled run ({per:.0f} ns per packet; section 6): about {pcap_share * per / 100:.0f} ns "
                     f"({pcap_share:.0f}%) in the PMD's RX copy and TX free, {hash_share * per / 100:.0f} ns "
                     f"({hash_share:.0f}%) in librte_hash — the client-index lookup, made for the client half of the mix, "
                     f"so about {2 * hash_share * per / 100:.0f} ns per client packet — and {own_share * per / 100:.0f} ns "
@@ -487,12 +490,21 @@ def shortfalls(r: dict) -> list[str]:
                  "earlier (look up group k+1 before finishing group k), so slot loads stop waiting",
                  "the client index: its bulk `rte_hash` lookup is the largest single item after the PMD; a "
                  "smaller bucket walk or a direct index would cut it"]
+        scalar_1m = dp.get(("ChannelDataToPeerScalar", 1000000))
         if scalar and bulk:
             leads.append(f"the scalar loop (bursts of fewer than 4 packets, i.e. light load): {scalar:.0f} ns per "
-                         f"ChannelData packet at 100k allocations against {bulk:.0f} ns in bulk (bm_dataplane) — every "
+                         f"ChannelData packet at 100k allocations"
+                         + (f" and {scalar_1m:.0f} ns at 1M" if scalar_1m else "")
+                         + f", against {bulk:.0f} ns in bulk at 100k (bm_dataplane) — every "
                          "lookup a chain of dependent cache misses, nothing prefetched; prefetching there, or the bulk "
                          "path for bursts of 2-3, would help the lightly loaded relay most (the coturn comparison runs "
                          "at light load)")
+        hp = {n: dp.get(("Hairpin", n)) for n in (1000, 1000000)}
+        if hp[1000] and hp[1000000] and dp.get(("ChannelDataToPeer", 1000000)):
+            leads.append(f"hairpin: {hp[1000]:.0f} ns per packet at 1k allocations but {hp[1000000]:.0f} ns at 1M "
+                         f"(ChannelData to a peer: {dp[('ChannelDataToPeer', 1000000)]:.0f} ns at 1M) — the second "
+                         "allocation (relay index, slot, shard) is found and read inside the finish step, after the "
+                         "group's prefetches; prefetching it with the group would bring it in line")
         out += ["Leads for the data plane, from these profiles (measured here, not changed here):", ""]
         out += [f"- {x}" for x in leads] + [""]
     ratio, co, te = coturn_ratio(r)

@@ -290,6 +290,8 @@ class Suite:
             r = coturn_compare.run_one(kind, self.work / f"side-by-side-{kind}", self.build, c["sessions"],
                                        c["messages"], c["length"], c["interval_ms"], tsc_hz=head.get("tsc_hz", 0))
             self.note_command(f"{kind} (server)", r["server_argv"])
+            if r.get("profile_argv"):
+                self.note_command("profile of ternd's worker thread during the load", r["profile_argv"])
             self.note_command(f"turnutils_uclient against {kind}", r["uclient_argv"])
             log(f"  {kind}: {r['pps']:.0f} packets/s relayed, CPU per packet "
                 f"{r['cpu_ns_per_packet'] if r['cpu_ns_per_packet'] is not None else 'n/a'} ns")
