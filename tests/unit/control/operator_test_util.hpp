@@ -18,6 +18,7 @@
 #include "control/operator/traffic_baselines.hpp"
 #include "dataplane/control_io.hpp"
 #include "dataplane/runtime.hpp"
+#include "dataplane/trace.hpp"
 #include "tests/unit/control/control_test_util.hpp"
 
 namespace tern::ctl::test {
@@ -48,6 +49,38 @@ class FakeControlIo final : public dp::ControlIo {
   dp::ControlCounterValues counters() const override { return values; }
 
   dp::ControlCounterValues values{};
+};
+
+// The data plane's trace as a test drives it: records are queued by the test (the workers') or by
+// append_trace (the control plane's, kept when they concern the traced address, as the data plane
+// does).
+class FakeTracing final : public dp::Tracing {
+ public:
+  void set_trace(const std::optional<IpAddress>& address) override {
+    address_ = address;
+    history.push_back(address);
+  }
+  std::optional<IpAddress> trace_address() const override { return address_; }
+  size_t read_trace(std::span<dp::TraceRecord> out) override {
+    size_t n = 0;
+    while (n < out.size() && !queued.empty()) {
+      out[n++] = queued.front();
+      queued.erase(queued.begin());
+    }
+    return n;
+  }
+  void append_trace(const dp::TraceRecord& record) override {
+    if (address_ && (record.from.ip == *address_ || record.to.ip == *address_ || record.next.ip == *address_))
+      queued.push_back(record);
+  }
+  uint64_t trace_suppressed() const override { return suppressed; }
+
+  std::vector<dp::TraceRecord> queued;
+  std::vector<std::optional<IpAddress>> history;
+  uint64_t suppressed = 0;
+
+ private:
+  std::optional<IpAddress> address_;
 };
 
 // The harness's configuration as a file: the same realm, listener, relay addresses, users and
