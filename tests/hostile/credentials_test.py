@@ -50,7 +50,6 @@ def case_flood(s: Scenario) -> None:
     baseline = hostile.stats(s)
     ips = s.topo.client_ips
     capture = Capture(s.topo.cli, s.topo.cli_if)
-    peer_capture = Capture(s.topo.peer, s.topo.peer_if)
 
     # The honest client and the final real client (python3-aioice) use the namespace's first address.
     honest = TurnClient(s, ips[0])
@@ -83,7 +82,6 @@ def case_flood(s: Scenario) -> None:
     elapsed = time.monotonic() - started
     hostile.serves_real_client(s)
     capture.stop(settle=0.5)
-    peer_capture.stop(settle=0)
     s.note(f"flood: {per_source} requests from each of 3 sources in {elapsed:.1f} s")
 
     listener = (s.topo.listen_ip, s.topo.listen_port)
@@ -116,7 +114,6 @@ def case_flood(s: Scenario) -> None:
     for client in (wrong, bare, garbage, honest):
         client.close()
     c = hostile.finish(s, baseline)
-    hostile.check_wire_accounted(s, c, sum(1 for out, _ in capture.frames + peer_capture.frames if out))
     answered_401 = sum(wire[ip]["401"] for ip in ips)
     s.expect(c.ctl("responses_401") == answered_401,
              f"responses_401 {c.ctl('responses_401')}, 401s on the client wire {answered_401}")

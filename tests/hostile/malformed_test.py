@@ -188,7 +188,7 @@ def case_stun(s: Scenario) -> None:
     hostile.serves_real_client(s)
     raw.close()
     client.close()
-    c = hostile.finish(s, baseline)
+    c = hostile.finish(s, baseline, reassembled=2)  # the 4000-byte Binding: 3 fragments, 1 frame
     expect_drops(s, c, drops)
     s.expect(c.ctl("dropped_malformed") == control_drops,
              f"control plane dropped_malformed {c.ctl('dropped_malformed')}, expected {control_drops}")

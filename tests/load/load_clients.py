@@ -31,6 +31,7 @@ import stun_codec as stun  # noqa: E402
 
 RETRANSMIT = 0.5
 MAX_ATTEMPTS = 6
+SO_RCVBUFFORCE = 33
 
 
 class Stop:
@@ -227,7 +228,7 @@ def traffic(args) -> dict:
     flows = []
     for i in range(args.allocations):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20)  # past rmem_max (root)
         sock.bind((args.local[i % len(args.local)], 0))
         state: dict = {}
         authenticated(sock, server, creds, stun.ALLOCATE, [(stun.REQUESTED_TRANSPORT, stun.transport_udp())], state)
