@@ -5,17 +5,17 @@
   Capture                 every frame on one interface of a namespace, both directions, from a thread
   TurnClient              a TURN client over one UDP socket that sends exactly the bytes it is given, and does
                           the long-term credential dance (401 -> NONCE/REALM -> MESSAGE-INTEGRITY) when asked
-  stats()                 ternd's live counters and gauges (`ternctl --json stats` on its control socket)
-  stop_ternd()            SIGTERM; exit status 0 and `stopped` logged; returns the counters ternd logged on its
-                          way out (event=counters, one line per scope: dataplane, control_io, control)
-  check_accounted()       every frame the workers received, and every message the control plane was handed,
-                          ended under exactly one counter
-  serves_real_client()    python3-aioice allocates, binds channels and relays to an echo peer, every echo intact
+  stats()                 ternd's live counters and gauges (`ternctl --json stats` on its control socket), and
+                          the frames the kernel has delivered to its ports
+  serves_real_client()    python3-aioice allocates, binds a channel and relays to an echo peer, every echo intact
+  finish()                the end of every case: frames delivered to ternd's ports all accounted for, packet
+                          buffers back at the baseline, a clean SIGTERM (exit 0, `stopped`), and ternd's final
+                          counters (logged on its way out) checked by check_accounted() and returned
   main()                  scenario.main() with per-case edits of ternd's configuration
 
-A case takes ternd's live figures first, does its damage, checks what came back on the wire, proves a real client
-is still served, takes the live figures again (packet buffers in use back where they were), and then stops ternd:
-its final counters, logged on the way out, must show exactly the drops the case caused, each under its reason.
+A case takes ternd's live figures first (the baseline), does its damage, checks what came back on the wire, proves
+a real client is still served, and calls finish(); then it checks that its own drops were counted, each under its
+reason.
 """
 
 import ctypes
