@@ -362,6 +362,7 @@ def finish(s: Scenario, baseline: Counters, reassembled: int = 0) -> Counters:
              f"{arrived} frames reached ternd's ports during the case; its workers received {received} and the "
              f"ports counted {lost} lost: {arrived - received - lost} vanished uncounted")
     c = stop_ternd(s)
+    c.reply = live.reply  # the ports' and pools' own figures, which only the live stats have
     check_accounted(s, c)
     return c
 
