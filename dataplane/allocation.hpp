@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "dataplane/ip6.hpp"
 #include "dataplane/table_writer.hpp"
 
 namespace tern::dp {
@@ -49,6 +50,9 @@ enum AllocationFlags : uint8_t {
   kPermissionOverflow = 1u << 1,  // more permissions in the overflow hash
   kChannelOverflow = 1u << 2,     // more channels in the overflow hashes
   kRateLimited = 1u << 3,         // max_bps applies (token bucket in Tables)
+  kClientIpv6 = 1u << 4,          // the 5-tuple is IPv6: its addresses are in Allocation6
+  kRelayIpv6 = 1u << 5,           // the relayed address (and so every peer) is IPv6: Allocation6,
+                                  // permissions and channels in the IPv6 hashes
 };
 
 struct alignas(64) Allocation {
@@ -69,5 +73,25 @@ struct alignas(64) Allocation {
 };
 
 static_assert(sizeof(Allocation) == 128, "an allocation is two cache lines");
+
+// The IPv6 side of an allocation, when it has one (kClientIpv6, kRelayIpv6): a line beside the
+// slot, in an array with the same index. The Allocation's IPv4 fields of that side are then zero;
+// its ports stay where they are. Written before the slot is published, read only while it is.
+struct alignas(64) Allocation6 {
+  Ip6 client_ip{};  // dp: ro, ctl: rw (before publish). kClientIpv6
+  Ip6 server_ip{};  //   the listener address the client talks to. kClientIpv6
+  Ip6 relay_ip{};   //   the relayed address. kRelayIpv6
+};
+static_assert(sizeof(Allocation6) == 64);
+
+// A channel binding to an IPv6 peer: entries of a pool, found through two hashes (tables.hpp).
+// Everything but the expiry is written before the entry is published and reused only after a
+// grace period.
+struct ChannelEntry6 {
+  Ip6 peer_ip{};                      // dp: ro, ctl: rw (before publish)
+  uint16_t peer_port = 0;             // network order
+  uint16_t channel = 0;
+  std::atomic<TableTime> expires{0};  // dp: ro, ctl: rw
+};
 
 }  // namespace tern::dp

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 
 namespace tern::dp::csum {
 
@@ -69,6 +70,24 @@ constexpr uint16_t udp_envelope(uint32_t src_ip, uint32_t dst_ip, uint16_t src_p
                                 uint16_t dst_port, uint16_t udp_length_be) {
   return fold(uint64_t{words(src_ip)} + words(dst_ip) + RTE_BE16(uint16_t{IPPROTO_UDP}) +
               2u * udp_length_be + src_port + dst_port);
+}
+
+// The same for IPv6 (RFC 8200 §8.1): the pseudo-header holds both 16-byte addresses, the
+// upper-layer length (32 bits; no jumbograms here, so its high word is zero) and the next header.
+// For ICMPv6 with IPPROTO_ICMPV6; for UDP the envelope adds the ports and the length again.
+inline uint16_t ipv6_pseudo(const void* src, const void* dst, uint16_t length_be, uint8_t next_header) {
+  uint64_t sum = 0;
+  for (const void* a : {src, dst}) {
+    uint32_t w[4];
+    std::memcpy(w, a, 16);
+    sum += uint64_t{w[0]} + w[1] + w[2] + w[3];
+  }
+  return fold(sum + length_be + RTE_BE16(uint16_t{next_header}));
+}
+inline uint16_t udp6_envelope(const void* src_ip, const void* dst_ip, uint16_t src_port,
+                              uint16_t dst_port, uint16_t udp_length_be) {
+  return fold(uint64_t{ipv6_pseudo(src_ip, dst_ip, udp_length_be, IPPROTO_UDP)} + udp_length_be +
+              src_port + dst_port);
 }
 
 }  // namespace tern::dp::csum

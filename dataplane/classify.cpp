@@ -20,9 +20,10 @@ void Worker::classify(Packet& p, rte_mbuf* m, unsigned port) {
   if (len < kEtherLen) return p.drop_as(CounterId::drop_malformed);
   const rte_ether_hdr* e = ether(f);
   const MacWord dst = load_mac(e->dst_addr.addr_bytes);
-  if (dst != interfaces_.port(port).mac && dst != kBroadcastMac)
+  if (dst != interfaces_.port(port).mac && dst != kBroadcastMac && !ipv6_multicast_mac(dst))
     return p.drop_as(CounterId::drop_not_ours);
   if (e->ether_type == kEtherTypeIpv4) return classify_ipv4(p, f, len);
+  if (e->ether_type == kEtherTypeIpv6) return classify_ipv6(p, f, len);
   if (e->ether_type == kEtherTypeArp) {
     p.kind = Kind::arp;
     return;
@@ -84,7 +85,11 @@ void Worker::classify_ipv4(Packet& p, uint8_t* f, uint16_t len) {
   p.payload = l4 + kUdpLen;
   p.payload_len = static_cast<uint16_t>(udp_len - kUdpLen);
 
-  if (interfaces_.is_listener(p.dst_ip, p.dst_port)) return classify_listener(p);
+  if (interfaces_.is_listener(p.dst_ip, p.dst_port)) {
+    classify_listener(p);
+    if (from_client(p.kind)) p.key = make_client_key(p.src_ip, p.src_port, p.dst_ip, p.dst_port);
+    return;
+  }
   const int relay = tables_.relay_index_of(p.dst_ip);
   if (relay >= 0) {
     // RFC 8656 §11.3 / §12.7: a peer's datagram to a relayed transport address.
@@ -95,6 +100,89 @@ void Worker::classify_ipv4(Packet& p, uint8_t* f, uint16_t len) {
     return;
   }
   p.drop_as(interfaces_.is_local(p.dst_ip) ? CounterId::drop_closed_port : CounterId::drop_not_ours);
+}
+
+// RFC 8200: an IPv6 packet without extension headers (a fragment header or any other is dropped,
+// counted); UDP and ICMPv6 for us, UDP for a relayed address. The multicast a neighbour
+// solicitation goes to is accepted here and judged by the ICMPv6 code.
+void Worker::classify_ipv6(Packet& p, uint8_t* f, uint16_t len) {
+  rte_mbuf* m = p.m;
+  if (len < kEtherLen + kIpv6Len) return p.drop_as(CounterId::drop_malformed);
+  const rte_ipv6_hdr* ip = ipv6(f);
+  const uint16_t payload = rte_be_to_cpu_16(ip->payload_len);
+  if ((f[kEtherLen] >> 4) != 6 || kEtherLen + kIpv6Len + payload > len)
+    return p.drop_as(CounterId::drop_malformed);
+  if (kEtherLen + kIpv6Len + payload < len) {
+    m->data_len = static_cast<uint16_t>(kEtherLen + kIpv6Len + payload);
+    m->pkt_len = m->data_len;
+  }
+  p.ipv6 = true;
+  p.src6 = Ip6::load(ip->src_addr);
+  p.dst6 = Ip6::load(ip->dst_addr);
+  p.tos = ipv6_traffic_class(ip);
+  p.ttl = ip->hop_limits;
+  p.df = false;  // IPv6 has no DF: an allocation's or a Send's DONT-FRAGMENT decides for IPv4
+  uint8_t* l4 = f + kEtherLen + kIpv6Len;
+
+  if (ip->proto == IPPROTO_ICMPV6) return classify_icmp6(p, l4, payload);
+  if (ip->proto != IPPROTO_UDP) {
+    if (!interfaces_.is_local(p.dst6)) return p.drop_as(CounterId::drop_not_ours);
+    return p.drop_as(ip->proto == IPPROTO_FRAGMENT ? CounterId::drop_fragment
+                                                   : CounterId::drop_protocol);
+  }
+  if (payload < kUdpLen) return p.drop_as(CounterId::drop_malformed);
+  const auto* udp = reinterpret_cast<const rte_udp_hdr*>(l4);
+  const uint16_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
+  if (udp_len < kUdpLen || udp_len > payload) return p.drop_as(CounterId::drop_malformed);
+  // RFC 8200 §8.1: the UDP checksum is mandatory over IPv6; a zero one is discarded.
+  if (udp->dgram_cksum == 0 ||
+      (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+    return p.drop_as(CounterId::drop_bad_checksum);
+  p.src_port = udp->src_port;
+  p.dst_port = udp->dst_port;
+  p.udp_checksum = udp->dgram_cksum;
+  p.payload = l4 + kUdpLen;
+  p.payload_len = static_cast<uint16_t>(udp_len - kUdpLen);
+
+  if (interfaces_.is_listener(p.dst6, p.dst_port)) {
+    classify_listener(p);
+    if (from_client(p.kind)) p.key6 = make_client_key(p.src6, p.src_port, p.dst6, p.dst_port);
+    return;
+  }
+  const int relay = tables_.relay_index_of(p.dst6);
+  if (relay >= 0) {
+    p.kind = Kind::peer;
+    p.relay_index = static_cast<uint8_t>(relay);
+    p.data_off = 0;
+    p.data_len = p.payload_len;
+    return;
+  }
+  p.drop_as(interfaces_.is_local(p.dst6) ? CounterId::drop_closed_port : CounterId::drop_not_ours);
+}
+
+// RFC 4443: ICMPv6, its checksum over the pseudo-header checked first. Echo requests to our
+// addresses are answered; neighbour solicitations and advertisements (RFC 4861 §7.1: hop limit
+// 255, code 0, at least 24 bytes) go to neighbour discovery; the rest is dropped.
+void Worker::classify_icmp6(Packet& p, uint8_t* l4, uint16_t len) {
+  if (len < 8) return p.drop_as(CounterId::drop_malformed);
+  const uint16_t sum = csum::add(
+      csum::ipv6_pseudo(p.src6.w, p.dst6.w, rte_cpu_to_be_16(len), IPPROTO_ICMPV6),
+      csum::region(l4, len, false));
+  if (sum != 0xffff) return p.drop_as(CounterId::drop_bad_checksum);
+  p.payload = l4;
+  p.payload_len = len;
+  const uint8_t type = l4[0];
+  if (type == kIcmp6EchoRequest && l4[1] == 0) {
+    if (!interfaces_.is_local(p.dst6)) return p.drop_as(CounterId::drop_not_ours);
+    p.kind = Kind::icmp_echo;
+    return;
+  }
+  if (type == kIcmp6NeighbourSolicitation || type == kIcmp6NeighbourAdvertisement) {
+    if (p.ttl != 255 || l4[1] != 0 || len < kNdpMessageLen) return p.drop_as(CounterId::drop_icmp);
+    p.kind = Kind::ndp;
+    return;
+  }
+  p.drop_as(interfaces_.is_local(p.dst6) ? CounterId::drop_icmp : CounterId::drop_not_ours);
 }
 
 // A datagram to a TURN listener: RFC 8656 §12 / RFC 7983: the first two bits tell ChannelData
@@ -115,7 +203,6 @@ void Worker::classify_listener(Packet& p) {
     p.data_off = stun::kChannelDataHeaderLen;
     p.data_len = length;
     p.kind = Kind::channel_data;
-    p.key = make_client_key(p.src_ip, p.src_port, p.dst_ip, p.dst_port);
     return;
   }
   // RFC 8489 §6.3: first two bits zero, the magic cookie, a length that is a multiple of four
@@ -154,13 +241,17 @@ void Worker::classify_send(Packet& p) {
         if (have_peer) break;  // RFC 8489 §14: only the first of a type counts
         if (w.length() < 4) return p.drop_as(CounterId::drop_stun_malformed);
         const uint8_t family = w.value()[1];
-        if (family == stun::kFamilyIpv6) return p.drop_as(CounterId::drop_unsupported_family);
-        if (family != stun::kFamilyIpv4 || w.length() != stun::kXorAddressIpv4Len)
+        p.peer_ipv6 = family == stun::kFamilyIpv6;
+        if (p.peer_ipv6 ? w.length() != stun::kXorAddressIpv6Len
+                        : family != stun::kFamilyIpv4 || w.length() != stun::kXorAddressIpv4Len)
           return p.drop_as(CounterId::drop_stun_malformed);
         uint16_t xport;
         std::memcpy(&xport, w.value() + 2, 2);
         p.peer_port = xport ^ stun::kXorPortBe;
-        p.peer_ip = stun::load32_raw(w.value() + 4) ^ stun::kMagicCookieBe;
+        if (p.peer_ipv6)
+          p.peer6 = stun::read_xor_address6(w.value(), p.payload + 8);
+        else
+          p.peer_ip = stun::load32_raw(w.value() + 4) ^ stun::kMagicCookieBe;
         have_peer = true;
         break;
       }
@@ -187,7 +278,6 @@ void Worker::classify_send(Packet& p) {
   if (fingerprint_at >= 0 && !fingerprint_ok(p.payload, static_cast<uint16_t>(fingerprint_at)))
     return p.drop_as(CounterId::drop_bad_fingerprint);
   p.kind = Kind::send;
-  p.key = make_client_key(p.src_ip, p.src_port, p.dst_ip, p.dst_port);
 }
 
 // RFC 8489: a Binding request the worker answers itself carries nothing but comprehension-
@@ -224,10 +314,9 @@ void Worker::classify_binding(Packet& p) {
 // RFC 768: a zero checksum is "none"; otherwise the datagram must sum to all ones. Used on the
 // messages the data plane answers or punts; relayed data keeps its own checksum end to end.
 bool Worker::udp_checksum_ok(const Packet& p) const {
-  if (p.udp_checksum == 0) return true;
+  if (p.udp_checksum == 0) return true;  // IPv4 only: IPv6 refused it on the way in
   if ((p.m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) return true;
-  const uint16_t length = rte_cpu_to_be_16(static_cast<uint16_t>(p.payload_len + kUdpLen));
-  const uint16_t envelope = csum::udp_envelope(p.src_ip, p.dst_ip, p.src_port, p.dst_port, length);
+  const uint16_t envelope = received_envelope(p);
   const uint16_t sum = csum::add(csum::add(envelope, p.udp_checksum),
                                  csum::region(p.payload, p.payload_len, false));
   return sum == 0xffff;

@@ -10,6 +10,7 @@ std::string_view to_string(PuntReason reason) {
     case PuntReason::stun_indication: return "stun_indication";
     case PuntReason::stun_response: return "stun_response";
     case PuntReason::arp: return "arp";
+    case PuntReason::ndp: return "ndp";
   }
   return "unknown";
 }

@@ -32,8 +32,9 @@ enum class PuntReason : uint8_t {
   stun_indication,        // an indication other than Send
   stun_response,          // a success or error response arriving from a client
   arp,                    // ARP with something to learn; handled inside the data plane's control side
+  ndp,                    // IPv6 neighbour discovery with something to learn or answer; likewise
 };
-inline constexpr size_t kPuntReasonCount = 6;
+inline constexpr size_t kPuntReasonCount = 7;
 std::string_view to_string(PuntReason reason);
 
 using PuntHandle = uint64_t;  // opaque; returned to release()
@@ -68,7 +69,11 @@ std::string_view to_string(SendResult result);
   X(arp_changed, "neighbours whose MAC address changed")                                       \
   X(arp_answered, "ARP requests for our addresses answered by the control lcore")              \
   X(arp_requests_sent, "ARP requests sent (resolution and refresh)")                           \
-  X(arp_requests_limited, "ARP requests not sent because of the rate limit")                   \
+  X(arp_requests_limited, "ARP requests and neighbour solicitations not sent: the rate limit")  \
+  X(ndp_learned, "IPv6 neighbours learnt from neighbour discovery")                            \
+  X(ndp_changed, "IPv6 neighbours whose MAC address changed")                                  \
+  X(ndp_answered, "neighbour solicitations for our addresses answered by the control lcore")   \
+  X(ndp_solicitations_sent, "neighbour solicitations sent (resolution and refresh)")           \
   X(neighbours_forgotten, "neighbours forgotten after failing to answer a refresh")            \
   X(neighbour_table_full, "neighbours not learnt because the port's table was full")           \
   X(resolutions_primed, "next hops resolved ahead of traffic when a permission was installed") \

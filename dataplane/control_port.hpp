@@ -2,11 +2,12 @@
 // ControlIo over DPDK: the control lcore's end of the workers' punt and resolution rings, its own
 // TX queue on every port, and the neighbour table's single writer.
 //
-// Neighbour upkeep (RFC 826, RFC 1122 §2.3.2.1): a neighbour is learnt from ARP that is for us or
-// about a neighbour we know; a next hop nobody knows is asked for with a broadcast request (at
-// most once a second per address); a neighbour not confirmed for kNeighbourStale seconds is asked
-// again by unicast, and forgotten if it stays silent kNeighbourProbeTime seconds more. Requests
-// are limited to kArpRequestsPerSecond overall.
+// Neighbour upkeep (RFC 826, RFC 1122 §2.3.2.1; RFC 4861 for IPv6): a neighbour is learnt from
+// ARP (a neighbour solicitation or advertisement) that is for us or about a neighbour we know; a
+// next hop nobody knows is asked for with a broadcast request (a solicitation to its
+// solicited-node group), at most once a second per address; a neighbour not confirmed for
+// kNeighbourStale seconds is asked again by unicast, and forgotten if it stays silent
+// kNeighbourProbeTime seconds more. Requests of both kinds are limited to kArpRequestsPerSecond.
 //
 // Packets waiting for a next hop (RFC 1122 §2.3.2.2: "SHOULD save (rather than discard) at least
 // one (the latest) packet"; Linux keeps a queue per unresolved neighbour): a worker hands a relayed
@@ -56,6 +57,24 @@ struct ControlPortSetup {
   TraceHub* trace = nullptr;                        // waiting packets' fates, when traced
 };
 
+// A next hop on a port, of either family (the control side's key for resolution and waiting).
+struct NextHop {
+  unsigned port = kNoPort;
+  bool ipv6 = false;
+  uint32_t ip = 0;  // IPv4, network order
+  Ip6 ip6{};
+  static NextHop v4(unsigned port, uint32_t ip) { return {port, false, ip, Ip6{}}; }
+  static NextHop v6(unsigned port, const Ip6& ip) { return {port, true, 0, ip}; }
+  friend bool operator==(const NextHop& a, const NextHop& b) {
+    return a.port == b.port && a.ipv6 == b.ipv6 && a.ip == b.ip && a.ip6 == b.ip6;
+  }
+};
+struct NextHopHash {
+  size_t operator()(const NextHop& h) const {
+    return h.ipv6 ? h.ip6.hash() ^ h.port : (uint64_t{h.port} << 32) | h.ip;
+  }
+};
+
 class ControlPort final : public ControlIo {
  public:
   explicit ControlPort(ControlPortSetup setup);
@@ -82,29 +101,40 @@ class ControlPort final : public ControlIo {
   void prepare_route(const IpAddress& destination);
   unsigned held() const { return held_count_; }
 
+  // One end of a UDP datagram: an address of either family and a port, network order.
+  struct Endpoint {
+    bool ipv6 = false;
+    uint32_t ip = 0;
+    Ip6 ip6{};
+    uint16_t port = 0;
+  };
+
  private:
-  // A packet waiting for its next hop; key = asked_key(port, next hop).
+  // A packet waiting for its next hop.
   struct Held {
     rte_mbuf* m;
-    uint64_t key;
+    NextHop hop;
     uint64_t deadline;  // TSC
   };
 
   void count(ControlCounterId id, uint64_t n = 1) { counters_[static_cast<size_t>(id)] += n; }
   void upkeep(const Now& now);
   void handle_arp(rte_mbuf* m, uint16_t port_id, const Now& now);
-  bool resolve(unsigned port, uint32_t ip, TableTime now);
+  void handle_ndp(rte_mbuf* m, uint16_t port_id, const Now& now);
+  void learned(const NextHop& hop, MacWord mac, Neighbours::Learned result, bool ipv6);
+  bool resolve(const NextHop& hop, TableTime now);
+  bool request_budget(TableTime now);
   bool arp_request(unsigned port, uint32_t ip, MacWord dst_mac, TableTime now);
-  rte_mbuf* build_udp(unsigned port, MacWord dst_mac, uint32_t src_ip, uint16_t src_port,
-                      uint32_t dst_ip, uint16_t dst_port, std::span<const uint8_t> payload,
-                      SendResult& result);
+  bool solicit(unsigned port, const Ip6& target, MacWord dst_mac, bool unicast, TableTime now);
+  rte_mbuf* build_udp(unsigned port, MacWord dst_mac, const Endpoint& src, const Endpoint& dst,
+                      std::span<const uint8_t> payload, SendResult& result);
   SendResult transmit(unsigned port, rte_mbuf* m);
   void transmit_burst(unsigned port, rte_mbuf** pkts, unsigned n);
-  bool hold(rte_mbuf* m, unsigned port, uint32_t next_hop, const Now& now);
+  bool hold(rte_mbuf* m, const NextHop& hop, const Now& now);
   void hold_from_worker(rte_mbuf* m, const Now& now);
-  void release_held(unsigned port, uint32_t next_hop, MacWord mac);
+  void release_held(const NextHop& hop, MacWord mac);
   void expire_held(uint64_t tsc);
-  void forget_waiting(uint64_t key);
+  void forget_waiting(const NextHop& hop);
   void trace_held(rte_mbuf* m, TraceOutcome outcome);
 
   ControlPortSetup setup_;
@@ -113,17 +143,17 @@ class ControlPort final : public ControlIo {
   ControlCounterValues counters_{};
   uint16_t ip_id_;
   TableTime last_upkeep_ = 0;
-  TableTime arp_window_ = 0;     // the second the ARP budget below belongs to
-  unsigned arp_sent_in_window_ = 0;
-  unsigned next_ring_ = 0;       // fairness across workers' punt rings
-  // (port << 32 | ip) -> when we last asked for it
-  std::unordered_map<uint64_t, TableTime> asked_;
+  TableTime request_window_ = 0;  // the second the ARP/NDP budget below belongs to
+  unsigned requests_in_window_ = 0;
+  unsigned next_ring_ = 0;        // fairness across workers' punt rings
+  // next hop -> when we last asked for it
+  std::unordered_map<NextHop, TableTime, NextHopHash> asked_;
   // Packets waiting for their next hop, oldest first: a ring of kHeldTotal, kept contiguous.
   Held held_[kHeldTotal];
   unsigned held_head_ = 0;
   unsigned held_count_ = 0;
-  std::unordered_map<uint64_t, unsigned> waiting_;  // key -> packets held for it
-  uint64_t hold_ticks_;                             // kHoldTimeMs in TSC ticks
+  std::unordered_map<NextHop, unsigned, NextHopHash> waiting_;  // packets held per next hop
+  uint64_t hold_ticks_;                                         // kHoldTimeMs in TSC ticks
 };
 
 }  // namespace tern::dp

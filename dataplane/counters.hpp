@@ -32,6 +32,7 @@ namespace tern::dp {
   X(hairpin, "client data delivered to another allocation on this server, never on the wire")      \
   X(binding_answered, "STUN Binding requests answered by the worker (RFC 8489)")                   \
   X(arp_answered, "ARP requests for our addresses answered by the worker")                         \
+  X(ndp_answered, "IPv6 neighbour solicitations for our addresses answered by the worker")         \
   X(icmp_answered, "ICMP echo requests to our addresses answered")                                 \
   X(punted, "packets handed to the control plane")                                                 \
   X(neighbour_wait, "relayed packets handed to the control lcore to wait for their next hop's MAC") \
@@ -39,18 +40,18 @@ namespace tern::dp {
   X(trace_suppressed, "trace records not written: over the trace rate, or the trace ring full")    \
   X(drop_malformed, "frames whose Ethernet, IPv4 or UDP lengths do not add up")                    \
   X(drop_segmented, "chained (multi-segment) mbufs")                                               \
-  X(drop_ethertype, "frames neither IPv4 nor ARP (IPv6, VLAN-tagged, ...)")                        \
-  X(drop_not_ours, "frames not addressed to our MAC or IPv4 addresses")                            \
-  X(drop_fragment, "IPv4 fragments (not reassembled)")                                             \
-  X(drop_bad_checksum, "IPv4 header checksum wrong, or a checksum the NIC found bad")              \
-  X(drop_protocol, "IPv4 protocols other than UDP and ICMP to our addresses")                      \
-  X(drop_icmp, "ICMP messages other than echo requests")                                           \
+  X(drop_ethertype, "frames neither IPv4, IPv6 nor ARP (VLAN-tagged, ...)")                          \
+  X(drop_not_ours, "frames not addressed to our MAC or IP addresses")                                \
+  X(drop_fragment, "IP fragments (not reassembled): IPv4 fragments, IPv6 fragment headers")          \
+  X(drop_bad_checksum, "IPv4 header or UDP/ICMPv6 checksum wrong (or a zero UDP checksum over IPv6)") \
+  X(drop_protocol, "IP protocols (IPv6: next headers) other than UDP and ICMP to our addresses")     \
+  X(drop_icmp, "ICMP and ICMPv6 messages other than echo requests and neighbour discovery")          \
   X(drop_closed_port, "UDP to our address on a port that is neither a listener nor relayed")       \
   X(drop_not_stun, "UDP on a listener that is neither ChannelData nor STUN")                       \
   X(drop_stun_malformed, "STUN messages with bad lengths or attributes, or lacking what they need") \
   X(drop_bad_fingerprint, "STUN messages whose FINGERPRINT does not match")                        \
   X(drop_unknown_attribute, "Send indications with an unknown comprehension-required attribute")   \
-  X(drop_unsupported_family, "Send indications to an IPv6 peer")                                   \
+  X(drop_unsupported_family, "Send indications to a peer of the other family than the relayed address") \
   X(drop_no_allocation, "ChannelData or Send indications from a 5-tuple without an allocation")    \
   X(drop_no_relay, "peer data to a relayed port without an allocation")                            \
   X(drop_expired, "traffic for an allocation whose lifetime has ended")                            \
@@ -63,7 +64,7 @@ namespace tern::dp {
   X(drop_too_big, "packets without buffer room for the headers or padding to add")                 \
   X(drop_no_route, "destinations neither on-link nor reachable through a gateway")                 \
   X(drop_hold_ring_full, "packets awaiting a next hop's MAC lost because the hold ring was full")  \
-  X(drop_arp_ignored, "ARP neither for our addresses nor about a known neighbour")                 \
+  X(drop_arp_ignored, "ARP or neighbour discovery neither for our addresses nor a known neighbour")  \
   X(drop_punt_ring_full, "packets for the control plane dropped because its queue was full")       \
   X(drop_tx_full, "packets a NIC TX queue did not take")
 

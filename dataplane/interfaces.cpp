@@ -24,13 +24,17 @@ std::optional<Interfaces> Interfaces::create(const InterfacesConfig& config, std
     v.mac = pc.mac;
     v.tx_checksum_offload = pc.tx_checksum_offload;
     const std::string name = "port " + std::to_string(pc.port_id);
-    if (pc.addresses.empty() || pc.addresses.size() > kMaxPortAddresses) {
-      error = name + ": between 1 and " + std::to_string(kMaxPortAddresses) + " addresses needed";
+    if (pc.addresses.empty()) {
+      error = name + ": an address is needed";
       return std::nullopt;
     }
     for (const InterfaceAddress& a : pc.addresses) {
-      if (!a.ip.is_v4()) {
-        error = name + ": " + a.to_string() + ": the data plane relays IPv4 only";
+      if (a.ip.is_v6()) {
+        if (!out.add_address6(v, a, name, error)) return std::nullopt;
+        continue;
+      }
+      if (v.address_count == kMaxPortAddresses) {
+        error = name + ": at most " + std::to_string(kMaxPortAddresses) + " IPv4 addresses";
         return std::nullopt;
       }
       if (a.length == 0 || a.length > 32) {
@@ -53,6 +57,7 @@ std::optional<Interfaces> Interfaces::create(const InterfacesConfig& config, std
       }
       if (!known_subnet) out.subnets_[out.subnet_count_++] = {{ip & mask, mask}, out.port_count_ - 1};
     }
+    if (pc.gateway6 && !out.add_gateway6(v, *pc.gateway6, name, error)) return std::nullopt;
     if (pc.gateway) {
       if (!pc.gateway->is_v4()) {
         error = name + ": gateway " + pc.gateway->to_string() + ": IPv4 only";
@@ -77,9 +82,14 @@ std::optional<Interfaces> Interfaces::create(const InterfacesConfig& config, std
     return std::nullopt;
   }
   for (const TransportAddress& l : config.listeners) {
-    if (!l.ip.is_v4()) {
-      error = "listener " + l.to_string() + ": the data plane listens on IPv4 only";
-      return std::nullopt;
+    if (l.ip.is_v6()) {
+      const Ip6 ip = Ip6::of(l.ip);
+      if (!ip.zero() && !out.is_local(ip)) {
+        error = "listener " + l.to_string() + " is not on an address of a data-plane port";
+        return std::nullopt;
+      }
+      out.listeners6_[out.listener6_count_++] = {ip, rte_cpu_to_be_16(l.port.value)};
+      continue;
     }
     const uint32_t ip = be_ip(l.ip);
     if (ip != 0 && !out.is_local(ip)) {
@@ -89,6 +99,50 @@ std::optional<Interfaces> Interfaces::create(const InterfacesConfig& config, std
     out.listeners_[out.listener_count_++] = {ip, rte_cpu_to_be_16(l.port.value)};
   }
   return out;
+}
+
+bool Interfaces::add_address6(PortView& v, const InterfaceAddress& a, const std::string& name,
+                              std::string& error) {
+  if (v.address6_count == kMaxPortAddresses) {
+    error = name + ": at most " + std::to_string(kMaxPortAddresses) + " IPv6 addresses";
+    return false;
+  }
+  const Ip6 ip = Ip6::of(a.ip);
+  if (a.length == 0 || a.length > 128 || ip.zero() || ip.multicast()) {
+    error = name + ": " + a.to_string() + ": a unicast address with a subnet length of 1..128 is needed";
+    return false;
+  }
+  if (is_local(ip)) {
+    error = name + ": " + a.ip.to_string() + " is configured twice";
+    return false;
+  }
+  const Ip6 mask = Ip6::mask_of(a.length);
+  v.addresses6[v.address6_count++] = {ip, mask};
+  local6_[local6_count_++] = ip;
+  local6_filter_ |= uint64_t{1} << filter_bit(ip);
+  const Ip6 network = ip.masked(mask);
+  for (unsigned i = 0; i < subnet6_count_; ++i)
+    if (subnets6_[i].address.mask == mask && subnets6_[i].address.ip == network) return true;
+  subnets6_[subnet6_count_++] = {{network, mask}, port_count_ - 1};
+  return true;
+}
+
+// RFC 4861 §8.3 / RFC 4291 §2.5.6: routers usually speak from their link-local address, which is
+// on-link on every port; any other gateway must be inside one of the port's subnets.
+bool Interfaces::add_gateway6(PortView& v, const IpAddress& gateway, const std::string& name,
+                              std::string& error) {
+  const Ip6 gw = gateway.is_v6() ? Ip6::of(gateway) : Ip6{};
+  bool on_link = gw.link_local();
+  for (unsigned i = 0; i < v.address6_count; ++i)
+    on_link |= gw.same_subnet(v.addresses6[i].ip, v.addresses6[i].mask);
+  if (!gateway.is_v6() || !on_link || is_local(gw) || gw.multicast() || v.address6_count == 0) {
+    error = name + ": IPv6 gateway " + gateway.to_string() +
+            " must be another host, link-local or inside one of the port's IPv6 subnets";
+    return false;
+  }
+  v.gateway6 = gw;
+  if (default_route6_.port == kNoPort) default_route6_ = {port_count_ - 1, gw};
+  return true;
 }
 
 }  // namespace tern::dp

@@ -11,6 +11,12 @@
 // its address (with an invalid MAC word) until every worker has passed a quiescent state, and
 // only then becomes a tombstone that a new address may take: a reader never pairs an address with
 // another address's MAC.
+//
+// IPv6 neighbours (RFC 4861) have a table of their own per port: 32-byte entries whose 16-byte
+// address cannot be published in one store, so each carries a state word with a generation that
+// every change bumps. A reader reads the state, the address and the MAC, then the state again;
+// any change in between (the entry forgotten, reused) makes it a miss, never a wrong MAC. Those
+// entries need no grace period.
 
 #include <rte_rcu_qsbr.h>
 
@@ -20,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/ip6.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/table_writer.hpp"
 
@@ -52,6 +59,26 @@ class Neighbours {
     return false;
   }
 
+  bool find(unsigned port, const Ip6& ip, MacWord& mac) const {
+    const Entry6* table = table6_of(port);
+    unsigned i = slot_of(ip);
+    for (unsigned n = 0; n < kNeighbourProbe; ++n, i = (i + 1) & mask_) {
+      const Entry6& e = table[i];
+      const uint32_t state = e.state.load(std::memory_order_acquire);
+      if (state == kEmpty) return false;
+      if ((state & kUsed) == 0) continue;  // a tombstone
+      const bool same = e.ip[0].load(std::memory_order_relaxed) == ip.w[0] &&
+                        e.ip[1].load(std::memory_order_relaxed) == ip.w[1];
+      const uint64_t w = e.mac.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (e.state.load(std::memory_order_relaxed) != state) return false;  // changed meanwhile
+      if (!same) continue;
+      mac = w & kMacMask;
+      return (w & kValid) != 0;
+    }
+    return false;
+  }
+
   // ---- control side: the only writer ----
   enum class Learned : uint8_t { added, changed, confirmed, full, invalid };
   // Adds or updates ip -> mac (RFC 826's merge), and marks it confirmed at `now`.
@@ -69,6 +96,16 @@ class Neighbours {
   };
   // Every valid entry, for upkeep (control side).
   std::vector<Known> known() const;
+
+  Learned learn(unsigned port, const Ip6& ip, MacWord mac, TableTime now);
+  bool forget(unsigned port, const Ip6& ip);
+  struct Known6 {
+    unsigned port;
+    Ip6 ip;
+    MacWord mac;
+    TableTime confirmed;
+  };
+  std::vector<Known6> known6() const;
   unsigned ports() const { return ports_; }
 
  private:
@@ -81,6 +118,14 @@ class Neighbours {
     std::atomic<uint32_t> ip{kEmpty};  // dp: ro, ctl: rw
     uint32_t unused = 0;
     std::atomic<uint64_t> mac{0};      // dp: ro, ctl: rw. MacWord | kValid
+  };
+  // state: kEmpty, or a generation << 1 with kUsed set while the entry holds an address.
+  static constexpr uint32_t kUsed = 1;
+  struct alignas(32) Entry6 {
+    std::atomic<uint32_t> state{kEmpty};   // dp: ro, ctl: rw
+    uint32_t unused = 0;
+    std::atomic<uint64_t> mac{0};          // dp: ro, ctl: rw. MacWord | kValid
+    std::atomic<uint64_t> ip[2] = {};      // dp: ro, ctl: rw
   };
   enum class State : uint8_t { free, live, forgotten };
   struct Shadow {  // control side only
@@ -95,6 +140,9 @@ class Neighbours {
   unsigned slot_of(uint32_t ip) const {
     return static_cast<unsigned>((uint64_t{ip} * 0x9E3779B97F4A7C15ULL) >> 40) & mask_;
   }
+  unsigned slot_of(const Ip6& ip) const { return static_cast<unsigned>(ip.hash() >> 40) & mask_; }
+  const Entry6* table6_of(unsigned port) const { return entries6_ + size_t{port} * (mask_ + 1); }
+  Entry6* table6_of(unsigned port) { return entries6_ + size_t{port} * (mask_ + 1); }
 
   Entry* entries_ = nullptr;  // ports_ * (mask_ + 1), rte_zmalloc'd
   unsigned ports_ = 0;
@@ -102,6 +150,8 @@ class Neighbours {
   rte_rcu_qsbr* rcu_ = nullptr;
   std::vector<Shadow> shadow_;         // parallel to entries_
   std::vector<size_t> forgotten_;      // indexes into entries_ awaiting the grace period
+  Entry6* entries6_ = nullptr;         // ports_ * (mask_ + 1), rte_zmalloc'd
+  std::vector<TableTime> confirmed6_;  // parallel to entries6_ (control side)
 };
 
 }  // namespace tern::dp

@@ -1,5 +1,5 @@
 #pragma once
-// Header access and header building over rte_mbuf: Ethernet, IPv4, UDP, ARP, ICMP.
+// Header access and header building over rte_mbuf: Ethernet, IPv4, IPv6, UDP, ARP, ICMP(v6).
 //
 // Every field stays in network byte order as it is on the wire; the few conversions the data
 // plane needs (lengths, ethertypes, ports compared with constants) go through be16()/be32()
@@ -25,14 +25,31 @@ inline constexpr uint16_t kUdpLen = sizeof(rte_udp_hdr);       // 8
 inline constexpr uint16_t kArpLen = sizeof(rte_arp_hdr);       // 28
 inline constexpr uint16_t kIcmpLen = sizeof(rte_icmp_hdr);     // 8
 inline constexpr uint16_t kUdpHeadersLen = kEtherLen + kIpv4Len + kUdpLen;  // 42
+inline constexpr uint16_t kIpv6Len = sizeof(rte_ipv6_hdr);     // 40, no extension headers
+inline constexpr uint16_t kUdp6HeadersLen = kEtherLen + kIpv6Len + kUdpLen;  // 62
 
 inline constexpr uint8_t kDefaultTtl = 64;  // packets the server originates
 
 // Network-order constants, converted at compile time.
 constexpr uint16_t be16(uint16_t host) { return RTE_BE16(host); }
 constexpr uint32_t be32(uint32_t host) { return RTE_BE32(host); }
+
+// ICMPv6 (RFC 4443) and neighbour discovery (RFC 4861 §4.3, §4.4, §4.6.1).
+inline constexpr uint8_t kIcmp6EchoRequest = 128;
+inline constexpr uint8_t kIcmp6EchoReply = 129;
+inline constexpr uint8_t kIcmp6NeighbourSolicitation = 135;
+inline constexpr uint8_t kIcmp6NeighbourAdvertisement = 136;
+inline constexpr uint16_t kNdpMessageLen = 24;       // type, code, checksum, flags, target
+inline constexpr uint16_t kNdpLinkLayerOptionLen = 8;  // type, length 1, six bytes of MAC
+inline constexpr uint8_t kNdpSourceLinkLayer = 1;
+inline constexpr uint8_t kNdpTargetLinkLayer = 2;
+inline constexpr uint8_t kNdpHopLimit = 255;
+inline constexpr uint32_t kNaSolicited = be32(0x40000000);
+inline constexpr uint32_t kNaOverride = be32(0x20000000);
+
 inline constexpr uint16_t kEtherTypeIpv4 = be16(RTE_ETHER_TYPE_IPV4);
 inline constexpr uint16_t kEtherTypeArp = be16(RTE_ETHER_TYPE_ARP);
+inline constexpr uint16_t kEtherTypeIpv6 = be16(RTE_ETHER_TYPE_IPV6);
 inline constexpr uint16_t kIpv4DontFragment = be16(RTE_IPV4_HDR_DF_FLAG);
 // More Fragments and the fragment offset: non-zero only in a fragment.
 inline constexpr uint16_t kIpv4FragmentMask = be16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK);
@@ -42,6 +59,8 @@ inline constexpr uint16_t kIpv4FragmentMask = be16(RTE_IPV4_HDR_MF_FLAG | RTE_IP
 using MacWord = uint64_t;
 static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "MacWord keeps the wire bytes in the low 48 bits");
 inline constexpr MacWord kBroadcastMac = 0xffffffffffffULL;
+// RFC 2464 §7: IPv6 multicast goes to 33:33 and the address's last four bytes.
+constexpr bool ipv6_multicast_mac(MacWord w) { return (w & 0xffff) == 0x3333; }
 
 // From/to the six bytes of an address (rte_ether_addr::addr_bytes, also inside packed headers).
 inline MacWord load_mac(const uint8_t* bytes) {
@@ -57,6 +76,9 @@ inline rte_ipv4_hdr* ipv4(uint8_t* frame) {
   return reinterpret_cast<rte_ipv4_hdr*>(frame + kEtherLen);
 }
 inline rte_arp_hdr* arp(uint8_t* frame) { return reinterpret_cast<rte_arp_hdr*>(frame + kEtherLen); }
+inline rte_ipv6_hdr* ipv6(uint8_t* frame) {
+  return reinterpret_cast<rte_ipv6_hdr*>(frame + kEtherLen);
+}
 inline uint8_t ipv4_header_len(const rte_ipv4_hdr* ip) {
   return static_cast<uint8_t>((ip->version_ihl & 0x0f) * 4);
 }
@@ -108,6 +130,29 @@ inline uint16_t ipv4_checksum(const Ipv4Fields& f) {
   sum = (sum & 0xffff) + (sum >> 16);
   sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(~sum);
+}
+
+// An IPv6 header without extension headers. The flow label is zero: every relayed packet starts
+// a flow of the server's own.
+struct Ipv6Fields {
+  const uint8_t* src = nullptr;  // 16 bytes each, network order
+  const uint8_t* dst = nullptr;
+  uint16_t payload_length = 0;   // network order
+  uint8_t traffic_class = 0;     // DSCP and ECN
+  uint8_t hop_limit = kDefaultTtl;
+  uint8_t next_header = IPPROTO_UDP;
+};
+
+inline void write_ipv6(rte_ipv6_hdr* ip, const Ipv6Fields& f) {
+  ip->vtc_flow = rte_cpu_to_be_32((6u << 28) | (uint32_t{f.traffic_class} << 20));
+  ip->payload_len = f.payload_length;
+  ip->proto = f.next_header;
+  ip->hop_limits = f.hop_limit;
+  std::memcpy(ip->src_addr, f.src, 16);
+  std::memcpy(ip->dst_addr, f.dst, 16);
+}
+inline uint8_t ipv6_traffic_class(const rte_ipv6_hdr* ip) {
+  return static_cast<uint8_t>(rte_be_to_cpu_32(ip->vtc_flow) >> 20);
 }
 
 inline void write_udp(rte_udp_hdr* udp, uint16_t src_port, uint16_t dst_port, uint16_t length_be) {

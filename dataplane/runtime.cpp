@@ -141,8 +141,10 @@ RuntimeConfig runtime_config(const conf::Config& config) {
     RuntimePort port;
     port.device = p.device;
     port.addresses = p.addresses;
-    for (const IpAddress& gw : p.gateways)
-      if (gw.is_v4()) port.gateway = gw;
+    for (const IpAddress& gw : p.gateways) {
+      if (gw.is_v4() && !port.gateway) port.gateway = gw;
+      if (gw.is_v6() && !port.gateway6) port.gateway6 = gw;
+    }
     r.ports.push_back(std::move(port));
   }
   r.listeners = config.listen.udp;
@@ -316,18 +318,23 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
     pc.mac = load_mac(mac.addr_bytes);
     pc.addresses = rp.addresses;
     pc.gateway = rp.gateway;
+    pc.gateway6 = rp.gateway6;
     pc.tx_checksum_offload = tx_offload;
     ic.ports.push_back(std::move(pc));
   }
   s->interfaces = Interfaces::create(ic, error);
   if (!s->interfaces) return nullptr;
   std::vector<uint32_t> relay_ips;
+  std::vector<Ip6> relay_ips6;
   for (const IpAddress& a : config.relay_addresses) {
-    if (!a.is_v4() || !s->interfaces->is_local(be_ip(a))) {
-      error = "relay address " + a.to_string() + " is not an IPv4 address of a data-plane port";
+    if (a.is_v6() ? !s->interfaces->is_local(Ip6::of(a)) : !s->interfaces->is_local(be_ip(a))) {
+      error = "relay address " + a.to_string() + " is not an address of a data-plane port";
       return nullptr;
     }
-    relay_ips.push_back(be_ip(a));
+    if (a.is_v6())
+      relay_ips6.push_back(Ip6::of(a));
+    else
+      relay_ips.push_back(be_ip(a));
   }
   const int socket = rte_eth_dev_socket_id(s->port_ids[0]) < 0
                          ? static_cast<int>(rte_socket_id())
@@ -344,6 +351,8 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
   TablesConfig tc;
   tc.capacity = config.table_size;
   tc.relay_ips = relay_ips;
+  tc.relay_ips6 = relay_ips6;
+  tc.ipv6 = s->interfaces->has_ipv6();
   tc.socket_id = socket;
   tc.rcu = s->rcu;
   tc.tsc_hz = s->clock->hz();

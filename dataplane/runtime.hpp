@@ -53,7 +53,8 @@ namespace tern::dp {
 struct RuntimePort {
   std::string device;  // a vdev string ("net_af_packet0,iface=veth0") or a PCI address
   std::vector<InterfaceAddress> addresses;
-  std::optional<IpAddress> gateway;
+  std::optional<IpAddress> gateway;   // IPv4
+  std::optional<IpAddress> gateway6;  // IPv6: on-link or link-local
 };
 
 struct RuntimeConfig {
@@ -66,7 +67,7 @@ struct RuntimeConfig {
   std::string software;  // SOFTWARE in the Binding responses the workers send; empty: none
 };
 
-// The data plane's part of tern's configuration (IPv4 gateways only: the data plane relays IPv4).
+// The data plane's part of tern's configuration (a port's first gateway of each family).
 RuntimeConfig runtime_config(const conf::Config& config);
 
 // One data-plane port as the NIC reports it (rte_eth_stats, rte_eth_link).

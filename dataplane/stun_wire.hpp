@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dataplane/ip6.hpp"
 #include "dataplane/packet.hpp"
 
 namespace tern::dp::stun {
@@ -163,6 +164,34 @@ inline void write_xor_address(uint8_t* p, uint16_t type, uint32_t ip_be, uint16_
   store32_raw(p + 8, ip_be ^ kMagicCookieBe);
 }
 inline constexpr uint16_t kXorAddressAttributeLen = kAttributeHeaderLen + kXorAddressIpv4Len;
+
+// RFC 8489 §14.2: an IPv6 X-Address is the address XOR the cookie and the transaction ID.
+inline constexpr uint16_t kXorAddressIpv6Len = 20;
+inline constexpr uint16_t kXorAddress6AttributeLen = kAttributeHeaderLen + kXorAddressIpv6Len;
+inline void write_xor_address(uint8_t* p, uint16_t type, const Ip6& ip, uint16_t port_be,
+                              const uint8_t* transaction_id) {
+  store16(p, type);
+  store16(p + 2, kXorAddressIpv6Len);
+  p[4] = 0;
+  p[5] = kFamilyIpv6;
+  const uint16_t xport = port_be ^ kXorPortBe;
+  std::memcpy(p + 6, &xport, 2);
+  uint8_t key[16];
+  store32_raw(key, kMagicCookieBe);
+  std::memcpy(key + 4, transaction_id, kTransactionIdLen);
+  uint8_t address[16];
+  ip.store(address);
+  for (int i = 0; i < 16; ++i) p[8 + i] = address[i] ^ key[i];
+}
+// The address of an IPv6 XOR address value (the 16 bytes after family and port).
+inline Ip6 read_xor_address6(const uint8_t* value, const uint8_t* transaction_id) {
+  uint8_t key[16];
+  store32_raw(key, kMagicCookieBe);
+  std::memcpy(key + 4, transaction_id, kTransactionIdLen);
+  uint8_t address[16];
+  for (int i = 0; i < 16; ++i) address[i] = value[4 + i] ^ key[i];
+  return Ip6::load(address);
+}
 
 // RFC 8656 §12.4: ChannelData: channel number (first two bits 01), length, application data.
 inline constexpr uint16_t kChannelDataHeaderLen = 4;

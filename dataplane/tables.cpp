@@ -8,26 +8,11 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "dataplane/table_keys.hpp"
 #include "dataplane/tables_writer.hpp"
 
 namespace tern::dp {
 namespace {
-
-struct PermissionKey {
-  AllocId id;
-  uint32_t peer_ip;
-};
-struct ChannelNumberKey {
-  AllocId id;
-  uint16_t channel;
-  uint16_t zero;
-};
-struct ChannelPeerKey {
-  AllocId id;
-  uint32_t peer_ip;
-  uint16_t peer_port;
-  uint16_t zero;
-};
 
 rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len, int socket,
                     rte_rcu_qsbr* rcu, std::string& error) {
@@ -69,7 +54,8 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
     error = "allocation table capacity must be between 1 and 2^32-2";
     return nullptr;
   }
-  if (config.relay_ips.empty() || config.relay_ips.size() > kMaxRelayAddresses) {
+  const size_t relays = config.relay_ips.size() + config.relay_ips6.size();
+  if (relays == 0 || relays > kMaxRelayAddresses) {
     error = "between 1 and " + std::to_string(kMaxRelayAddresses) + " relay addresses are needed";
     return nullptr;
   }
@@ -88,7 +74,9 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
   t->rate_limits_ = static_cast<RateLimit*>(
       rte_zmalloc_socket("tern_rate_limits", sizeof(RateLimit) * config.capacity, 64, socket));
   t->tsc_hz_ = config.tsc_hz != 0 ? config.tsc_hz : rte_get_tsc_hz();
-  const size_t relay_entries = size_t{t->relay_count_} << 16;
+  t->relay6_count_ = static_cast<unsigned>(config.relay_ips6.size());
+  std::copy(config.relay_ips6.begin(), config.relay_ips6.end(), t->relay_ips6_);
+  const size_t relay_entries = relays << 16;
   t->relay_index_ = static_cast<std::atomic<AllocId>*>(rte_malloc_socket(
       "tern_relay_index", sizeof(std::atomic<AllocId>) * relay_entries, 64, socket));
   const uint32_t overflow_default = std::max<uint32_t>(config.capacity / 4, 1024);
@@ -116,6 +104,28 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
                                         sizeof(ChannelPeerKey), socket, config.rcu, error)))
     return nullptr;
 
+  if (config.ipv6 || t->relay6_count_ > 0) {
+    t->slots6_ = static_cast<Allocation6*>(
+        rte_zmalloc_socket("tern_slots6", sizeof(Allocation6) * config.capacity, 64, socket));
+    t->channel6_pool_size_ = t->channel_pool_size_;
+    t->channel6_pool_ = static_cast<ChannelEntry6*>(rte_zmalloc_socket(
+        "tern_channel6_pool", sizeof(ChannelEntry6) * t->channel6_pool_size_, 64, socket));
+    if (t->slots6_ == nullptr || t->channel6_pool_ == nullptr) {
+      error = "not enough DPDK memory for the IPv6 side of " + std::to_string(config.capacity) +
+              " allocations";
+      return nullptr;
+    }
+    if (!(t->clients6_ = make_hash(n + "_clients6", config.capacity, sizeof(ClientKey6), socket,
+                                   config.rcu, error)) ||
+        !(t->permission6_ = make_hash(n + "_perm6", permission_overflow, sizeof(PermissionKey6),
+                                      socket, config.rcu, error)) ||
+        !(t->channel6_by_number_ = make_hash(n + "_chan6_num", t->channel6_pool_size_,
+                                             sizeof(ChannelNumberKey), socket, config.rcu, error)) ||
+        !(t->channel6_by_peer_ = make_hash(n + "_chan6_peer", t->channel6_pool_size_,
+                                           sizeof(ChannelPeerKey6), socket, config.rcu, error)))
+      return nullptr;
+  }
+
   t->writer_ = TablesWriter::create(*t, config, error);
   if (!t->writer_) return nullptr;
   return t;
@@ -123,6 +133,12 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
 
 Tables::~Tables() {
   writer_.reset();
+  rte_hash_free(channel6_by_peer_);
+  rte_hash_free(channel6_by_number_);
+  rte_hash_free(permission6_);
+  rte_hash_free(clients6_);
+  rte_free(channel6_pool_);
+  rte_free(slots6_);
   rte_hash_free(channel_by_peer_);
   rte_hash_free(channel_by_number_);
   rte_hash_free(permission_overflow_);
@@ -177,6 +193,57 @@ uint16_t Tables::channel_of_peer_overflow(AllocId id, uint32_t peer_ip, uint16_t
   if (b == 0 || ChannelEntry::peer_ip(b) != peer_ip || ChannelEntry::peer_port(b) != peer_port)
     return 0;
   return now < c.expires.load(std::memory_order_acquire) ? ChannelEntry::channel(b) : 0;
+}
+
+// ---- IPv6 ----
+
+AllocId Tables::find_client(const ClientKey6& key) const {
+  void* data = nullptr;
+  if (clients6_ == nullptr || rte_hash_lookup_data(clients6_, &key, &data) < 0) return kNoAllocation;
+  return static_cast<AllocId>(reinterpret_cast<uintptr_t>(data));
+}
+
+void Tables::find_clients(const ClientKey6* const* keys, unsigned n, AllocId* out) const {
+  if (clients6_ == nullptr) {
+    std::fill(out, out + n, kNoAllocation);
+    return;
+  }
+  void* data[kLookupBulkMax];
+  uint64_t hits = 0;
+  auto raw = reinterpret_cast<const void**>(const_cast<const ClientKey6**>(keys));
+  rte_hash_lookup_bulk_data(clients6_, raw, n, &hits, data);
+  for (unsigned i = 0; i < n; ++i)
+    out[i] = (hits >> i) & 1 ? static_cast<AllocId>(reinterpret_cast<uintptr_t>(data[i]))
+                             : kNoAllocation;
+}
+
+// RFC 8656 §9: an IPv6 allocation's permissions are all in the hash (no inline entries).
+bool Tables::permitted(AllocId id, const Allocation&, const Ip6& peer_ip, TableTime now) const {
+  const PermissionKey6 key{id, 0, peer_ip};
+  const uintptr_t expires = lookup(permission6_, &key);
+  return expires != UINTPTR_MAX && now < expires;
+}
+
+bool Tables::channel_peer(AllocId id, const Allocation&, uint16_t channel, TableTime now,
+                          Ip6& peer_ip, uint16_t& peer_port) const {
+  const ChannelNumberKey key{id, channel, 0};
+  const uintptr_t index = lookup(channel6_by_number_, &key);
+  if (index >= channel6_pool_size_) return false;
+  const ChannelEntry6& c = channel6_pool_[index];
+  if (c.channel != channel || now >= c.expires.load(std::memory_order_acquire)) return false;
+  peer_ip = c.peer_ip;
+  peer_port = c.peer_port;
+  return true;
+}
+
+uint16_t Tables::channel_of_peer(AllocId id, const Allocation&, const Ip6& peer_ip,
+                                 uint16_t peer_port, TableTime now) const {
+  const ChannelPeerKey6 key{id, peer_port, 0, peer_ip};
+  const uintptr_t index = lookup(channel6_by_peer_, &key);
+  if (index >= channel6_pool_size_) return 0;
+  const ChannelEntry6& c = channel6_pool_[index];
+  if (!(c.peer_ip == peer_ip) || c.peer_port != peer_port) return 0;
+  return now < c.expires.load(std::memory_order_acquire) ? c.channel : 0;
 }
 
 }  // namespace tern::dp

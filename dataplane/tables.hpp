@@ -9,6 +9,13 @@
 //   channels       (AllocId, channel) <-> peer   inline in the slot, overflow to two rte_hashes
 //                                                over a preallocated entry pool
 //
+// IPv6 (only when configured, TablesConfig::ipv6): an allocation with an IPv6 side keeps its
+// addresses in a parallel array of Allocation6 lines; IPv6 5-tuples have their own client index
+// (a 40-byte key); IPv6 relay addresses follow the IPv4 ones in the relay index; an IPv6
+// allocation's permissions and channels live in hashes of their own (16-byte peers do not fit the
+// inline words). Chosen for simplicity over speed: an IPv6 peer's permission is one hash lookup,
+// where an IPv4 peer's is usually a word in a line already in cache (bm_dataplane measures both).
+//
 // Workers report quiescent on the RCU variable every loop iteration; nothing a worker may still
 // hold (a slot, an overflow channel entry, a hash key) is reused before every worker has done so.
 // Addresses and ports are in network byte order throughout.
@@ -50,10 +57,29 @@ inline ClientKey make_client_key(uint32_t client_ip, uint16_t client_port, uint3
                    {0, 0, 0}};
 }
 
+// The IPv6 client index key: 16 + 16 + 2 + 2 + 1, padded to 40 bytes.
+struct ClientKey6 {
+  Ip6 client_ip;
+  Ip6 server_ip;
+  uint16_t client_port;  // network order
+  uint16_t server_port;  // network order
+  uint8_t transport;     // IPPROTO_UDP
+  uint8_t zero[3];       // always zero: part of the hashed key
+};
+static_assert(sizeof(ClientKey6) == 40);
+
+inline ClientKey6 make_client_key(const Ip6& client_ip, uint16_t client_port, const Ip6& server_ip,
+                                  uint16_t server_port, Transport transport = Transport::udp) {
+  return ClientKey6{client_ip, server_ip, client_port, server_port,
+                    static_cast<uint8_t>(transport), {0, 0, 0}};
+}
+
 struct TablesConfig {
   std::string name = "tern";                   // prefix of the DPDK object names
   uint32_t capacity = 65536;                   // allocation slots
   std::vector<uint32_t> relay_ips;             // network order, index = relay address index
+  std::vector<Ip6> relay_ips6;                 // indexes follow the IPv4 ones
+  bool ipv6 = false;                           // IPv6 5-tuples or relayed addresses may come
   uint32_t permission_overflow = 0;            // 0: capacity / 4 (at least 1024)
   uint32_t channel_overflow = 0;               // 0: capacity / 4 (at least 1024)
   int socket_id = 0;                           // NUMA node for the memory
@@ -73,6 +99,7 @@ class Tables {
 
   uint32_t capacity() const { return capacity_; }
   std::span<const uint32_t> relay_ips() const { return {relay_ips_, relay_count_}; }
+  bool ipv6() const { return slots6_ != nullptr; }
 
   // ---- worker side: read only, lock-free, no allocation ----
 
@@ -99,6 +126,23 @@ class Tables {
   AllocId find_client(const ClientKey& key) const;
   // Up to kLookupBulkMax keys in one rte_hash bulk lookup; misses are kNoAllocation.
   void find_clients(const ClientKey* const* keys, unsigned n, AllocId* out) const;
+
+  // ---- IPv6 (worker side) ----
+  int relay_index_of(const Ip6& ip) const {
+    for (unsigned i = 0; i < relay6_count_; ++i)
+      if (relay_ips6_[i] == ip) return static_cast<int>(relay_count_ + i);
+    return -1;
+  }
+  AllocId find_client(const ClientKey6& key) const;
+  void find_clients(const ClientKey6* const* keys, unsigned n, AllocId* out) const;
+  // The IPv6 side of an allocation flagged kClientIpv6 or kRelayIpv6.
+  const Allocation6& slot6(AllocId id) const { return slots6_[id]; }
+  void prefetch6(AllocId id) const { rte_prefetch0(&slots6_[id]); }
+  bool permitted(AllocId id, const Allocation& a, const Ip6& peer_ip, TableTime now) const;
+  bool channel_peer(AllocId id, const Allocation& a, uint16_t channel, TableTime now, Ip6& peer_ip,
+                    uint16_t& peer_port) const;
+  uint16_t channel_of_peer(AllocId id, const Allocation& a, const Ip6& peer_ip, uint16_t peer_port,
+                           TableTime now) const;
 
   const Allocation& slot(AllocId id) const { return slots_[id]; }
   // Line 0 (5-tuple, relayed address, expiry, first permissions).
@@ -183,6 +227,15 @@ class Tables {
 
   uint32_t relay_ips_[kMaxRelayAddresses] = {};
   unsigned relay_count_ = 0;
+  Ip6 relay_ips6_[kMaxRelayAddresses] = {};
+  unsigned relay6_count_ = 0;
+  Allocation6* slots6_ = nullptr;                    // capacity_ lines when IPv6 is on
+  rte_hash* clients6_ = nullptr;                     // ClientKey6 -> AllocId
+  rte_hash* permission6_ = nullptr;                  // (AllocId, peer IPv6) -> expiry
+  rte_hash* channel6_by_number_ = nullptr;           // (AllocId, channel) -> entry6 index
+  rte_hash* channel6_by_peer_ = nullptr;             // (AllocId, peer IPv6, port) -> entry6 index
+  ChannelEntry6* channel6_pool_ = nullptr;
+  uint32_t channel6_pool_size_ = 0;
   uint8_t relay_slot_[256] = {};  // relay_hash(ip) -> index + 1; 0: none; shared: scan
   rte_hash* clients_ = nullptr;                      // ClientKey -> AllocId
   rte_hash* permission_overflow_ = nullptr;          // (AllocId, peer IP) -> expiry

@@ -5,25 +5,10 @@
 
 #include <algorithm>
 
+#include "dataplane/table_keys.hpp"
+
 namespace tern::dp {
 namespace {
-
-// Keys must match the layouts Tables reads with (tables.cpp).
-struct PermissionKey {
-  AllocId id;
-  uint32_t peer_ip;
-};
-struct ChannelNumberKey {
-  AllocId id;
-  uint16_t channel;
-  uint16_t zero;
-};
-struct ChannelPeerKey {
-  AllocId id;
-  uint32_t peer_ip;
-  uint16_t peer_port;
-  uint16_t zero;
-};
 
 uint32_t be_ip(const IpAddress& ip) { return rte_cpu_to_be_32(ip.canonical().v4_host_order()); }
 uint16_t be_port(Port port) { return rte_cpu_to_be_16(port.value); }
@@ -41,6 +26,8 @@ TablesWriter::TablesWriter(Tables& tables, rte_rcu_qsbr* rcu)
       in_use_(tables.capacity(), 0) {
   free_pool_.reserve(tables.channel_pool_size_);
   for (uint32_t i = tables.channel_pool_size_; i > 0; --i) free_pool_.push_back(i - 1);
+  free_pool6_.reserve(tables.channel6_pool_size_);
+  for (uint32_t i = tables.channel6_pool_size_; i > 0; --i) free_pool6_.push_back(i - 1);
 }
 
 std::unique_ptr<TablesWriter> TablesWriter::create(Tables& tables, const TablesConfig& config,
@@ -50,7 +37,7 @@ std::unique_ptr<TablesWriter> TablesWriter::create(Tables& tables, const TablesC
   const std::string name = config.name + "_dq";
   rte_rcu_qsbr_dq_parameters params{};
   params.name = name.c_str();
-  params.size = tables.capacity() + tables.channel_pool_size_ +
+  params.size = tables.capacity() + tables.channel_pool_size_ + tables.channel6_pool_size_ +
                 tables.capacity() * kInlineChannels;
   params.esize = sizeof(Retired);
   params.trigger_reclaim_limit = 0;  // reclaim when the control plane asks (reclaimed())
@@ -88,6 +75,9 @@ void TablesWriter::release(const Retired& r) {
     case Retired::pooled_channel:
       free_pool_.push_back(r.a);
       break;
+    case Retired::pooled_channel6:
+      free_pool6_.push_back(r.a);
+      break;
   }
 }
 
@@ -105,21 +95,35 @@ void TablesWriter::retire(const Retired& r) {
 
 bool TablesWriter::published(AllocId id) const { return id < t_.capacity() && in_use_[id]; }
 
+// The 5-tuple and the relayed address each are IPv4 or IPv6 (RFC 8656 §7.2: the relayed address's
+// family is the one the client asked for, whatever its own).
 WriteResult TablesWriter::add_allocation(AllocId id, const AllocationEntry& e) {
   if (id >= t_.capacity() || in_use_[id]) return WriteResult::not_found;
   const FiveTuple& ft = e.five_tuple;
-  if (!is_v4(ft.client.ip) || !is_v4(ft.server.ip) || !is_v4(e.relayed.ip))
+  const bool client6 = ft.client.ip.is_v6();
+  const bool relay6 = e.relayed.ip.is_v6();
+  if (client6 != ft.server.ip.is_v6() || ((client6 || relay6) && !t_.ipv6()))
     return WriteResult::unsupported;
-  const int relay_index = t_.relay_index_of(be_ip(e.relayed.ip));
+  const int relay_index = relay6 ? t_.relay_index_of(Ip6::of(e.relayed.ip))
+                                 : t_.relay_index_of(be_ip(e.relayed.ip));
   if (relay_index < 0) return WriteResult::unsupported;
 
   Allocation& a = t_.slots_[id];
-  a.client_ip = be_ip(ft.client.ip);
+  a.client_ip = client6 ? 0 : be_ip(ft.client.ip);
   a.client_port = be_port(ft.client.port);
-  a.server_ip = be_ip(ft.server.ip);
+  a.server_ip = client6 ? 0 : be_ip(ft.server.ip);
   a.server_port = be_port(ft.server.port);
-  a.relay_ip = be_ip(e.relayed.ip);
+  a.relay_ip = relay6 ? 0 : be_ip(e.relayed.ip);
   a.relay_port = be_port(e.relayed.port);
+  if (client6 || relay6) {
+    Allocation6& a6 = t_.slots6_[id];
+    a6 = Allocation6{};
+    if (client6) {
+      a6.client_ip = Ip6::of(ft.client.ip);
+      a6.server_ip = Ip6::of(ft.server.ip);
+    }
+    if (relay6) a6.relay_ip = Ip6::of(e.relayed.ip);
+  }
   a.relay_index = static_cast<uint8_t>(relay_index);
   for (auto& p : a.permissions) p.store(0, std::memory_order_relaxed);
   for (auto& c : a.channels) {
@@ -133,14 +137,14 @@ WriteResult TablesWriter::add_allocation(AllocId id, const AllocationEntry& e) {
     flags |= kRateLimited;
     t_.rate_limits_[id].configure(e.max_bps, t_.tsc_hz_);
   }
+  if (client6) flags |= kClientIpv6;
+  if (relay6) flags |= kRelayIpv6;
   a.flags.store(flags, std::memory_order_relaxed);
 
-  const ClientKey key = make_client_key(a.client_ip, a.client_port, a.server_ip, a.server_port,
-                                        ft.transport);
-  if (rte_hash_add_key_data(t_.clients_, &key, as_data(id)) != 0) return WriteResult::no_room;
+  if (!index_client(id, true)) return WriteResult::no_room;
   auto& relay = t_.relay_index_[(size_t{a.relay_index} << 16) | e.relayed.port.value];
   if (relay.load(std::memory_order_relaxed) != kNoAllocation) {
-    rte_hash_del_key(t_.clients_, &key);
+    index_client(id, false);
     return WriteResult::no_room;  // the port is still someone's: the control plane's bug
   }
   relay.store(id, std::memory_order_release);
@@ -159,8 +163,7 @@ WriteResult TablesWriter::remove_allocation(AllocId id) {
   if (!published(id)) return WriteResult::not_found;
   Allocation& a = t_.slots_[id];
   a.expires.store(0, std::memory_order_release);  // workers stop relaying for it now
-  const ClientKey key = make_client_key(a.client_ip, a.client_port, a.server_ip, a.server_port);
-  rte_hash_del_key(t_.clients_, &key);
+  index_client(id, false);
   t_.relay_index_[(size_t{a.relay_index} << 16) | rte_be_to_cpu_16(a.relay_port)].store(
       kNoAllocation, std::memory_order_release);
   drop_overflow(id);
@@ -176,9 +179,28 @@ WriteResult TablesWriter::remove_allocation(AllocId id) {
   return WriteResult::ok;
 }
 
+// Adds the allocation's 5-tuple to its family's client index, or removes it.
+bool TablesWriter::index_client(AllocId id, bool add) {
+  const Allocation& a = t_.slots_[id];
+  if (a.flags.load(std::memory_order_relaxed) & kClientIpv6) {
+    const Allocation6& a6 = t_.slots6_[id];
+    const ClientKey6 key = make_client_key(a6.client_ip, a.client_port, a6.server_ip, a.server_port);
+    return add ? rte_hash_add_key_data(t_.clients6_, &key, as_data(id)) == 0
+               : rte_hash_del_key(t_.clients6_, &key) >= 0;
+  }
+  const ClientKey key = make_client_key(a.client_ip, a.client_port, a.server_ip, a.server_port);
+  return add ? rte_hash_add_key_data(t_.clients_, &key, as_data(id)) == 0
+             : rte_hash_del_key(t_.clients_, &key) >= 0;
+}
+
 void TablesWriter::drop_overflow(AllocId id) {
   const auto it = overflow_.find(id);
   if (it == overflow_.end()) return;
+  for (const Ip6& ip : it->second.permissions6) {
+    const PermissionKey6 key{id, 0, ip};
+    rte_hash_del_key(t_.permission6_, &key);
+  }
+  for (const auto& [channel, index] : it->second.channels6) unhash_channel6(id, channel, index);
   for (const uint32_t ip : it->second.permissions) {
     const PermissionKey key{id, ip};
     rte_hash_del_key(t_.permission_overflow_, &key);
@@ -205,13 +227,18 @@ void TablesWriter::update_overflow_flags(AllocId id) {
   if (it != overflow_.end()) {
     if (!it->second.permissions.empty()) flags |= kPermissionOverflow;
     if (!it->second.channels.empty()) flags |= kChannelOverflow;
-    if (it->second.permissions.empty() && it->second.channels.empty()) overflow_.erase(it);
+    if (it->second.empty()) overflow_.erase(it);
   }
   a.flags.store(flags, std::memory_order_release);
 }
 
 WriteResult TablesWriter::set_permission(AllocId id, const IpAddress& peer, TableTime expires) {
   if (!published(id)) return WriteResult::not_found;
+  // RFC 8656 §9.1: a peer of the relayed address's family (the control plane answers 443 else).
+  if (relays_ipv6(id)) {
+    const IpAddress p = peer.canonical();
+    return p.is_v6() ? set_permission6(id, Ip6::of(p), expires) : WriteResult::unsupported;
+  }
   if (!is_v4(peer)) return WriteResult::unsupported;
   const uint32_t ip = be_ip(peer);
   const uint64_t word = PermissionWord::make(ip, expires);
@@ -247,6 +274,10 @@ WriteResult TablesWriter::set_permission(AllocId id, const IpAddress& peer, Tabl
 
 WriteResult TablesWriter::remove_permission(AllocId id, const IpAddress& peer) {
   if (!published(id)) return WriteResult::not_found;
+  if (relays_ipv6(id)) {
+    const IpAddress p = peer.canonical();
+    return p.is_v6() ? remove_permission6(id, Ip6::of(p)) : WriteResult::not_found;
+  }
   if (!is_v4(peer)) return WriteResult::not_found;
   const uint32_t ip = be_ip(peer);
   for (auto& p : t_.slots_[id].permissions) {
@@ -271,6 +302,11 @@ WriteResult TablesWriter::remove_permission(AllocId id, const IpAddress& peer) {
 WriteResult TablesWriter::set_channel(AllocId id, uint16_t channel, const TransportAddress& peer,
                                       TableTime expires) {
   if (!published(id)) return WriteResult::not_found;
+  if (relays_ipv6(id)) {
+    const IpAddress p = peer.ip.canonical();
+    return p.is_v6() ? set_channel6(id, channel, Ip6::of(p), be_port(peer.port), expires)
+                     : WriteResult::unsupported;
+  }
   if (!is_v4(peer.ip)) return WriteResult::unsupported;
   const uint64_t binding = ChannelEntry::make(channel, be_port(peer.port), be_ip(peer.ip));
   Allocation& a = t_.slots_[id];
@@ -328,6 +364,7 @@ WriteResult TablesWriter::set_channel(AllocId id, uint16_t channel, const Transp
 
 WriteResult TablesWriter::remove_channel(AllocId id, uint16_t channel) {
   if (!published(id)) return WriteResult::not_found;
+  if (relays_ipv6(id)) return remove_channel6(id, channel);
   Allocation& a = t_.slots_[id];
   for (unsigned i = 0; i < kInlineChannels; ++i) {
     ChannelEntry& c = a.channels[i];
@@ -371,6 +408,90 @@ size_t TablesWriter::reclaimed(std::span<AllocId> out) {
   std::copy(reclaimed_.begin(), reclaimed_.begin() + static_cast<ptrdiff_t>(n), out.begin());
   reclaimed_.erase(reclaimed_.begin(), reclaimed_.begin() + static_cast<ptrdiff_t>(n));
   return n;
+}
+
+// ---- an IPv6 allocation's peers: hashed only ----
+
+WriteResult TablesWriter::set_permission6(AllocId id, const Ip6& peer, TableTime expires) {
+  const PermissionKey6 key{id, 0, peer};
+  // Adds, or refreshes the expiry of a permission already there (one atomic data store).
+  if (rte_hash_add_key_data(t_.permission6_, &key, as_data(expires)) != 0) return WriteResult::no_room;
+  auto& list = overflow_[id].permissions6;
+  if (std::find(list.begin(), list.end(), peer) == list.end()) list.push_back(peer);
+  return WriteResult::ok;
+}
+
+WriteResult TablesWriter::remove_permission6(AllocId id, const Ip6& peer) {
+  const auto it = overflow_.find(id);
+  if (it == overflow_.end()) return WriteResult::not_found;
+  auto& list = it->second.permissions6;
+  const auto pos = std::find(list.begin(), list.end(), peer);
+  if (pos == list.end()) return WriteResult::not_found;
+  const PermissionKey6 key{id, 0, peer};
+  rte_hash_del_key(t_.permission6_, &key);
+  list.erase(pos);
+  if (it->second.empty()) overflow_.erase(it);
+  return WriteResult::ok;
+}
+
+WriteResult TablesWriter::set_channel6(AllocId id, uint16_t channel, const Ip6& peer,
+                                       uint16_t peer_port, TableTime expires) {
+  Overflow& o = overflow_[id];
+  for (const auto& [number, index] : o.channels6) {
+    if (number != channel) continue;
+    ChannelEntry6& c = t_.channel6_pool_[index];
+    // RFC 8656 §12.2: a refresh names the same peer; another peer is the control plane's 400.
+    if (!(c.peer_ip == peer) || c.peer_port != peer_port) return WriteResult::not_found;
+    c.expires.store(expires, std::memory_order_release);
+    return WriteResult::ok;
+  }
+  if (free_pool6_.empty()) {
+    if (o.empty()) overflow_.erase(id);
+    return WriteResult::no_room;
+  }
+  const uint32_t index = free_pool6_.back();
+  free_pool6_.pop_back();
+  ChannelEntry6& c = t_.channel6_pool_[index];
+  c.peer_ip = peer;
+  c.peer_port = peer_port;
+  c.channel = channel;
+  c.expires.store(expires, std::memory_order_release);
+  const ChannelNumberKey by_number{id, channel, 0};
+  const ChannelPeerKey6 by_peer{id, peer_port, 0, peer};
+  const bool added = rte_hash_add_key_data(t_.channel6_by_number_, &by_number, as_data(index)) == 0;
+  if (!added || rte_hash_add_key_data(t_.channel6_by_peer_, &by_peer, as_data(index)) != 0) {
+    if (added) rte_hash_del_key(t_.channel6_by_number_, &by_number);
+    c.expires.store(0, std::memory_order_release);
+    retire({Retired::pooled_channel6, index, 0, 0});
+    if (o.empty()) overflow_.erase(id);
+    return WriteResult::no_room;
+  }
+  o.channels6.emplace_back(channel, index);
+  return WriteResult::ok;
+}
+
+WriteResult TablesWriter::remove_channel6(AllocId id, uint16_t channel) {
+  const auto it = overflow_.find(id);
+  if (it == overflow_.end()) return WriteResult::not_found;
+  auto& list = it->second.channels6;
+  const auto pos = std::find_if(list.begin(), list.end(),
+                                [channel](const auto& entry) { return entry.first == channel; });
+  if (pos == list.end()) return WriteResult::not_found;
+  unhash_channel6(id, channel, pos->second);
+  list.erase(pos);
+  if (it->second.empty()) overflow_.erase(it);
+  return WriteResult::ok;
+}
+
+// Out of both hashes, expired at once, reused after the grace period.
+void TablesWriter::unhash_channel6(AllocId id, uint16_t channel, uint32_t index) {
+  ChannelEntry6& c = t_.channel6_pool_[index];
+  const ChannelNumberKey by_number{id, channel, 0};
+  const ChannelPeerKey6 by_peer{id, c.peer_port, 0, c.peer_ip};
+  rte_hash_del_key(t_.channel6_by_number_, &by_number);
+  rte_hash_del_key(t_.channel6_by_peer_, &by_peer);
+  c.expires.store(0, std::memory_order_release);
+  retire({Retired::pooled_channel6, index, 0, 0});
 }
 
 }  // namespace tern::dp

@@ -15,6 +15,7 @@ std::string_view to_string(TracePacket packet) {
     case TracePacket::binding: return "binding";
     case TracePacket::stun: return "stun";
     case TracePacket::arp: return "arp";
+    case TracePacket::ndp: return "ndp";
     case TracePacket::icmp_echo: return "icmp_echo";
     case TracePacket::datagram: return "datagram";
   }

@@ -49,7 +49,8 @@ enum class TracePacket : uint8_t {
   binding,       // STUN Binding request answered inline
   stun,          // another STUN message, for the control plane
   arp,
-  icmp_echo,
+  ndp,           // IPv6 neighbour discovery
+  icmp_echo,     // ICMP or ICMPv6
   datagram,      // a datagram of the control plane's own (ControlIo::send)
 };
 

@@ -115,7 +115,7 @@ void Worker::process_one(unsigned port, rte_mbuf* m, const Now& now) {
 
 void Worker::find_allocation(Packet& p) const {
   if (from_client(p.kind)) {
-    p.id = tables_.find_client(p.key);
+    p.id = p.ipv6 ? tables_.find_client(p.key6) : tables_.find_client(p.key);
   } else if (p.kind == Kind::peer) {
     p.id = tables_.find_relay(p.relay_index, p.dst_port);
   }
@@ -129,8 +129,11 @@ void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsig
   Packet group[kGroup];
   const ClientKey* keys[kGroup];
   uint8_t client_of[kGroup];
+  const ClientKey6* keys6[kGroup];
+  uint8_t client6_of[kGroup];
   uint8_t peer_of[kGroup];
   unsigned clients = 0;
+  unsigned clients6 = 0;
   unsigned peers = 0;
 
   for (unsigned j = 0; j < count; ++j) {
@@ -139,8 +142,13 @@ void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsig
     Packet& p = group[j];
     classify(p, pkts[first + j], port);
     if (from_client(p.kind)) {
-      keys[clients] = &p.key;
-      client_of[clients++] = static_cast<uint8_t>(j);
+      if (p.ipv6) {
+        keys6[clients6] = &p.key6;
+        client6_of[clients6++] = static_cast<uint8_t>(j);
+      } else {
+        keys[clients] = &p.key;
+        client_of[clients++] = static_cast<uint8_t>(j);
+      }
     } else if (p.kind == Kind::peer) {
       tables_.prefetch_relay(p.relay_index, p.dst_port);
       peer_of[peers++] = static_cast<uint8_t>(j);
@@ -158,6 +166,18 @@ void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsig
         tables_.prefetch_with_channels(p.id);
       else
         tables_.prefetch(p.id);
+      rte_prefetch0(&r_.traffic[p.id]);
+    }
+  }
+  if (clients6 > 0) {
+    AllocId ids[kGroup];
+    tables_.find_clients(keys6, clients6, ids);
+    for (unsigned k = 0; k < clients6; ++k) {
+      Packet& p = group[client6_of[k]];
+      p.id = ids[k];
+      if (p.id == kNoAllocation) continue;
+      tables_.prefetch_with_channels(p.id);
+      tables_.prefetch6(p.id);
       rte_prefetch0(&r_.traffic[p.id]);
     }
   }

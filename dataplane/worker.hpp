@@ -42,6 +42,11 @@
 
 namespace tern::dp {
 
+struct V4;  // the address families (worker_packet.hpp)
+struct V6;
+template <class F>
+struct UdpHeaders;
+
 inline constexpr uint16_t kBurst = 32;
 inline constexpr unsigned kGroup = 16;         // packets per bulk lookup
 inline constexpr unsigned kMinGroup = 4;       // fewer go through the scalar loop
@@ -124,6 +129,8 @@ class alignas(64) Worker {
   // classify.cpp
   void classify(Packet& p, rte_mbuf* m, unsigned port);
   void classify_ipv4(Packet& p, uint8_t* f, uint16_t len);
+  void classify_ipv6(Packet& p, uint8_t* f, uint16_t len);
+  void classify_icmp6(Packet& p, uint8_t* l4, uint16_t len);
   void classify_listener(Packet& p);
   void classify_send(Packet& p);
   void classify_binding(Packet& p);
@@ -133,16 +140,27 @@ class alignas(64) Worker {
   // relay.cpp: RFC 8656 §11-§12 fast paths
   void finish(Packet& p, const Now& now);
   void client_data(Packet& p, const Now& now);
+  template <class Peer>
+  void client_to_peer(Packet& p, const Allocation& a, uint8_t flags, const Now& now);
   void peer_data(Packet& p, const Now& now);
-  void to_client(Packet& p, AllocId id, uint32_t from_ip, uint16_t from_port, bool df,
-                 const Now& now);
-  void emit_to_peer(Packet& p, const Allocation& a, AllocId id, uint32_t peer_ip,
-                    uint16_t peer_port, bool df);
+  template <class Peer>
+  void to_client(Packet& p, AllocId id, const typename Peer::Address& from_ip, uint16_t from_port,
+                 bool df, const Now& now);
+  template <class Peer, class Client>
+  void deliver(Packet& p, AllocId id, const Allocation& a, const typename Peer::Address& from_ip,
+               uint16_t from_port, uint16_t channel, bool df);
+  template <class Peer>
+  void emit_to_peer(Packet& p, const Allocation& a, AllocId id,
+                    const typename Peer::Address& peer_ip, uint16_t peer_port, bool df);
+  uint16_t received_envelope(const Packet& p) const;
   uint16_t data_sum(const Packet& p) const;
 
   // local.cpp: what the worker answers itself, and the slow path
   void arp(Packet& p);
+  void ndp(Packet& p);
   void icmp_echo(Packet& p);
+  void icmp6_echo(Packet& p);
+  template <class F>
   void binding(Packet& p);
   void punt(Packet& p, PuntReason reason);
 
@@ -157,12 +175,13 @@ class alignas(64) Worker {
   }
   void hold(rte_mbuf* m);
   uint16_t next_ip_id() { return rte_cpu_to_be_16(ip_id_++); }
-  // Writes Ethernet, IPv4 and UDP headers in front of a UDP payload that ends at `end` and fills
+  // Writes Ethernet, IP and UDP headers in front of a UDP payload that ends at `end` and fills
   // in the checksums: by the NIC when the port offers it, else from payload_sum (the one's-
   // complement sum of everything after the UDP header). The caller outputs the packet.
   void finish_udp(rte_mbuf* m, uint8_t* start, uint8_t* end, unsigned port, MacWord dst_mac,
-                  const Ipv4Fields& ip, uint16_t src_port, uint16_t dst_port,
-                  uint16_t payload_sum);
+                  const UdpHeaders<V4>& h, uint16_t payload_sum);
+  void finish_udp(rte_mbuf* m, uint8_t* start, uint8_t* end, unsigned port, MacWord dst_mac,
+                  const UdpHeaders<V6>& h, uint16_t payload_sum);
 
   // ---- read-only shared state ----
   const Tables& tables_;

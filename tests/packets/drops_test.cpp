@@ -45,8 +45,8 @@ TEST_F(Drops, EveryReasonHasItsCounter) {
   }
   {
     PacketBuilder b;
-    b.ether(kClientMac, kPort0Mac, 0x86dd).payload(pattern(40));
-    cases.push_back({"IPv6", 0, b.bytes(), CounterId::drop_ethertype});
+    b.ether(kClientMac, kPort0Mac, 0x8100).payload(pattern(40));
+    cases.push_back({"VLAN-tagged", 0, b.bytes(), CounterId::drop_ethertype});
   }
   {
     PacketBuilder b = client;

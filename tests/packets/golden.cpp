@@ -70,8 +70,15 @@ void Golden::build(const GoldenOptions& options) {
   p1.mac = kPort1Mac.word();
   p1.addresses = {address("192.0.2.1/24")};
   p1.tx_checksum_offload = options.offload;
+  if (options.ipv6) {
+    p0.addresses.push_back(address("2001:db8::1/64"));
+    p0.addresses.push_back(address("2001:db8::2/64"));
+    p0.gateway6 = IpAddress::parse("fe80::fe");
+    p1.addresses.push_back(address("2001:db8:1::1/64"));
+  }
   ic.ports = {p0, p1};
   ic.listeners = {*TransportAddress::parse("10.90.0.1:3478")};
+  if (options.ipv6) ic.listeners.push_back(*TransportAddress::parse("[2001:db8::1]:3478"));
   std::string error;
   interfaces_ = dp::Interfaces::create(ic, error);
   ASSERT_TRUE(interfaces_) << error;
@@ -80,6 +87,9 @@ void Golden::build(const GoldenOptions& options) {
   tc.name = tag;
   tc.capacity = 1024;
   tc.relay_ips = {ip_be(kRelayIp), ip_be(kRelayIp1)};
+  if (options.ipv6)
+    tc.relay_ips6 = {dp::Ip6::of(*IpAddress::parse("2001:db8::2")),
+                     dp::Ip6::of(*IpAddress::parse("2001:db8:1::1"))};
   tc.tsc_hz = kTscHz;
   tables_ = dp::Tables::create(tc, error);
   ASSERT_TRUE(tables_) << error;

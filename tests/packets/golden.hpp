@@ -8,6 +8,12 @@
 //           gateway 10.90.0.254; client 10.90.0.10 on-link; 198.51.100.0/24 etc. via the gateway
 //   port 1  02:00:00:00:01:01  192.0.2.1/24 (relay address 1); peer 192.0.2.50 on-link
 //
+// With GoldenOptions::ipv6 the ports have IPv6 addresses as well (golden6.hpp):
+//
+//   port 0  2001:db8::1/64 (listener [..]:3478), 2001:db8::2/64 (relay address 2)
+//           gateway fe80::fe (link-local); client 2001:db8::10 on-link
+//   port 1  2001:db8:1::1/64 (relay address 3); peer 2001:db8:1::50 on-link
+//
 // TX queue 0 of each port is the worker's, TX queue 1 the control lcore's.
 
 #include <gtest/gtest.h>
@@ -77,6 +83,7 @@ struct GoldenOptions {
   std::string software;          // SOFTWARE in Binding responses
   unsigned punt_ring_size = 64;
   unsigned hold_ring_size = 64;
+  bool ipv6 = false;             // IPv6 addresses, listener and relay addresses too
   unsigned trace_ring_size = 64;
   unsigned held_per_neighbour = dp::kHeldPerNeighbour;
   unsigned held_total = dp::kHeldTotal;

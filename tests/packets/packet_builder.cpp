@@ -54,6 +54,13 @@ uint32_t ip_be(std::string_view dotted) {
   return a.s_addr;
 }
 
+std::array<uint8_t, 16> ip6_bytes(std::string_view text) {
+  std::array<uint8_t, 16> a{};
+  const std::string s(text);
+  if (inet_pton(AF_INET6, s.c_str(), a.data()) != 1) throw std::invalid_argument("bad IPv6 " + s);
+  return a;
+}
+
 Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 Bytes pattern(size_t n, uint8_t first) {
@@ -81,6 +88,22 @@ PacketBuilder& PacketBuilder::ether(const Mac& src, const Mac& dst, uint16_t eth
 PacketBuilder& PacketBuilder::ipv4(std::string_view src, std::string_view dst) {
   src_ip_ = ip_be(src);
   dst_ip_ = ip_be(dst);
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::ipv6(std::string_view src, std::string_view dst) {
+  ipv6_ = true;
+  ether_type_ = 0x86dd;
+  src6_ = ip6_bytes(src);
+  dst6_ = ip6_bytes(dst);
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::icmp6(uint8_t type, uint8_t code) {
+  l4_ = L4::icmp6;
+  protocol_ = 58;
+  icmp_type_ = type;
+  icmp_code_ = code;
   return *this;
 }
 
@@ -118,7 +141,7 @@ Bytes PacketBuilder::bytes() const {
   Bytes f;
   f.insert(f.end(), dst_mac_.bytes.begin(), dst_mac_.bytes.end());
   f.insert(f.end(), src_mac_.bytes.begin(), src_mac_.bytes.end());
-  put16(f, ether_type_);
+  put16(f, ipv6_ && ether_type_ == 0x0800 ? 0x86dd : ether_type_);
   if (l4_ == L4::arp) {
     put16(f, 1);
     put16(f, 0x0800);
@@ -145,12 +168,20 @@ Bytes PacketBuilder::bytes() const {
     if (udp_checksum_) {
       csum = *udp_checksum_;
     } else {
-      // RFC 768 pseudo-header: source, destination, zero, protocol, UDP length.
+      // RFC 768 pseudo-header: source, destination, zero, protocol, UDP length; RFC 8200 §8.1
+      // for IPv6: both addresses, the 32-bit length, three zeros, the next header.
       Bytes pseudo;
-      put_raw32(pseudo, src_ip_);
-      put_raw32(pseudo, dst_ip_);
-      put16(pseudo, 17);
-      put16(pseudo, static_cast<uint16_t>(l4.size()));
+      if (ipv6_) {
+        pseudo.insert(pseudo.end(), src6_.begin(), src6_.end());
+        pseudo.insert(pseudo.end(), dst6_.begin(), dst6_.end());
+        put32(pseudo, static_cast<uint32_t>(l4.size()));
+        put32(pseudo, 17);
+      } else {
+        put_raw32(pseudo, src_ip_);
+        put_raw32(pseudo, dst_ip_);
+        put16(pseudo, 17);
+        put16(pseudo, static_cast<uint16_t>(l4.size()));
+      }
       put(pseudo, l4);
       csum = internet_checksum(pseudo);
       if (csum == 0) csum = 0xffff;
@@ -164,8 +195,33 @@ Bytes PacketBuilder::bytes() const {
     put16(l4, icmp_sequence_);
     put(l4, payload_);
     set16(l4, 2, internet_checksum(l4));
+  } else if (l4_ == L4::icmp6) {
+    l4.push_back(icmp_type_);
+    l4.push_back(icmp_code_);
+    put16(l4, 0);
+    put(l4, payload_);
+    Bytes pseudo;
+    pseudo.insert(pseudo.end(), src6_.begin(), src6_.end());
+    pseudo.insert(pseudo.end(), dst6_.begin(), dst6_.end());
+    put32(pseudo, static_cast<uint32_t>(l4.size()));
+    put32(pseudo, 58);
+    put(pseudo, l4);
+    set16(l4, 2, internet_checksum(pseudo));
   } else {
     l4 = payload_;
+  }
+
+  if (ipv6_) {
+    // RFC 8200 §3: version, traffic class, flow label, payload length, next header, hop limit.
+    put32(f, (6u << 28) | (uint32_t{tos_} << 20) | (flow_label_ & 0xfffff));
+    put16(f, total_length_.value_or(static_cast<uint16_t>(l4.size())));
+    f.push_back(protocol_);
+    f.push_back(ttl_);
+    f.insert(f.end(), src6_.begin(), src6_.end());
+    f.insert(f.end(), dst6_.begin(), dst6_.end());
+    put(f, l4);
+    put(f, trailer_);
+    return f;
   }
 
   Bytes ip;
@@ -215,12 +271,19 @@ StunBuilder& StunBuilder::attribute(uint16_t type, const Bytes& value, uint8_t p
 }
 
 StunBuilder& StunBuilder::xor_address(uint16_t type, std::string_view ip, uint16_t port) {
-  // RFC 8489 §14.2: family, port ^ (cookie >> 16), address ^ cookie.
+  // RFC 8489 §14.2: family, port ^ (cookie >> 16), address ^ cookie (IPv4) or ^ cookie and
+  // transaction ID (IPv6).
   Bytes v;
+  const bool ipv6 = ip.find(':') != std::string_view::npos;
   v.push_back(0);
-  v.push_back(1);
+  v.push_back(ipv6 ? 2 : 1);
   put16(v, static_cast<uint16_t>(port ^ 0x2112));
-  put32(v, ntohl(ip_be(ip)) ^ 0x2112A442);
+  if (ipv6) {
+    const auto a = ip6_bytes(ip);
+    for (size_t i = 0; i < 16; ++i) v.push_back(static_cast<uint8_t>(a[i] ^ message_[4 + i]));
+  } else {
+    put32(v, ntohl(ip_be(ip)) ^ 0x2112A442);
+  }
   return attribute(type, v);
 }
 

@@ -1,10 +1,11 @@
 #pragma once
-// Builds the exact bytes of test frames: Ethernet / IPv4 / UDP (or ICMP, ARP) around STUN,
+// Builds the exact bytes of test frames: Ethernet / IPv4 or IPv6 / UDP (or ICMP, ICMPv6, ARP) around STUN,
 // ChannelData or raw payloads. Everything is computed from scratch here (checksums by plain
 // RFC 1071 summing, FINGERPRINT by zlib's CRC-32), independently of the data plane's own code, so
 // a golden test that compares the worker's output with a builder's frame checks both.
 //
-// Addresses are text ("10.90.0.1"), ports host order; the bytes come out in network order.
+// Addresses are text ("10.90.0.1", "2001:db8::1"), ports host order; the bytes come out in
+// network order.
 
 #include <rte_mbuf.h>
 
@@ -26,6 +27,7 @@ struct Mac {
 };
 
 uint32_t ip_be(std::string_view dotted);  // network order
+std::array<uint8_t, 16> ip6_bytes(std::string_view text);
 Bytes text(std::string_view s);
 Bytes pattern(size_t n, uint8_t first = 0);  // n bytes: first, first+1, ...
 
@@ -36,6 +38,13 @@ class PacketBuilder {
  public:
   PacketBuilder& ether(const Mac& src, const Mac& dst, uint16_t ether_type = 0x0800);
   PacketBuilder& ipv4(std::string_view src, std::string_view dst);
+  // IPv6 (ether type 0x86dd): tos() is the traffic class, ttl() the hop limit.
+  PacketBuilder& ipv6(std::string_view src, std::string_view dst);
+  PacketBuilder& flow_label(uint32_t v) { flow_label_ = v; return *this; }
+  PacketBuilder& payload_length(uint16_t v) { total_length_ = v; return *this; }  // IPv6: overrides
+  PacketBuilder& next_header(uint8_t v) { protocol_ = v; return *this; }  // IPv6: raw, with payload()
+  // ICMPv6 (RFC 4443): type, code, then the payload as the message body (checksummed).
+  PacketBuilder& icmp6(uint8_t type, uint8_t code);
   PacketBuilder& tos(uint8_t v) { tos_ = v; return *this; }
   PacketBuilder& ttl(uint8_t v) { ttl_ = v; return *this; }
   PacketBuilder& df(bool v = true) { df_ = v; return *this; }
@@ -58,7 +67,10 @@ class PacketBuilder {
   rte_mbuf* mbuf(rte_mempool* pool) const;
 
  private:
-  enum class L4 { none, udp, icmp, arp } l4_ = L4::none;
+  enum class L4 { none, udp, icmp, icmp6, arp } l4_ = L4::none;
+  bool ipv6_ = false;
+  std::array<uint8_t, 16> src6_{}, dst6_{};
+  uint32_t flow_label_ = 0;
   Mac src_mac_, dst_mac_;
   uint16_t ether_type_ = 0x0800;
   uint32_t src_ip_ = 0, dst_ip_ = 0;
@@ -83,6 +95,7 @@ class StunBuilder {
  public:
   StunBuilder(uint16_t type, const TransactionId& id);
   StunBuilder& attribute(uint16_t type, const Bytes& value, uint8_t padding_byte = 0);
+  // IPv4 or IPv6 (RFC 8489 §14.2: an IPv6 address is XORed with the cookie and transaction ID).
   StunBuilder& xor_address(uint16_t type, std::string_view ip, uint16_t port);
   StunBuilder& fingerprint();  // computed over what is there, length already counting it
   Bytes bytes() const { return message_; }

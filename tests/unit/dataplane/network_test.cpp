@@ -114,9 +114,14 @@ TEST(Interfaces, MisconfigurationIsRefused) {
   c.ports[1].addresses.push_back(*InterfaceAddress::parse("10.90.0.1/24"));
   EXPECT_FALSE(Interfaces::create(c, error));
   c = two_ports();
-  c.ports[1].addresses.push_back(*InterfaceAddress::parse("2001:db8::1/64"));
+  c.ports[1].addresses.push_back(*InterfaceAddress::parse("ff02::1/64"));
   EXPECT_FALSE(Interfaces::create(c, error));
-  EXPECT_NE(error.find("IPv4 only"), std::string::npos);
+  EXPECT_NE(error.find("unicast address"), std::string::npos);
+  c = two_ports();
+  c.ports[1].addresses.push_back(*InterfaceAddress::parse("2001:db8::1/64"));
+  c.ports[1].gateway6 = IpAddress::parse("2001:db9::1");
+  EXPECT_FALSE(Interfaces::create(c, error));
+  EXPECT_NE(error.find("IPv6 gateway"), std::string::npos);
 }
 
 TEST(Neighbours, LearnChangeForgetAndReuseAfterTheGracePeriod) {
@@ -165,6 +170,105 @@ TEST(Neighbours, LearnChangeForgetAndReuseAfterTheGracePeriod) {
   rte_free(rcu);
 }
 
+Ip6 v6(const char* ip) { return Ip6::of(*IpAddress::parse(ip)); }
+
+// RFC 8200 §8.1: the IPv6 pseudo-header sum, against DPDK's.
+TEST(Checksum, Ipv6EnvelopeMatchesDpdk) {
+  rte_ipv6_hdr ip{};
+  v6("2001:db8::10").store(ip.src_addr);
+  v6("2001:db8:1::20").store(ip.dst_addr);
+  const uint16_t len = rte_cpu_to_be_16(180);
+  ip.payload_len = len;
+  ip.proto = IPPROTO_UDP;
+  EXPECT_EQ(csum::udp6_envelope(ip.src_addr, ip.dst_addr, 0x1234, 0x5678, len),
+            csum::fold(uint32_t{rte_ipv6_phdr_cksum(&ip, 0)} + 0x1234 + 0x5678 + len));
+  EXPECT_EQ(csum::ipv6_pseudo(ip.src_addr, ip.dst_addr, len, IPPROTO_UDP), rte_ipv6_phdr_cksum(&ip, 0));
+}
+
+TEST(Ip6, SubnetsMasksAndGroups) {
+  EXPECT_TRUE(v6("2001:db8::1").same_subnet(v6("2001:db8::ffff"), Ip6::mask_of(64)));
+  EXPECT_FALSE(v6("2001:db8::1").same_subnet(v6("2001:db8:0:1::1"), Ip6::mask_of(64)));
+  EXPECT_TRUE(v6("2001:db8::1").same_subnet(v6("2001:db8:0:1::1"), Ip6::mask_of(48)));
+  EXPECT_EQ(Ip6::mask_of(0), Ip6{});
+  EXPECT_EQ(Ip6::mask_of(121), v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff80"));
+  EXPECT_EQ(v6("2001:db8::a:bc:1234").solicited_node(), v6("ff02::1:ffbc:1234"));
+  EXPECT_TRUE(v6("fe80::1").link_local());
+  EXPECT_FALSE(v6("fec0::1").link_local());
+  EXPECT_TRUE(v6("ff02::1").multicast());
+  EXPECT_EQ(v6("2001:db8::77").address(), *IpAddress::parse("2001:db8::77"));
+}
+
+TEST(Interfaces, Ipv6AddressesRoutesAndListeners) {
+  auto c = two_ports();
+  c.ports[0].addresses.push_back(*InterfaceAddress::parse("2001:db8::1/64"));
+  c.ports[1].addresses.push_back(*InterfaceAddress::parse("2001:db8:1::1/64"));
+  c.ports[1].gateway6 = IpAddress::parse("fe80::fe");  // a link-local router
+  c.listeners.push_back(*TransportAddress::parse("[2001:db8::1]:3478"));
+  c.listeners.push_back(*TransportAddress::parse("[::]:5349"));
+  std::string error;
+  const auto i = Interfaces::create(c, error);
+  ASSERT_TRUE(i) << error;
+  EXPECT_TRUE(i->has_ipv6());
+  EXPECT_TRUE(i->is_local(v6("2001:db8:1::1")));
+  EXPECT_FALSE(i->is_local(v6("2001:db8:1::2")));
+  EXPECT_TRUE(i->owns(0, v6("2001:db8::1")));
+  EXPECT_FALSE(i->owns(1, v6("2001:db8::1")));
+  EXPECT_TRUE(i->is_listener(v6("2001:db8::1"), rte_cpu_to_be_16(3478)));
+  EXPECT_FALSE(i->is_listener(v6("2001:db8:1::1"), rte_cpu_to_be_16(3478)));
+  EXPECT_TRUE(i->is_listener(v6("2001:db8:1::1"), rte_cpu_to_be_16(5349)));  // [::]
+  EXPECT_FALSE(i->is_listener(v6("2001:db8:1::9"), rte_cpu_to_be_16(5349)));
+  EXPECT_FALSE(i->is_listener(be("10.90.0.1"), rte_cpu_to_be_16(5349)));  // families apart
+
+  EXPECT_EQ(i->route(v6("2001:db8::77")).port, 0u);
+  EXPECT_EQ(i->route(v6("2001:db8::77")).next_hop, v6("2001:db8::77"));
+  const Route6 far = i->route(v6("2001:4860::8888"));
+  EXPECT_EQ(far.port, 1u);
+  EXPECT_EQ(far.next_hop, v6("fe80::fe"));
+  EXPECT_EQ(i->source_for(1, v6("fe80::fe")), v6("2001:db8:1::1"));  // the port's first
+  EXPECT_TRUE(i->solicited_for(0, v6("ff02::1:ff00:1")));
+  EXPECT_FALSE(i->solicited_for(0, v6("ff02::1:ff00:2")));
+  // An IPv4-only port has no IPv6 route.
+  EXPECT_EQ(Interfaces::create(two_ports(), error)->route(v6("2001:db8::1")).port, kNoPort);
+}
+
+TEST(Neighbours, Ipv6LearnChangeForgetReuse) {
+  std::string error;
+  auto n = Neighbours::create(2, 256, 0, nullptr, error);
+  ASSERT_TRUE(n) << error;
+  MacWord mac = 0;
+  EXPECT_FALSE(n->find(0, v6("2001:db8::10"), mac));
+  EXPECT_EQ(n->learn(0, v6("2001:db8::10"), 0x111111, 5), Neighbours::Learned::added);
+  EXPECT_EQ(n->learn(0, v6("2001:db8::10"), 0x111111, 6), Neighbours::Learned::confirmed);
+  ASSERT_TRUE(n->find(0, v6("2001:db8::10"), mac));
+  EXPECT_EQ(mac, 0x111111u);
+  EXPECT_FALSE(n->find(1, v6("2001:db8::10"), mac));
+  EXPECT_FALSE(n->find(0, be("10.0.0.1"), mac));  // the families' tables are apart
+  EXPECT_EQ(n->learn(0, v6("2001:db8::10"), 0x222222, 7), Neighbours::Learned::changed);
+  ASSERT_TRUE(n->find(0, v6("2001:db8::10"), mac));
+  EXPECT_EQ(mac, 0x222222u);
+  EXPECT_EQ(n->learn(0, v6("ff02::1"), 0x1, 7), Neighbours::Learned::invalid);
+  EXPECT_EQ(n->learn(0, Ip6{}, 0x1, 7), Neighbours::Learned::invalid);
+
+  std::vector<Ip6> many;
+  for (unsigned i = 1; i <= 40; ++i) {
+    const std::string text = "2001:db8:1::" + std::to_string(i);
+    many.push_back(v6(text.c_str()));
+    ASSERT_EQ(n->learn(1, many.back(), i, 1), Neighbours::Learned::added) << i;
+  }
+  for (unsigned i = 0; i < 40; i += 2) EXPECT_TRUE(n->forget(1, many[i]));
+  for (unsigned i = 0; i < 40; ++i) EXPECT_EQ(n->find(1, many[i], mac), i % 2 == 1) << i;
+  EXPECT_EQ(n->known6().size(), 1u + 20u);
+  // Forgotten entries are taken by new addresses at once; the survivors are untouched.
+  for (unsigned i = 100; i < 120; ++i) {
+    const std::string text = "2001:db8:2::" + std::to_string(i);
+    EXPECT_EQ(n->learn(1, v6(text.c_str()), i, 2), Neighbours::Learned::added) << i;
+  }
+  for (unsigned i = 1; i < 40; i += 2) {
+    ASSERT_TRUE(n->find(1, many[i], mac));
+    EXPECT_EQ(mac, i + 1u);
+  }
+}
+
 // GCRA: a tenth of a second of max_bps as burst, then max_bps, per direction.
 TEST(RateLimit, BurstThenSteadyRate) {
   RateLimit r;
@@ -180,7 +284,7 @@ TEST(RateLimit, BurstThenSteadyRate) {
   EXPECT_FALSE(r.conforms(Direction::to_peer, 1000, now));
 }
 
-// The data plane's part of tern's configuration: the IPv4 gateway of each port.
+// The data plane's part of tern's configuration: the first gateway of each family of each port.
 TEST(RuntimeConfig, TakesTheDataPlanesPartOfTheConfiguration) {
   conf::Config c;
   c.dataplane.eal = {"-l", "0-1"};
@@ -198,6 +302,7 @@ TEST(RuntimeConfig, TakesTheDataPlanesPartOfTheConfiguration) {
   ASSERT_EQ(r.ports.size(), 1u);
   EXPECT_EQ(r.ports[0].device, p.device);
   EXPECT_EQ(r.ports[0].gateway, IpAddress::parse("10.90.0.254"));
+  EXPECT_EQ(r.ports[0].gateway6, IpAddress::parse("2001:db8::1"));
   EXPECT_EQ(r.listeners, c.listen.udp);
   EXPECT_EQ(r.relay_addresses, c.relay.addresses);
   EXPECT_EQ(r.table_size, 4096u);

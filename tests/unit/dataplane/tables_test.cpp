@@ -26,13 +26,14 @@ class TablesTest : public testing::Test {
     if (rcu_ != nullptr) rte_free(rcu_);
   }
 
-  void make(rte_rcu_qsbr* rcu, uint32_t capacity = 1024, uint32_t overflow = 1024) {
+  void make(rte_rcu_qsbr* rcu, uint32_t capacity = 1024, uint32_t overflow = 1024, bool ipv6 = false) {
     static int serial = 0;
     tables_.reset();
     TablesConfig config;
     config.name = "t" + std::to_string(serial++);
     config.capacity = capacity;
     config.relay_ips = {be("10.90.0.1"), be("10.90.0.2")};
+    if (ipv6) config.relay_ips6 = {Ip6::of(*IpAddress::parse("2001:db8:1::1"))};
     config.permission_overflow = overflow;
     config.channel_overflow = overflow;
     config.rcu = rcu;
@@ -277,6 +278,131 @@ TEST_F(TablesTest, MillionAllocations) {
     EXPECT_EQ(tables_->find_client(key), id);
     EXPECT_EQ(tables_->find_relay(id / 65536, be16(static_cast<uint16_t>(id % 65536))), id);
   }
+}
+
+// ---- IPv6 ----
+
+Ip6 v6(const char* ip) { return Ip6::of(*IpAddress::parse(ip)); }
+
+class Tables6Test : public TablesTest {
+ protected:
+  void SetUp() override { make(nullptr, 1024, 1024, true); }
+  AllocationEntry entry6(const char* client, const char* server, const char* relayed) {
+    AllocationEntry e;
+    e.five_tuple = {ta(client), ta(server), Transport::udp};
+    e.relayed = ta(relayed);
+    e.expires = 700;
+    return e;
+  }
+};
+
+TEST_F(Tables6Test, Ipv6AllocationIsFoundByClientAndByRelay) {
+  ASSERT_TRUE(tables_->ipv6());
+  ASSERT_EQ(w().add_allocation(7, entry6("[2001:db8::10]:5000", "[2001:db8::1]:3478", "[2001:db8:1::1]:50000")),
+            WriteResult::ok);
+  const auto key = make_client_key(v6("2001:db8::10"), be16(5000), v6("2001:db8::1"), be16(3478));
+  EXPECT_EQ(tables_->find_client(key), 7u);
+  const ClientKey6* keys[1] = {&key};
+  AllocId ids[1];
+  tables_->find_clients(keys, 1, ids);
+  EXPECT_EQ(ids[0], 7u);
+  EXPECT_EQ(tables_->relay_index_of(v6("2001:db8:1::1")), 2);  // after the two IPv4 ones
+  EXPECT_EQ(tables_->relay_index_of(v6("2001:db8:1::2")), -1);
+  EXPECT_EQ(tables_->find_relay(2, be16(50000)), 7u);
+  EXPECT_EQ(slot(7).flags.load() & (kClientIpv6 | kRelayIpv6), kClientIpv6 | kRelayIpv6);
+  EXPECT_EQ(tables_->slot6(7).client_ip, v6("2001:db8::10"));
+  EXPECT_EQ(tables_->slot6(7).server_ip, v6("2001:db8::1"));
+  EXPECT_EQ(tables_->slot6(7).relay_ip, v6("2001:db8:1::1"));
+  EXPECT_EQ(slot(7).client_port, be16(5000));
+  EXPECT_EQ(slot(7).relay_port, be16(50000));
+}
+
+// RFC 8656 §7.2: the relayed address's family may differ from the client's.
+TEST_F(Tables6Test, EitherSideMayBeEitherFamily) {
+  ASSERT_EQ(w().add_allocation(1, entry6("10.90.0.10:5000", "10.90.0.1:3478", "[2001:db8:1::1]:50001")),
+            WriteResult::ok);
+  EXPECT_EQ(slot(1).flags.load() & (kClientIpv6 | kRelayIpv6), kRelayIpv6);
+  EXPECT_EQ(tables_->find_client(make_client_key(be("10.90.0.10"), be16(5000), be("10.90.0.1"), be16(3478))), 1u);
+  ASSERT_EQ(w().add_allocation(2, entry6("[2001:db8::10]:5000", "[2001:db8::1]:3478", "10.90.0.2:50002")),
+            WriteResult::ok);
+  EXPECT_EQ(slot(2).flags.load() & (kClientIpv6 | kRelayIpv6), kClientIpv6);
+  EXPECT_EQ(tables_->find_relay(1, be16(50002)), 2u);
+  // A 5-tuple of two families, or a relayed address that is not ours, is refused.
+  EXPECT_EQ(w().add_allocation(3, entry6("[2001:db8::10]:5001", "10.90.0.1:3478", "10.90.0.2:50003")),
+            WriteResult::unsupported);
+  EXPECT_EQ(w().add_allocation(3, entry6("10.90.0.10:5001", "10.90.0.1:3478", "[2001:db8:1::9]:50003")),
+            WriteResult::unsupported);
+}
+
+TEST_F(Tables6Test, PermissionsAndChannelsOfIpv6Peers) {
+  ASSERT_EQ(w().add_allocation(5, entry6("10.90.0.10:5000", "10.90.0.1:3478", "[2001:db8:1::1]:50000")),
+            WriteResult::ok);
+  const Allocation& a = slot(5);
+  // RFC 8656 §9.1: the peers of an IPv6 relayed address are IPv6.
+  EXPECT_EQ(w().set_permission(5, *IpAddress::parse("203.0.113.1"), 500), WriteResult::unsupported);
+  EXPECT_EQ(w().set_channel(5, 0x4000, ta("203.0.113.1:7000"), 500), WriteResult::unsupported);
+  for (unsigned i = 1; i <= 20; ++i) {
+    const std::string peer = "2001:db8:9::" + std::to_string(i);
+    ASSERT_EQ(w().set_permission(5, *IpAddress::parse(peer), 500), WriteResult::ok) << peer;
+  }
+  EXPECT_TRUE(tables_->permitted(5, a, v6("2001:db8:9::7"), kNow));
+  EXPECT_FALSE(tables_->permitted(5, a, v6("2001:db8:9::77"), kNow));
+  EXPECT_FALSE(tables_->permitted(5, a, v6("2001:db8:9::7"), 500));
+  ASSERT_EQ(w().set_permission(5, *IpAddress::parse("2001:db8:9::7"), 900), WriteResult::ok);  // refresh
+  EXPECT_TRUE(tables_->permitted(5, a, v6("2001:db8:9::7"), 800));
+  ASSERT_EQ(w().remove_permission(5, *IpAddress::parse("2001:db8:9::7")), WriteResult::ok);
+  EXPECT_FALSE(tables_->permitted(5, a, v6("2001:db8:9::7"), kNow));
+  EXPECT_EQ(w().remove_permission(5, *IpAddress::parse("2001:db8:9::7")), WriteResult::not_found);
+
+  ASSERT_EQ(w().set_channel(5, 0x4001, ta("[2001:db8:9::1]:7000"), 500), WriteResult::ok);
+  ASSERT_EQ(w().set_channel(5, 0x4002, ta("[2001:db8:9::2]:7000"), 500), WriteResult::ok);
+  Ip6 ip{};
+  uint16_t port = 0;
+  ASSERT_TRUE(tables_->channel_peer(5, a, 0x4002, kNow, ip, port));
+  EXPECT_EQ(ip, v6("2001:db8:9::2"));
+  EXPECT_EQ(port, be16(7000));
+  EXPECT_FALSE(tables_->channel_peer(5, a, 0x4003, kNow, ip, port));
+  EXPECT_FALSE(tables_->channel_peer(5, a, 0x4002, 500, ip, port));  // expired
+  EXPECT_EQ(tables_->channel_of_peer(5, a, v6("2001:db8:9::1"), be16(7000), kNow), 0x4001);
+  EXPECT_EQ(tables_->channel_of_peer(5, a, v6("2001:db8:9::1"), be16(7001), kNow), 0);
+  // Refreshing names the same peer; another one is refused.
+  EXPECT_EQ(w().set_channel(5, 0x4001, ta("[2001:db8:9::1]:7000"), 900), WriteResult::ok);
+  EXPECT_EQ(tables_->channel_of_peer(5, a, v6("2001:db8:9::1"), be16(7000), 800), 0x4001);
+  EXPECT_EQ(w().set_channel(5, 0x4001, ta("[2001:db8:9::3]:7000"), 900), WriteResult::not_found);
+  ASSERT_EQ(w().remove_channel(5, 0x4001), WriteResult::ok);
+  EXPECT_EQ(tables_->channel_of_peer(5, a, v6("2001:db8:9::1"), be16(7000), kNow), 0);
+  EXPECT_EQ(w().remove_channel(5, 0x4001), WriteResult::not_found);
+}
+
+TEST_F(Tables6Test, RemovedIpv6AllocationTakesEverythingWithIt) {
+  ASSERT_EQ(w().add_allocation(9, entry6("[2001:db8::10]:5000", "[2001:db8::1]:3478", "[2001:db8:1::1]:50000")),
+            WriteResult::ok);
+  ASSERT_EQ(w().set_permission(9, *IpAddress::parse("2001:db8:9::1"), 500), WriteResult::ok);
+  ASSERT_EQ(w().set_channel(9, 0x4001, ta("[2001:db8:9::1]:7000"), 500), WriteResult::ok);
+  ASSERT_EQ(w().remove_allocation(9), WriteResult::ok);
+  const auto key = make_client_key(v6("2001:db8::10"), be16(5000), v6("2001:db8::1"), be16(3478));
+  EXPECT_EQ(tables_->find_client(key), kNoAllocation);
+  EXPECT_EQ(tables_->find_relay(2, be16(50000)), kNoAllocation);
+  EXPECT_FALSE(tables_->permitted(9, slot(9), v6("2001:db8:9::1"), kNow));
+  AllocId out[4];
+  ASSERT_EQ(w().reclaimed(out), 1u);
+  ASSERT_EQ(w().add_allocation(9, entry6("10.90.0.10:5000", "10.90.0.1:3478", "[2001:db8:1::1]:50000")),
+            WriteResult::ok);
+  Ip6 ip{};
+  uint16_t port = 0;
+  EXPECT_FALSE(tables_->permitted(9, slot(9), v6("2001:db8:9::1"), kNow));
+  EXPECT_FALSE(tables_->channel_peer(9, slot(9), 0x4001, kNow, ip, port));
+  EXPECT_EQ(slot(9).flags.load() & kClientIpv6, 0);
+}
+
+TEST_F(TablesTest, Ipv6NeedsTablesMadeForIt) {
+  EXPECT_FALSE(tables_->ipv6());
+  AllocationEntry e;
+  e.five_tuple = {ta("[2001:db8::10]:5000"), ta("[2001:db8::1]:3478"), Transport::udp};
+  e.relayed = ta("10.90.0.1:50000");
+  e.expires = 700;
+  EXPECT_EQ(w().add_allocation(1, e), WriteResult::unsupported);
+  EXPECT_EQ(tables_->find_client(make_client_key(Ip6{}, 0, Ip6{}, 0)), kNoAllocation);
 }
 
 }  // namespace
