@@ -10,6 +10,9 @@
 // Hairpin: client ChannelData on channel 0x4001, bound to the relayed address of the allocation's
 // partner (2k <-> 2k+1), which the worker hands to the partner's peer -> client path.
 //
+// The *6 benchmarks run the same paths with IPv6 clients, relayed addresses and peers, whose
+// permissions and channels are hash lookups rather than inline words (tables.hpp).
+//
 // BM_IoOnly is the harness alone (allocate 32 mbufs, copy the frames in, transmit, free): subtract
 // it from the paths' figures for the worker's own cost.
 //
@@ -238,10 +241,8 @@ void per_packet(benchmark::State& state) {
                                                     benchmark::Counter::kInvert);
 }
 
-void run_path(benchmark::State& state, Path path, CounterId expect, Worker::Mode mode) {
-  const auto allocations = static_cast<uint32_t>(state.range(0));
-  World& w = world(allocations);
-  const std::vector<Frame> templates = frames(w, path, allocations);
+void run_frames(benchmark::State& state, World& w, const std::vector<Frame>& templates,
+                CounterId expect, Worker::Mode mode) {
   const Now now{kNow, rte_rdtsc()};
   const uint64_t before = w.worker->counters()[expect].value();
   rte_mbuf* pkts[kBurst];
@@ -257,6 +258,12 @@ void run_path(benchmark::State& state, Path path, CounterId expect, Worker::Mode
   if (w.worker->counters()[expect].value() - before != static_cast<uint64_t>(state.iterations()) * kBurst)
     state.SkipWithError("not every packet took the path measured");
   per_packet(state);
+}
+
+void run_path(benchmark::State& state, Path path, CounterId expect, Worker::Mode mode) {
+  const auto allocations = static_cast<uint32_t>(state.range(0));
+  World& w = world(allocations);
+  run_frames(state, w, frames(w, path, allocations), expect, mode);
 }
 
 void BM_ChannelDataToPeer(benchmark::State& s) {
@@ -284,6 +291,137 @@ void BM_Binding(benchmark::State& s) {
 // handed to the partner's peer -> client path and sent to the partner's client as ChannelData.
 void BM_Hairpin(benchmark::State& s) {
   run_path(s, Path::hairpin, CounterId::hairpin, Worker::Mode::bulk);
+}
+
+// ---- IPv6: the same paths with both sides IPv6 (permissions and channels in the IPv6 hashes) ----
+
+Ip6 ip6_of(const char* prefix, uint32_t host) {
+  Ip6 a = Ip6::of(*IpAddress::parse(prefix));
+  uint8_t b[16];
+  a.store(b);
+  for (int i = 0; i < 4; ++i) b[15 - i] = static_cast<uint8_t>(host >> (8 * i));
+  return Ip6::load(b);
+}
+Ip6 client_ip6(AllocId id) { return ip6_of("2001:db8:2::", id); }
+Ip6 relay_ip6(AllocId id) { return ip6_of("2001:db8:1::", 0x100 + id / kRelayPortsPerAddress); }
+const Ip6 kListenerIp6 = relay_ip6(0);  // listener and relay address, like 10.90.1.0
+const Ip6 kPeerIp6 = ip6_of("2001:db8:3::", 0x50);       // bound to channel 0x4000
+const Ip6 kOtherPeerIp6 = ip6_of("2001:db8:3::", 0x51);  // permitted, no channel
+const Ip6 kGatewayIp6 = Ip6::of(*IpAddress::parse("fe80::fe"));
+
+Frame udp6_frame(const Ip6& src, uint16_t sport, const Ip6& dst, uint16_t dport, const Frame& payload) {
+  Frame f(kUdp6HeadersLen + payload.size());
+  write_ether(f.data(), kOurMac, kGatewayMac, kEtherTypeIpv6);
+  Ipv6Fields fields;
+  fields.src = reinterpret_cast<const uint8_t*>(src.w);
+  fields.dst = reinterpret_cast<const uint8_t*>(dst.w);
+  fields.payload_length = rte_cpu_to_be_16(static_cast<uint16_t>(kUdpLen + payload.size()));
+  auto* iph = ipv6(f.data());
+  write_ipv6(iph, fields);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(f.data() + kEtherLen + kIpv6Len);
+  write_udp(udp, sport, dport, fields.payload_length);
+  std::memcpy(f.data() + kUdp6HeadersLen, payload.data(), payload.size());
+  udp->dgram_cksum = rte_ipv6_udptcp_cksum(iph, udp);
+  return f;
+}
+
+Frame make_frame6(Path path, AllocId id, const uint8_t* transaction_id) {
+  switch (path) {
+    case Path::channel_data_to_peer: {
+      const uint16_t len = kFrameLen - kUdp6HeadersLen - 4;
+      Frame cd(4 + len, 0x5a);
+      stun::store16(cd.data(), 0x4000);
+      stun::store16(cd.data() + 2, len);
+      return udp6_frame(client_ip6(id), kClientPort, kListenerIp6, kListenerPort, cd);
+    }
+    case Path::send_to_peer: {
+      const uint16_t len = kFrameLen - kUdp6HeadersLen - stun::kHeaderLen - 24 - 4;
+      Frame m = stun_message(stun::kSendIndication, static_cast<uint16_t>(24 + 4 + stun::padded(len)));
+      std::memcpy(m.data() + 8, transaction_id, 12);
+      stun::write_xor_address(m.data() + 20, stun::kXorPeerAddress, kPeerIp6, kPeerPort, m.data() + 8);
+      stun::store16(m.data() + 44, stun::kData);
+      stun::store16(m.data() + 46, len);
+      std::memset(m.data() + 48, 0x5a, len);
+      return udp6_frame(client_ip6(id), kClientPort, kListenerIp6, kListenerPort, m);
+    }
+    case Path::peer_channel_data:
+      return udp6_frame(kPeerIp6, kPeerPort, relay_ip6(id), relay_port(id), Frame(kFrameLen - kUdp6HeadersLen, 0x5a));
+    case Path::peer_data_indication:
+      return udp6_frame(kOtherPeerIp6, kPeerPort, relay_ip6(id), relay_port(id), Frame(kFrameLen - kUdp6HeadersLen, 0x5a));
+    default:
+      return {};
+  }
+}
+
+World& world6(uint32_t allocations) {
+  static std::map<uint32_t, std::unique_ptr<World>> worlds;
+  auto& w = worlds[allocations];
+  if (w) return *w;
+  w = std::make_unique<World>();
+  TablesConfig tc;
+  tc.name = "bm6_" + std::to_string(allocations);
+  tc.capacity = allocations;
+  tc.ipv6 = true;
+  for (uint32_t i = 0; i < 16; ++i) tc.relay_ips6.push_back(relay_ip6(i * kRelayPortsPerAddress));
+  tc.permission_overflow = 2 * allocations + 1024;
+  tc.channel_overflow = allocations + 1024;
+  std::string error;
+  w->tables = Tables::create(tc, error);
+  if (!w->tables) {
+    fprintf(stderr, "%s\n", error.c_str());
+    std::exit(1);
+  }
+  TableWriter& writer = w->tables->writer();
+  for (AllocId id = 0; id < allocations; ++id) {
+    AllocationEntry e;
+    e.five_tuple.client = {client_ip6(id).address(), Port{40000}};
+    e.five_tuple.server = {kListenerIp6.address(), Port{3478}};
+    e.relayed = {relay_ip6(id).address(), Port{rte_be_to_cpu_16(relay_port(id))}};
+    e.expires = 1'000'000;
+    if (writer.add_allocation(id, e) != WriteResult::ok ||
+        writer.set_permission(id, kPeerIp6.address(), 1'000'000) != WriteResult::ok ||
+        writer.set_permission(id, kOtherPeerIp6.address(), 1'000'000) != WriteResult::ok ||
+        writer.set_channel(id, 0x4000, {kPeerIp6.address(), Port{7000}}, 1'000'000) != WriteResult::ok) {
+      fprintf(stderr, "cannot publish IPv6 allocation %u\n", id);
+      std::exit(1);
+    }
+  }
+  w->traffic = static_cast<AllocationTraffic*>(
+      rte_zmalloc("bm_traffic6", sizeof(AllocationTraffic) * allocations, 64));
+  WorkerShared shared;
+  shared.tables = w->tables.get();
+  shared.interfaces = &*env.interfaces;
+  shared.neighbours = env.neighbours.get();
+  shared.tsc_hz = rte_get_tsc_hz();
+  WorkerResources r;
+  r.rx = {{0, 0}};
+  r.punt_ring = env.punt;
+  r.punt_offset = env.punt_offset;
+  r.traffic = w->traffic;
+  r.engine = crypto::make_default_engine();
+  w->worker = std::make_unique<Worker>(shared, std::move(r));
+  return *w;
+}
+
+void run_path6(benchmark::State& state, Path path, CounterId expect) {
+  const auto allocations = static_cast<uint32_t>(state.range(0));
+  World& w = world6(allocations);
+  std::vector<Frame> templates;
+  std::uniform_int_distribution<AllocId> pick(0, allocations - 1);
+  uint8_t transaction_id[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  for (unsigned i = 0; i < kTemplates; ++i) templates.push_back(make_frame6(path, pick(w.rng), transaction_id));
+  run_frames(state, w, templates, expect, Worker::Mode::bulk);
+}
+
+void BM_ChannelDataToPeer6(benchmark::State& s) {
+  run_path6(s, Path::channel_data_to_peer, CounterId::channel_data_to_peer);
+}
+void BM_SendToPeer6(benchmark::State& s) { run_path6(s, Path::send_to_peer, CounterId::send_to_peer); }
+void BM_PeerToClientChannelData6(benchmark::State& s) {
+  run_path6(s, Path::peer_channel_data, CounterId::channel_data_to_client);
+}
+void BM_PeerToClientDataIndication6(benchmark::State& s) {
+  run_path6(s, Path::peer_data_indication, CounterId::data_indication_to_client);
 }
 
 // The harness alone: receive (allocate + copy) and transmit, no processing.
@@ -363,6 +501,11 @@ BENCHMARK(BM_PeerToClientChannelDataScalar) TERN_SIZES;
 BENCHMARK(BM_PeerToClientDataIndication) TERN_SIZES;
 BENCHMARK(BM_Binding)->Arg(1000);
 BENCHMARK(BM_Hairpin) TERN_SIZES;
+#define TERN_SIZES6 ->Arg(1000)->Arg(100'000)
+BENCHMARK(BM_ChannelDataToPeer6) TERN_SIZES6;
+BENCHMARK(BM_SendToPeer6) TERN_SIZES6;
+BENCHMARK(BM_PeerToClientChannelData6) TERN_SIZES6;
+BENCHMARK(BM_PeerToClientDataIndication6) TERN_SIZES6;
 BENCHMARK(BM_ClientLookupBulk) TERN_SIZES;
 BENCHMARK(BM_ClientLookup) TERN_SIZES;
 BENCHMARK(BM_RelayLookup) TERN_SIZES;
@@ -392,8 +535,11 @@ bool setup(bool huge) {
   for (uint8_t i = 0; i < 16; ++i)
     pc.addresses.push_back({IpAddress::v4(10, 90, 1, i), 16});
   pc.gateway = IpAddress::v4(rte_be_to_cpu_32(kGatewayIp));
+  for (uint32_t i = 0; i < 16; ++i) pc.addresses.push_back({relay_ip6(i * kRelayPortsPerAddress).address(), 64});
+  pc.gateway6 = kGatewayIp6.address();
   ic.ports = {pc};
-  ic.listeners = {{IpAddress::v4(rte_be_to_cpu_32(kListenerIp)), Port{3478}}};
+  ic.listeners = {{IpAddress::v4(rte_be_to_cpu_32(kListenerIp)), Port{3478}},
+                  {kListenerIp6.address(), Port{3478}}};
   std::string error;
   env.interfaces = Interfaces::create(ic, error);
   env.neighbours = Neighbours::create(1, 64, 0, nullptr, error);
@@ -402,6 +548,7 @@ bool setup(bool huge) {
     return false;
   }
   env.neighbours->learn(0, kGatewayIp, kGatewayMac, kNow);
+  env.neighbours->learn(0, kGatewayIp6, kGatewayMac, kNow);
   env.punt_offset = register_punt_meta();
   env.punt = rte_ring_create("bm_punt", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
   return env.punt != nullptr && env.punt_offset >= 0;

@@ -33,6 +33,8 @@ constexpr const char* kDpdkSide = "tern-dp0";
 constexpr const char* kKernelSide = "tern-k0";
 constexpr const char* kOurIp = "10.77.0.1";
 constexpr const char* kKernelIp = "10.77.0.2";
+constexpr const char* kOurIp6 = "2001:db8:77::1";
+constexpr const char* kKernelIp6 = "2001:db8:77::2";
 constexpr uint16_t kListener = 3478;
 constexpr int kFlows = 64;
 
@@ -77,6 +79,7 @@ class RuntimeTest : public testing::Test {
              sh(std::string("ip link set ") + kDpdkSide + " up") &&
              sh(std::string("ip link set ") + kKernelSide + " up") &&
              sh(std::string("ip addr add ") + kKernelIp + "/24 dev " + kKernelSide) &&
+             sh(std::string("ip -6 addr add ") + kKernelIp6 + "/64 dev " + kKernelSide + " nodad") &&
              // The kernel would leave checksums of what it sends over the veth to "the NIC"; with
              // nobody to finish them they would reach the data plane unfinished.
              sh(std::string("ethtool -K ") + kKernelSide + " tx off >/dev/null");
@@ -86,10 +89,12 @@ class RuntimeTest : public testing::Test {
              "tern_runtime_" + std::to_string(getpid()), "--log-level", "error"};
     RuntimePort port;
     port.device = std::string("net_af_packet0,iface=") + kDpdkSide + ",qdisc_bypass=1";
-    port.addresses = {*InterfaceAddress::parse("10.77.0.1/24")};
+    port.addresses = {*InterfaceAddress::parse("10.77.0.1/24"),
+                      *InterfaceAddress::parse("2001:db8:77::1/64")};
     c.ports = {port};
-    c.listeners = {*TransportAddress::parse("10.77.0.1:3478")};
-    c.relay_addresses = {*IpAddress::parse(kOurIp)};
+    c.listeners = {*TransportAddress::parse("10.77.0.1:3478"),
+                   *TransportAddress::parse("[2001:db8:77::1]:3478")};
+    c.relay_addresses = {*IpAddress::parse(kOurIp), *IpAddress::parse(kOurIp6)};
     c.table_size = 1024;
     c.mbufs = 4095;
     std::string error;
@@ -316,6 +321,74 @@ TEST_F(RuntimeTest, StatsDescribeTheDataPlane) {
   const CounterValues c = runtime_->counters();
   EXPECT_GT(c[static_cast<size_t>(CounterId::busy_cycles)], 0u);
   EXPECT_GT(c[static_cast<size_t>(CounterId::total_cycles)], c[static_cast<size_t>(CounterId::busy_cycles)]);
+}
+
+int udp6_socket(uint16_t port) {
+  const int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(port);
+  inet_pton(AF_INET6, kKernelIp6, &a.sin6_addr);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return -1;
+  return fd;
+}
+
+void send6_to(int fd, const Bytes& b, uint16_t port) {
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(port);
+  inet_pton(AF_INET6, kOurIp6, &a.sin6_addr);
+  sendto(fd, b.data(), b.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+}
+
+// Over IPv6: the kernel resolves our address (neighbour discovery answered by the control lcore),
+// its Binding request is answered, and an IPv6 allocation relays between two kernel sockets
+// (our solicitation for the kernel's address, the packet waiting for the answer), with the
+// mandatory UDP checksums the kernel accepts.
+TEST_F(RuntimeTest, Ipv6BindingAndRelay) {
+  const int client = udp6_socket(46000);
+  const int peer = udp6_socket(46001);
+  ASSERT_GE(client, 0);
+  ASSERT_GE(peer, 0);
+  Bytes got;
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (got.empty() && Clock::now() < deadline) {
+    send6_to(client, stun(0x0001, 0x70), kListener);
+    const auto until = Clock::now() + std::chrono::milliseconds(200);
+    pump([&] { return receive(client, got) || Clock::now() > until; });
+  }
+  ASSERT_GE(got.size(), 44u);
+  EXPECT_EQ(got[1], 0x01);     // Binding success
+  EXPECT_EQ(got[25], 0x02);    // XOR-MAPPED-ADDRESS, IPv6
+  EXPECT_EQ(((got[26] << 8) | got[27]) ^ 0x2112, 46000);
+
+  TableWriter& w = runtime_->tables();
+  const TableTime now = runtime_->io().now();
+  AllocationEntry e;
+  e.five_tuple = {*TransportAddress::parse("[2001:db8:77::2]:46000"),
+                  *TransportAddress::parse("[2001:db8:77::1]:3478")};
+  e.relayed = *TransportAddress::parse("[2001:db8:77::1]:50600");
+  e.expires = now + 600;
+  ASSERT_EQ(w.add_allocation(6, e), WriteResult::ok);
+  ASSERT_EQ(w.set_permission(6, *IpAddress::parse(kKernelIp6), now + 300), WriteResult::ok);
+  ASSERT_EQ(w.set_channel(6, 0x4006, *TransportAddress::parse("[2001:db8:77::2]:46001"), now + 600),
+            WriteResult::ok);
+  // Sent once: the first packet waits for the kernel's address to be resolved, it is not lost.
+  send6_to(client, {0x40, 0x06, 0x00, 0x03, 's', 'i', 'x', 0}, kListener);
+  got.clear();
+  pump([&] { return receive(peer, got); });
+  EXPECT_EQ(got, Bytes({'s', 'i', 'x'}));
+  sockaddr_in6 relayed{};
+  relayed.sin6_family = AF_INET6;
+  relayed.sin6_port = htons(50600);
+  inet_pton(AF_INET6, kOurIp6, &relayed.sin6_addr);
+  const Bytes back = {'b', 'a', 'c', 'k'};
+  sendto(peer, back.data(), back.size(), 0, reinterpret_cast<sockaddr*>(&relayed), sizeof relayed);
+  got.clear();
+  pump([&] { return receive(client, got); });
+  EXPECT_EQ(got, Bytes({0x40, 0x06, 0x00, 0x04, 'b', 'a', 'c', 'k'}));
+  close(client);
+  close(peer);
 }
 
 TEST_F(RuntimeTest, StopsCleanly) {
