@@ -51,13 +51,14 @@ def rest_credentials(secret: str = servers.REST_SECRET, user: str = servers.USER
 
 
 class Scenario:
-    def __init__(self, name: str, auth: str, clients: int, workdir: Path, ternd_settings: str = "") -> None:
+    def __init__(self, name: str, auth: str, clients: int, workdir: Path, ternd_settings: str = "",
+                 ipv6: bool = False) -> None:
         self.name = name
         self.auth = auth
         self.ternd_settings = ternd_settings
         self.server_kind = servers.server_kind()
         self.workdir = workdir
-        self.topo = Topology(servers.topology_mode(self.server_kind), clients=clients)
+        self.topo = Topology(servers.topology_mode(self.server_kind), clients=clients, ipv6=ipv6)
         self.procs = Procs(workdir)
         self.server: servers.Server | None = None
         self.notes: list[str] = []
@@ -99,8 +100,9 @@ class Scenario:
         self.notes.append(message)
         print(message, flush=True)
 
-    def start_echo_peer(self, ports: list[int], name: str = "echo-peer") -> "EchoPeer":
-        return EchoPeer(self, ports, name)
+    def start_echo_peer(self, ports: list[int], name: str = "echo-peer", ip: str | None = None) -> "EchoPeer":
+        """ip: the peer's address to listen on (its IPv4 one unless named, e.g. topo.peer_ip6)."""
+        return EchoPeer(self, ports, name, ip)
 
     def start_wire_count(self, name: str = "wire") -> "WireCount":
         """Counts TURN traffic between the client namespace and the listener."""
@@ -126,10 +128,10 @@ class Scenario:
 class EchoPeer:
     """udp_echo.py in the peer namespace; `stats()` stops it and returns what it echoed per (port, source)."""
 
-    def __init__(self, s: Scenario, ports: list[int], name: str) -> None:
+    def __init__(self, s: Scenario, ports: list[int], name: str, ip: str | None = None) -> None:
         self.s = s
         self.ports = ports
-        self.ip = s.topo.peer_ip
+        self.ip = ip or s.topo.peer_ip
         ready = s.workdir / f"{name}.ready"
         self.stats_path = s.workdir / f"{name}.json"
         self.proc = s.procs.start(name, s.python(HERE / "udp_echo.py", "--ip", self.ip,
@@ -186,11 +188,12 @@ def _wait_file(proc: Proc, path: Path, timeout: float = 10) -> None:
 
 
 def main(cases: dict, auth: dict | None = None, clients: dict | None = None, deadline: int = 240,
-         ternd_settings: str = "") -> int:
+         ternd_settings: str = "", ipv6: set | None = None) -> int:
     """Runs one case named on the command line; exit status 0 only when every check of the case held.
 
     `auth[case]` is the credential kind the case needs from coturn ("static" unless named); `clients[case]` the
-    number of client addresses. `deadline` (seconds) bounds the whole case, setup and teardown included.
+    number of client addresses; the cases in `ipv6` get the IPv6 addresses too (topology.py). `deadline`
+    (seconds) bounds the whole case, setup and teardown included.
     `ternd_settings` is libconfig text added to ternd's configuration for every case of the script.
     """
     parser = argparse.ArgumentParser()
@@ -215,7 +218,7 @@ def main(cases: dict, auth: dict | None = None, clients: dict | None = None, dea
     print(f"{name}: server {kind}, credentials {auth_kind}, directory {workdir}", flush=True)
     s = None
     try:
-        with Scenario(name, auth_kind, n_clients, workdir, ternd_settings) as s:
+        with Scenario(name, auth_kind, n_clients, workdir, ternd_settings, args.case in (ipv6 or set())) as s:
             cases[args.case](s)
         print(f"PASS {name} ({kind})", flush=True)
         shutil.rmtree(workdir, ignore_errors=True)

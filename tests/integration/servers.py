@@ -114,6 +114,8 @@ def _start_coturn(topo: Topology, procs: Procs, workdir: Path, auth: str) -> Ser
         "--pidfile", str(workdir / "turnserver.pid"),
         "--log-file", str(log_path), "--simple-log", "--verbose",
     ]
+    if topo.ipv6:
+        argv += ["--listening-ip", topo.listen_ip6, "--relay-ip", topo.relay_ip6]
     if auth == "static":
         argv += ["--lt-cred-mech", "--user", f"{USER}:{PASSWORD}"]
     else:
@@ -128,15 +130,15 @@ def _start_coturn(topo: Topology, procs: Procs, workdir: Path, auth: str) -> Ser
 # ---------------------------------------------------------------------------------------------------------------
 TERND_CONF = """\
 realm = "{realm}";
-listen = {{ udp = [ "{listen_ip}:{listen_port}" ]; }};
-relay = {{ addresses = [ "{relay_ip}" ]; ports = {{ min = {port_min}; max = {port_max}; }}; }};
+listen = {{ udp = [ "{listen_ip}:{listen_port}"{listen6} ]; }};
+relay = {{ addresses = [ "{relay_ip}"{relay6} ]; ports = {{ min = {port_min}; max = {port_max}; }}; }};
 auth = {{ users = ( {{ name = "{user}"; password = "{password}"; }} ); secrets = [ "{secret}" ]; nonce_lifetime = 600; }};
-peers = {{ allow = [ "10.91.0.0/24", "10.90.0.0/24" ]; deny = [ ]; }};
+peers = {{ allow = [ "10.91.0.0/24", "10.90.0.0/24"{allow6} ]; deny = [ ]; }};
 control = {{ socket = "{socket}"; metrics = "127.0.0.1:9641"; }};
 dataplane = {{
   eal = [ "-l", "0-1", "--no-pci", "--no-huge", "-m", "1024", "--no-shconf", "--file-prefix", "{file_prefix}" ];
-  ports = ( {{ device = "net_af_packet0,iface={client_if},qdisc_bypass=1"; addresses = [ "{listen_ip}/24" ]; }},
-            {{ device = "net_af_packet1,iface={peer_if},qdisc_bypass=1"; addresses = [ "{relay_ip}/24" ]; }} );
+  ports = ( {{ device = "net_af_packet0,iface={client_if},qdisc_bypass=1"; addresses = [ "{listen_ip}/24"{client6} ]; }},
+            {{ device = "net_af_packet1,iface={peer_if},qdisc_bypass=1"; addresses = [ "{relay_ip}/24"{peer6} ]; }} );
 }};
 """
 
@@ -155,7 +157,13 @@ def _start_ternd(topo: Topology, procs: Procs, workdir: Path, settings: str = ""
         raise ServerError(f"ternd is not built: no executable {binary} (set TERN_BUILD_DIR or TERN_TERND, or run "
                            f"the scenario against coturn with TERN_SERVER=coturn)")
     conf = workdir / "ternd.conf"
-    conf.write_text(TERND_CONF.format(
+    # IPv6 (a topology made with ipv6=True): the same service on 2001:db8:90::1 and 2001:db8:91::1 as well.
+    v6 = {"listen6": "", "relay6": "", "allow6": "", "client6": "", "peer6": ""}
+    if topo.ipv6:
+        v6 = {"listen6": f', "[{topo.listen_ip6}]:{topo.listen_port}"', "relay6": f', "{topo.relay_ip6}"',
+              "allow6": ', "2001:db8:90::/64", "2001:db8:91::/64"', "client6": f', "{topo.listen_ip6}/64"',
+              "peer6": f', "{topo.relay_ip6}/64"'}
+    conf.write_text(TERND_CONF.format(**v6,
         realm=REALM, listen_ip=topo.listen_ip, listen_port=topo.listen_port, relay_ip=topo.relay_ip,
         port_min=RELAY_PORT_MIN, port_max=RELAY_PORT_MAX, user=USER, password=PASSWORD, secret=REST_SECRET,
         socket=workdir / "ternd.sock", file_prefix=f"tern-it-{topo.prefix}",

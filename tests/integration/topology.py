@@ -14,6 +14,12 @@ Two modes for the server side:
   dpdk    c0 and p0 carry no address and no IPv6 (no link-local, DAD or router solicitations), only link up: ternd
           binds them as net_af_packet ports and owns 10.90.0.1 and 10.91.0.1 itself (ARP, ICMP, UDP).
 
+IPv6 (Topology(..., ipv6=True), for the cases that ask for it; every other case runs on the IPv4-only network
+above, unchanged): clients 2001:db8:90::10/64 (::11 ...), the peer 2001:db8:91::20/64; the server's addresses
+2001:db8:90::1 (listener) and 2001:db8:91::1 (relayed) are ternd's own in dpdk mode (its veth ends stay without
+IPv6), the kernel's in kernel mode. Duplicate address detection and router solicitations are off, so the addresses
+are usable at once and nothing but the test's own traffic crosses the links.
+
 Names carry the creating process id (`tn<pid base 36>`), so a run never collides with another one or with the
 leftovers of a crashed one. The creator holds an exclusive flock on /run/tern-test-netns/<prefix>.lock for as long
 as it lives; namespaces whose lock nobody holds are leftovers and are removed before a new topology is built —
@@ -32,6 +38,10 @@ RELAY_IP = "10.91.0.1"
 CLIENT_IP_BASE = 10          # clients are 10.90.0.10, .11, ...
 PEER_IP = "10.91.0.20"
 PREFIX_LEN = 24
+LISTEN_IP6 = "2001:db8:90::1"
+RELAY_IP6 = "2001:db8:91::1"
+PEER_IP6 = "2001:db8:91::20"
+PREFIX_LEN6 = 64
 MTU = 1500
 
 _NAME = re.compile(r"^tn([0-9a-z]{1,6})(srv|cli|peer)$")
@@ -116,7 +126,7 @@ def remove_stale() -> list[str]:
 
 
 class Topology:
-    def __init__(self, mode: str, clients: int = 1) -> None:
+    def __init__(self, mode: str, clients: int = 1, ipv6: bool = False) -> None:
         if mode not in ("kernel", "dpdk"):
             raise ValueError(f"mode must be kernel or dpdk, not {mode!r}")
         self.mode = mode
@@ -133,6 +143,11 @@ class Topology:
         self.listen_ip = LISTEN_IP
         self.listen_port = LISTEN_PORT
         self.relay_ip = RELAY_IP
+        self.ipv6 = ipv6
+        self.client_ips6 = [f"2001:db8:90::{CLIENT_IP_BASE + i:x}" for i in range(clients)] if ipv6 else []
+        self.peer_ip6 = PEER_IP6 if ipv6 else None
+        self.listen_ip6 = LISTEN_IP6 if ipv6 else None
+        self.relay_ip6 = RELAY_IP6 if ipv6 else None
         self._lock_fd: int | None = None
 
     @property
@@ -182,6 +197,20 @@ class Topology:
                               (self.srv, self.srv_client_if), (self.srv, self.srv_peer_if)):
             _in_ns(netns, "ethtool", "-K", ifname, "tx", "off")
             _ip("-n", netns, "link", "set", ifname, "up")
+        if self.ipv6:
+            self._add_ipv6()
+
+    def _add_ipv6(self) -> None:
+        ends = [(self.cli, self.cli_if, [f"{ip}/{PREFIX_LEN6}" for ip in self.client_ips6]),
+                (self.peer, self.peer_if, [f"{self.peer_ip6}/{PREFIX_LEN6}"])]
+        if self.mode == "kernel":
+            ends += [(self.srv, self.srv_client_if, [f"{self.listen_ip6}/{PREFIX_LEN6}"]),
+                     (self.srv, self.srv_peer_if, [f"{self.relay_ip6}/{PREFIX_LEN6}"])]
+        for netns, ifname, addresses in ends:
+            _in_ns(netns, "sysctl", "-qw", f"net.ipv6.conf.{ifname}.accept_dad=0",
+                   f"net.ipv6.conf.{ifname}.router_solicitations=0", f"net.ipv6.conf.{ifname}.disable_ipv6=0")
+            for address in addresses:
+                _ip("-n", netns, "-6", "addr", "add", address, "dev", ifname, "nodad")
 
     def remove(self) -> None:
         for netns in self.all_namespaces:

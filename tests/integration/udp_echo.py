@@ -25,7 +25,7 @@ def main() -> int:
 
     selector = selectors.DefaultSelector()
     for port in (int(p) for p in args.ports.split(",")):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock = socket.socket(socket.AF_INET6 if ":" in args.ip else socket.AF_INET, socket.SOCK_DGRAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         sock.bind((args.ip, port))
         selector.register(sock, selectors.EVENT_READ, port)

@@ -4,7 +4,9 @@
 Prints one JSON object with what happened; aioice_test.py decides whether that is right.
 
   relay      create_turn_endpoint() allocates; datagrams of several sizes to each echo peer port go out as
-             ChannelData (aioice binds a channel per peer address first); every echo must come back intact
+             ChannelData (aioice binds a channel per peer address first); every echo must come back intact.
+             With --family 6 the Allocate asks for an IPv6 relayed address (REQUESTED-ADDRESS-FAMILY,
+             RFC 8656 §7.1), which aioice 0.8 cannot say by itself: this script teaches its codec the attribute
   refused    the Allocate must fail: reports the final STUN error code
   forbidden  after allocating, ChannelBind and CreatePermission towards each `--denied` peer must fail (reports
              the error codes), then the allocation must still relay to the allowed peer
@@ -18,7 +20,7 @@ import struct
 import sys
 
 from aioice import stun
-from aioice.turn import TurnClientUdpProtocol, create_turn_endpoint
+from aioice.turn import UDP_TRANSPORT, TurnClientUdpProtocol, create_turn_endpoint
 
 SIZES = [1, 2, 3, 4, 5, 64, 100, 255, 256, 999, 1000, 1200, 1400]
 
@@ -80,6 +82,34 @@ async def exchange(send, collector: Collector, peers: list[tuple], rounds: int) 
             "missing": sum(len(v) for v in expected.values())}
 
 
+REQUESTED_ADDRESS_FAMILY = 0x0017  # RFC 8656 §18: family (1 IPv4, 2 IPv6), three bytes RFFU
+
+
+def teach_requested_address_family() -> None:
+    entry = (REQUESTED_ADDRESS_FAMILY, "REQUESTED-ADDRESS-FAMILY", lambda v: struct.pack("!B3x", v),
+             lambda data: data[0])
+    stun.ATTRIBUTES_BY_TYPE[entry[0]] = entry
+    stun.ATTRIBUTES_BY_NAME[entry[1]] = entry
+
+
+class FamilyTurnProtocol(TurnClientUdpProtocol):
+    """aioice's client whose Allocate names the relayed address's family."""
+
+    def __init__(self, *args, family: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.family = family
+
+    async def connect(self):
+        request = stun.Message(message_method=stun.Method.ALLOCATE, message_class=stun.Class.REQUEST)
+        request.attributes["LIFETIME"] = self.lifetime
+        request.attributes["REQUESTED-TRANSPORT"] = UDP_TRANSPORT
+        request.attributes["REQUESTED-ADDRESS-FAMILY"] = 2 if self.family == 6 else 1
+        response, _ = await self.request_with_retry(request)
+        self.relayed_address = response.attributes["XOR-RELAYED-ADDRESS"]
+        self.refresh_handle = asyncio.ensure_future(self.refresh(response.attributes["LIFETIME"]))
+        return self.relayed_address
+
+
 def error_code(exc: Exception) -> int | None:
     if isinstance(exc, stun.TransactionFailed):
         return exc.response.attributes["ERROR-CODE"][0]
@@ -87,6 +117,8 @@ def error_code(exc: Exception) -> int | None:
 
 
 async def case_relay(args, peers) -> dict:
+    if args.family == 6:
+        return await case_relay_family(args, peers)
     transport, collector = await create_turn_endpoint(Collector, server_addr=args.server, username=args.user,
                                                       password=args.password)
     relayed = transport.get_extra_info("sockname")
@@ -97,6 +129,25 @@ async def case_relay(args, peers) -> dict:
     result = {"relayed": list(relayed), **await exchange(send, collector, peers, args.rounds)}
     transport.close()  # Refresh with LIFETIME 0 (RFC 8656 §7.2) deletes the allocation
     await asyncio.sleep(0.5)
+    return result
+
+
+async def case_relay_family(args, peers) -> dict:
+    teach_requested_address_family()
+    loop = asyncio.get_running_loop()
+    _, turn = await loop.create_datagram_endpoint(
+        lambda: FamilyTurnProtocol(args.server, username=args.user, password=args.password, lifetime=600,
+                                   channel_refresh_time=500, family=args.family),
+        remote_addr=args.server)
+    relayed = await turn.connect()
+    collector = Collector()
+    turn.receiver = collector
+
+    async def send(data, peer):
+        await turn.send_data(data, peer)
+
+    result = {"relayed": list(relayed), **await exchange(send, collector, peers, args.rounds)}
+    await turn.delete()
     return result
 
 
@@ -162,6 +213,7 @@ async def main() -> int:
     parser.add_argument("--peer", type=address, action="append", default=[])
     parser.add_argument("--denied", type=address, action="append", default=[])
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--family", type=int, choices=[4, 6], default=4, help="the relayed address's")
     args = parser.parse_args()
     case = {"relay": case_relay, "refused": case_refused, "forbidden": case_forbidden}[args.case]
     try:
