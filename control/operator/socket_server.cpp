@@ -79,6 +79,14 @@ bool SocketServer::open(const std::string& path, std::string& error) {
   sockaddr_un addr{};
   if (!make_address(path, addr, error)) return false;
   struct stat st {};
+  // The directory (systemd's RuntimeDirectory) is made here when ternd runs without it, root's alone.
+  if (const size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
+    const std::string dir = path.substr(0, slash);
+    if (stat(dir.c_str(), &st) != 0 && mkdir(dir.c_str(), 0700) != 0) {
+      error = "cannot create " + dir + " for the control socket: " + std::strerror(errno);
+      return false;
+    }
+  }
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       error = path + " exists and is not a socket";

@@ -90,8 +90,9 @@ class SocketServer {
 
   void on_close(CloseHandler handler) { on_close_ = std::move(handler); }
 
-  // Creates the socket at `path` (its directory must exist). A stale socket file is replaced; one
-  // another process still listens on is not. false with a message when it cannot.
+  // Creates the socket at `path` (and its directory, mode 0700, when that is missing). A stale
+  // socket file is replaced; one another process still listens on is not. false with a message
+  // when it cannot.
   bool open(const std::string& path, std::string& error);
   // Drops stalled and idle clients. `now`: seconds on any monotonic clock.
   void tick(uint32_t now);

@@ -97,6 +97,17 @@ TEST_F(SocketServerTest, TheSocketIsOnlyRootsAndOnlyRootMayTalk) {
   EXPECT_TRUE(logged("event=control_client_refused uid=65534"));
 }
 
+TEST_F(SocketServerTest, AMissingDirectoryIsMadeForRootAlone) {
+  path = dir.file("run/ternd.sock");
+  open();
+  struct stat st {};
+  ASSERT_EQ(stat(dir.file("run").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto c = connect();
+  ASSERT_TRUE(c->write("here\n"));
+  EXPECT_EQ(c->line(), "got here");
+}
+
 TEST_F(SocketServerTest, AStaleSocketIsReplacedALiveOneIsNot) {
   open();
   SocketServer second(loop, logger, [](SocketServer::Client&, std::string_view) {});
