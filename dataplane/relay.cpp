@@ -111,11 +111,7 @@ void Worker::client_to_peer(Packet& p, const Allocation& a, uint8_t flags, const
                                      : kNoAllocation;
     if (other == kNoAllocation)
       return drop_for(p, p.id, Direction::to_peer, CounterId::drop_denied_own_port);
-    AllocationTraffic& t = r_.traffic[p.id];
-    bump(t.packets_to_peer, 1u);
-    bump(t.bytes_to_peer, uint64_t{p.data_len});
-    counters_[CounterId::hairpin].add(1);
-    return to_client<Peer>(p, other, relay_ip<Peer>(tables_, p.id, a), a.relay_port, df, now);
+    return to_client<Peer>(p, other, relay_ip<Peer>(tables_, p.id, a), a.relay_port, df, now, p.id);
   }
   emit_to_peer<Peer>(p, a, p.id, peer_ip, peer_port, df);
 }
@@ -128,9 +124,11 @@ void Worker::peer_data(Packet& p, const Now& now) {
   to_client<V4>(p, p.id, p.src_ip, p.src_port, p.df, now);
 }
 
+// hairpin_from: the allocation whose client sent the data, when it did not come from the network;
+// counted as sent by it (and as a hairpin) only once it is delivered.
 template <class Peer>
 void Worker::to_client(Packet& p, AllocId id, const typename Peer::Address& from_ip,
-                       uint16_t from_port, bool df, const Now& now) {
+                       uint16_t from_port, bool df, const Now& now, AllocId hairpin_from) {
   const Allocation& a = tables_.slot(id);
   if (!Tables::live(a, now.table)) return drop_for(p, id, Direction::to_client, CounterId::drop_expired);
   // RFC 8656 §11.3: no permission for the peer's IP, no relaying (CreatePermission fixes it).
@@ -145,14 +143,14 @@ void Worker::to_client(Packet& p, AllocId id, const typename Peer::Address& from
   // otherwise §11.3 a Data indication.
   const uint16_t channel = tables_.channel_of_peer(id, a, from_ip, from_port, now.table);
   if (flags & kClientIpv6)
-    return deliver<Peer, V6>(p, id, a, from_ip, from_port, channel, df);
-  deliver<Peer, V4>(p, id, a, from_ip, from_port, channel, df);
+    return deliver<Peer, V6>(p, id, a, from_ip, from_port, channel, df, hairpin_from);
+  deliver<Peer, V4>(p, id, a, from_ip, from_port, channel, df, hairpin_from);
 }
 
 template <class Peer, class Client>
 void Worker::deliver(Packet& p, AllocId id, const Allocation& a,
                      const typename Peer::Address& from_ip, uint16_t from_port, uint16_t channel,
-                     bool df) {
+                     bool df, AllocId hairpin_from) {
   const typename Client::Address to = client_ip<Client>(tables_, id, a);
   const auto route = interfaces_.route(to);
   if (route.port == kNoPort) return drop_for(p, id, Direction::to_client, CounterId::drop_no_route);
@@ -211,6 +209,12 @@ void Worker::deliver(Packet& p, AllocId id, const Allocation& a,
   AllocationTraffic& t = r_.traffic[id];
   bump(t.packets_to_client, 1u);
   bump(t.bytes_to_client, uint64_t{len});
+  if (hairpin_from != kNoAllocation) {
+    AllocationTraffic& sender = r_.traffic[hairpin_from];
+    bump(sender.packets_to_peer, 1u);
+    bump(sender.bytes_to_peer, uint64_t{len});
+    counters_[CounterId::hairpin].add(1);
+  }
   output(route.port, resolved, p.m);
 }
 

@@ -145,10 +145,10 @@ class alignas(64) Worker {
   void peer_data(Packet& p, const Now& now);
   template <class Peer>
   void to_client(Packet& p, AllocId id, const typename Peer::Address& from_ip, uint16_t from_port,
-                 bool df, const Now& now);
+                 bool df, const Now& now, AllocId hairpin_from = kNoAllocation);
   template <class Peer, class Client>
   void deliver(Packet& p, AllocId id, const Allocation& a, const typename Peer::Address& from_ip,
-               uint16_t from_port, uint16_t channel, bool df);
+               uint16_t from_port, uint16_t channel, bool df, AllocId hairpin_from);
   template <class Peer>
   void emit_to_peer(Packet& p, const Allocation& a, AllocId id,
                     const typename Peer::Address& peer_ip, uint16_t peer_port, bool df);

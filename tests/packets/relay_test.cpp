@@ -306,6 +306,9 @@ TEST_F(Relay, HairpinDeliversToTheOtherAllocationsClient) {
   EXPECT_TRUE(run().empty());
   EXPECT_EQ(counter(CounterId::drop_no_permission), 1u);
   EXPECT_EQ(traffic(kAlloc2).drops_to_client, 1u);
+  // Counted as a hairpin, and as sent by kAlloc, only what was delivered.
+  EXPECT_EQ(counter(CounterId::hairpin), 2u);
+  EXPECT_EQ(traffic(kAlloc).packets_to_peer, 2u);
 }
 
 // Client data aimed at our own addresses goes nowhere unless it is a live relayed address.
