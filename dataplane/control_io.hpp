@@ -51,7 +51,7 @@ struct PuntedMessage {
 enum class SendResult : uint8_t {
   sent,
   not_local,     // `from` is not one of our addresses
-  unsupported,   // not IPv4
+  unsupported,   // from and to of different families, or an IPv4-mapped IPv6 address
   no_route,      // destination neither on-link nor behind a gateway
   no_neighbour,  // next hop's MAC unknown and no room to wait for it (resolution has started)
   too_big,       // does not fit in one packet buffer

@@ -38,7 +38,7 @@ namespace tern::dp {
   X(neighbour_wait, "relayed packets handed to the control lcore to wait for their next hop's MAC") \
   X(trace_records, "trace records written (ternctl trace)")                                      \
   X(trace_suppressed, "trace records not written: over the trace rate, or the trace ring full")    \
-  X(drop_malformed, "frames whose Ethernet, IPv4 or UDP lengths do not add up")                    \
+  X(drop_malformed, "frames whose Ethernet, IP or UDP lengths do not add up")                      \
   X(drop_segmented, "chained (multi-segment) mbufs")                                               \
   X(drop_ethertype, "frames neither IPv4, IPv6 nor ARP (VLAN-tagged, ...)")                          \
   X(drop_not_ours, "frames not addressed to our MAC or IP addresses")                                \

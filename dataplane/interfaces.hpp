@@ -31,7 +31,7 @@ struct PortConfig {
   std::vector<InterfaceAddress> addresses;   // IPv4 and IPv6 addresses with their subnet lengths
   std::optional<IpAddress> gateway;          // on-link IPv4 router for everything off-link
   std::optional<IpAddress> gateway6;         // IPv6 router: on-link, or link-local (fe80::/10)
-  bool tx_checksum_offload = false;          // the port computes IPv4 and UDP checksums on TX
+  bool tx_checksum_offload = false;          // the port computes IPv4 and UDP (v4, v6) checksums on TX
 };
 
 struct InterfacesConfig {

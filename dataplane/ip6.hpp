@@ -1,7 +1,7 @@
 #pragma once
 // IPv6 addresses as the data plane handles them: the sixteen bytes in wire order, compared and
-// hashed as two 64-bit words (on a little-endian CPU, which packet.hpp insists on). Like IPv4 addresses everywhere in the data plane they stay in
-// network order; nothing is converted.
+// hashed as two 64-bit words (on a little-endian CPU, which packet.hpp insists on). Like IPv4
+// addresses everywhere in the data plane they stay in network order; nothing is converted.
 
 #include <cstdint>
 #include <cstring>

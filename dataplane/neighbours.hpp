@@ -1,9 +1,9 @@
 #pragma once
-// The neighbour table: per port, IPv4 address -> MAC address of the hosts on its subnets (the
+// The neighbour table: per port, IP address -> MAC address of the hosts on its subnets (the
 // gateway among them). One writer, the control lcore; the workers only read. A worker that meets
-// an unknown next hop drops the packet and asks the control lcore to resolve it (a request ring);
-// ARP that teaches something reaches the control lcore as a punted packet. Nothing a worker does
-// writes here.
+// an unknown next hop hands the packet to the control lcore, which resolves it (control_port.hpp);
+// ARP and neighbour discovery that teach something reach the control lcore as punted packets.
+// Nothing a worker does writes here.
 //
 // Layout: an open-addressed array per port of 16-byte entries {ip, mac word}, linear probing
 // over at most kNeighbourProbe entries. The writer publishes an entry by storing its MAC word
