@@ -27,6 +27,8 @@ std::string Dispatcher::answer(std::string_view line, const Caller& caller, Now 
           return reply ? api::encode_reply(reply.value(), id) : api::encode_error(reply.error(), id);
         } else {
           auto reply = op_.handle(request, caller, now);
+          if constexpr (std::is_same_v<R, api::StatusRequest>)
+            if (reply) reply->tracing = tracer_.address();
           return reply ? api::encode_reply(reply.value(), id) : api::encode_error(reply.error(), id);
         }
       },

@@ -54,6 +54,8 @@ TEST_F(DispatchTest, TraceStartsAStreamForItsClient) {
   EXPECT_EQ(started->seconds, api::kDefaultTraceSeconds);
   EXPECT_TRUE(tracer.follows(2));
   EXPECT_EQ(tracing.trace_address(), ip("10.91.0.20"));
+  // status says what is traced.
+  EXPECT_EQ(api::decode_reply<api::StatusReply>(answer(R"({"v":1,"cmd":"status"})"))->tracing, ip("10.91.0.20"));
   const auto busy = api::decode_reply<api::TraceReply>(answer(R"({"v":1,"cmd":"trace","address":"10.91.0.21"})", 3));
   ASSERT_FALSE(busy);
   EXPECT_EQ(busy.error().code, api::ErrorCode::busy);
