@@ -136,6 +136,26 @@ TEST_F(Local6, NeighbourSolicitationsAreAnswered) {
   EXPECT_EQ(counter(CounterId::drop_arp_ignored), 1u);
 }
 
+// RFC 4862 §5.4.3 / RFC 4861 §7.2.4: a host checking whether our address is free (a solicitation
+// from ::) is told it is taken: an advertisement to all nodes, not solicited, nothing learnt.
+TEST_F(Local6, DuplicateAddressDetectionIsAnswered) {
+  const Mac newcomer = Mac::of("02:00:00:00:00:43");
+  Bytes body = ndp_body(0, kListenerIp6, 1, newcomer);
+  body.resize(20);  // from :: a solicitation carries no link-layer address option
+  PacketBuilder dad;
+  dad.ether(newcomer, Mac::of("33:33:ff:00:00:01")).ipv6("::", "ff02::1:ff00:1").ttl(255).icmp6(135, 0).payload(body);
+  inject(0, dad.bytes());
+  EXPECT_TRUE(run().empty());
+  EXPECT_TRUE(receive().empty());
+  const auto out = drain_tx();
+  ASSERT_EQ(out.size(), 1u);
+  PacketBuilder defended;
+  defended.ether(kPort0Mac, Mac::of("33:33:00:00:00:01")).ipv6(kListenerIp6, "ff02::1").ttl(255).icmp6(136, 0)
+      .payload(ndp_body(0x20000000, kListenerIp6, 2, kPort0Mac));
+  EXPECT_FRAME(out[0].bytes, defended.bytes());
+  EXPECT_EQ(control_counter(ControlCounterId::ndp_learned), 0u);
+}
+
 // Packets to an unresolved IPv6 next hop wait; the control lcore solicits it (to its
 // solicited-node group, from our address on its subnet) and sends them when it answers.
 TEST_F(Local6, PacketsWaitForNeighbourDiscovery) {
