@@ -38,6 +38,9 @@ import servers  # noqa: E402
 from procs import Procs  # noqa: E402
 from topology import Topology  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests" / "interop"))
+from turnutils_test import summary as uclient_summary  # noqa: E402
+
 PEER_PORT = 3480
 # turnutils_uclient binds RFC 5766 channel numbers (0x4000-0x7FFF); RFC 8656 narrowed them to 0x4FFF.
 TERND_SETTINGS = "compat = { rfc5766_channels = true; };\n"
@@ -218,20 +221,6 @@ def _threads(pid: int) -> int:
         return len(list(Path(f"/proc/{pid}/task").iterdir()))
     except OSError:
         return 0
-
-
-def uclient_summary(out: str) -> dict:
-    found = {}
-    for key, pattern in {
-        "sent": r"tot_send_msgs=(\d+), tot_recv_msgs=\d+\s*$",
-        "received": r"tot_send_msgs=\d+, tot_recv_msgs=(\d+)\s*$",
-        "lost": r"Total lost packets (\d+) ",
-        "average_rtt_ms": r"Average round trip delay ([\d.]+) ms",
-    }.items():
-        values = re.findall(pattern, out, re.MULTILINE)
-        if values:
-            found[key] = float(values[-1]) if "." in values[-1] else int(values[-1])
-    return found
 
 
 def ternd_counters(log: str) -> dict:

@@ -16,7 +16,6 @@ Run it with `bash scripts/demo` (installs and builds first), or directly once bu
 
 import argparse
 import os
-import re
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT / "tests" / "interop"))
 os.environ["TERN_SERVER"] = "ternd"
 import servers  # noqa: E402
 from scenario import Scenario  # noqa: E402
+from turnutils_test import summary as uclient_summary  # noqa: E402
 
 PEER_PORT = 3480
 AIOICE_CLIENT = ROOT / "tests" / "interop" / "aioice_client.py"
@@ -38,20 +38,6 @@ TERND_SETTINGS = "compat = { rfc5766_channels = true; };\n"
 
 def section(title: str) -> None:
     print(f"\n== {title}", flush=True)
-
-
-def uclient_summary(out: str) -> dict:
-    found = {}
-    for key, pattern in {
-        "sent": r"tot_send_msgs=(\d+), tot_recv_msgs=\d+\s*$",
-        "received": r"tot_send_msgs=\d+, tot_recv_msgs=(\d+)\s*$",
-        "lost": r"Total lost packets (\d+) ",
-        "average_rtt_ms": r"Average round trip delay ([\d.]+) ms",
-    }.items():
-        values = re.findall(pattern, out, re.MULTILINE)
-        if values:
-            found[key] = values[-1]
-    return found
 
 
 def ternctl(s: Scenario, build: Path, *args: str) -> str:

@@ -65,11 +65,12 @@ def summary(out: str) -> dict:
         "received_bytes": r"tot_send_bytes ~ \d+, tot_recv_bytes ~ (\d+)\s*$",
         "lost": r"Total lost packets (\d+) ",
         "dropped": r"total send dropped (\d+) ",
+        "average_rtt_ms": r"Average round trip delay ([\d.]+) ms",
     }
     for key, pattern in patterns.items():
         values = re.findall(pattern, out, re.MULTILINE)
         if values:
-            found[key] = int(values[-1])
+            found[key] = float(values[-1]) if "." in values[-1] else int(values[-1])
     return found
 
 
