@@ -82,7 +82,6 @@ int memory_report(uint32_t allocations, unsigned workers, std::vector<std::strin
     return 1;
   }
   const uint64_t dpdk1 = dpdk_heap();
-  const uint64_t heap1 = process_heap();
   if (!publish(tables->writer(), allocations, 1'000'000, error)) {
     std::fprintf(stderr, "tern-bench memory: %s\n", error.c_str());
     return 1;

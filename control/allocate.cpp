@@ -171,7 +171,7 @@ void handle_allocate(HandlerContext& ctx, Transaction& tx) {
   if (added.result != dp::WriteResult::ok) {
     ctx.ports.release(*lease);
     if (reserve_next) ctx.ports.release(next);
-    // The data plane relays IPv4 only today: an IPv6 relayed address is a family it lacks.
+    // unsupported: the data plane has no relay address of the family asked for.
     tx.reply.error(added.result == dp::WriteResult::unsupported ? ErrorCode::kAddressFamilyNotSupported
                                                                : ErrorCode::kInsufficientCapacity);
     return;

@@ -124,22 +124,64 @@ inline void accumulate(CounterValues& sum, const WorkerCounters& c) {
 
 // ---- per allocation ----------------------------------------------------------------------------
 //
-// 32 bytes per allocation per worker (two to a cache line): with W workers an allocation table of
-// N slots costs 32 * N * W bytes (1M slots, 2 workers: 64 MiB). Byte counts are 64-bit; packet
-// and drop counts are 32-bit and wrap (modulo 2^32): a reader that samples at least once per
-// 2^32 packets of an allocation sees every increment as a difference. A slot's counters carry on
-// from the slot's previous allocation: the control plane takes a sample when it publishes an
+// The reasons an allocation's own drops are kept by (ternctl allocation ID): the ones that answer
+// "my client's traffic reaches tern but not the peer" at a glance. Every other drop once the
+// allocation is known (TTL, no route, too big, a bad channel number, a peer of the other family,
+// one of our own ports) counts as `other`; the worker counters and `ternctl trace` name it exactly.
+#define TERN_ALLOCATION_DROPS(X)                                                  \
+  X(no_permission, "no permission for the peer's IP (RFC 8656 section 9)")        \
+  X(unbound_channel, "a channel not bound, or whose binding expired")              \
+  X(rate_limited, "over the allocation's max_bps")                                 \
+  X(expired, "after the allocation's lifetime ended")                              \
+  X(other, "TTL, no route, too big, bad channel, other family, our own ports")
+
+enum class AllocationDrop : uint8_t {
+#define TERN_X(name, help) name,
+  TERN_ALLOCATION_DROPS(TERN_X)
+#undef TERN_X
+};
+
+inline constexpr size_t kAllocationDropCount = 0
+#define TERN_X(name, help) +1
+    TERN_ALLOCATION_DROPS(TERN_X)
+#undef TERN_X
+    ;
+
+inline constexpr const char* kAllocationDropNames[] = {
+#define TERN_X(name, help) #name,
+    TERN_ALLOCATION_DROPS(TERN_X)
+#undef TERN_X
+};
+
+constexpr AllocationDrop allocation_drop(CounterId reason) {
+  switch (reason) {
+    case CounterId::drop_no_permission: return AllocationDrop::no_permission;
+    case CounterId::drop_unbound_channel: return AllocationDrop::unbound_channel;
+    case CounterId::drop_rate_limited: return AllocationDrop::rate_limited;
+    case CounterId::drop_expired: return AllocationDrop::expired;
+    default: return AllocationDrop::other;
+  }
+}
+
+using AllocationDropCounts = std::array<uint32_t, kAllocationDropCount>;
+
+// 64 bytes per allocation per worker, one cache line: with W workers an allocation table of N
+// slots costs 64 * N * W bytes (1M slots, 1 worker: 64 MiB). Byte counts are 64-bit; packet and
+// drop counts are 32-bit and wrap (modulo 2^32): a reader that samples at least once per 2^32
+// packets of an allocation sees every increment as a difference. A slot's counters carry on from
+// the slot's previous allocation: the control plane takes a sample when it publishes an
 // allocation and reports differences from it.
 // dp: rw (the shard's own worker only), ctl: ro
-struct alignas(32) AllocationTraffic {
-  std::atomic<uint64_t> bytes_to_peer{0};     // application data bytes, client -> peer
-  std::atomic<uint64_t> bytes_to_client{0};   // application data bytes, peer -> client
+struct alignas(64) AllocationTraffic {
+  std::atomic<uint64_t> bytes_to_peer{0};    // application data bytes, client -> peer
+  std::atomic<uint64_t> bytes_to_client{0};  // application data bytes, peer -> client
   std::atomic<uint32_t> packets_to_peer{0};
   std::atomic<uint32_t> packets_to_client{0};
-  std::atomic<uint32_t> drops_to_peer{0};     // client data dropped once its allocation was known
-  std::atomic<uint32_t> drops_to_client{0};   // peer data dropped once its allocation was known
+  // Client data and peer data dropped once their allocation was known, by AllocationDrop.
+  std::array<std::atomic<uint32_t>, kAllocationDropCount> drops_to_peer{};
+  std::array<std::atomic<uint32_t>, kAllocationDropCount> drops_to_client{};
 };
-static_assert(sizeof(AllocationTraffic) == 32);
+static_assert(sizeof(AllocationTraffic) == 64);
 
 // The plain-number form a reader returns (the sum over workers).
 struct AllocationTrafficValues {
@@ -147,17 +189,32 @@ struct AllocationTrafficValues {
   uint64_t bytes_to_client = 0;
   uint32_t packets_to_peer = 0;
   uint32_t packets_to_client = 0;
-  uint32_t drops_to_peer = 0;
-  uint32_t drops_to_client = 0;
+  AllocationDropCounts drops_to_peer = {};
+  AllocationDropCounts drops_to_client = {};
 };
+
+inline uint32_t& count_of(AllocationDropCounts& drops, AllocationDrop why) {
+  return drops[static_cast<size_t>(why)];
+}
+inline uint32_t count_of(const AllocationDropCounts& drops, AllocationDrop why) {
+  return drops[static_cast<size_t>(why)];
+}
+
+inline uint64_t total(const AllocationDropCounts& drops) {
+  uint64_t sum = 0;
+  for (uint32_t n : drops) sum += n;
+  return sum;
+}
 
 inline void accumulate(AllocationTrafficValues& sum, const AllocationTraffic& t) {
   sum.bytes_to_peer += t.bytes_to_peer.load(std::memory_order_relaxed);
   sum.bytes_to_client += t.bytes_to_client.load(std::memory_order_relaxed);
   sum.packets_to_peer += t.packets_to_peer.load(std::memory_order_relaxed);
   sum.packets_to_client += t.packets_to_client.load(std::memory_order_relaxed);
-  sum.drops_to_peer += t.drops_to_peer.load(std::memory_order_relaxed);
-  sum.drops_to_client += t.drops_to_client.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < kAllocationDropCount; ++i) {
+    sum.drops_to_peer[i] += t.drops_to_peer[i].load(std::memory_order_relaxed);
+    sum.drops_to_client[i] += t.drops_to_client[i].load(std::memory_order_relaxed);
+  }
 }
 
 // Single-writer increments (the worker that owns the shard).

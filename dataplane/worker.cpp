@@ -208,10 +208,8 @@ void Worker::drop(rte_mbuf* m, CounterId reason) {
 
 void Worker::drop_for(Packet& p, AllocId id, Direction d, CounterId reason) {
   AllocationTraffic& t = r_.traffic[id];
-  if (d == Direction::to_peer)
-    bump(t.drops_to_peer, 1u);
-  else
-    bump(t.drops_to_client, 1u);
+  const auto why = static_cast<size_t>(allocation_drop(reason));
+  bump(d == Direction::to_peer ? t.drops_to_peer[why] : t.drops_to_client[why], 1u);
   drop(p.m, reason);
 }
 

@@ -140,7 +140,28 @@ struct ChannelInfo {
   }
 };
 
-// Application data relayed for one allocation since it was created, each direction.
+// One direction's drops of an allocation by reason (the data plane's AllocationDrop).
+struct DropsInfo {
+  uint64_t no_permission = 0;
+  uint64_t unbound_channel = 0;
+  uint64_t rate_limited = 0;
+  uint64_t expired = 0;
+  uint64_t other = 0;
+
+  uint64_t total() const { return no_permission + unbound_channel + rate_limited + expired + other; }
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("no_permission", s.no_permission);
+    v("unbound_channel", s.unbound_channel);
+    v("rate_limited", s.rate_limited);
+    v("expired", s.expired);
+    v("other", s.other);
+  }
+};
+
+// Application data relayed for one allocation since it was created, each direction, and what
+// was dropped (drops_to_peer: the sum of drops_to_peer_by_reason).
 struct TrafficInfo {
   uint64_t packets_to_peer = 0;
   uint64_t bytes_to_peer = 0;
@@ -148,6 +169,8 @@ struct TrafficInfo {
   uint64_t packets_to_client = 0;
   uint64_t bytes_to_client = 0;
   uint64_t drops_to_client = 0;
+  DropsInfo drops_to_peer_by_reason = {};
+  DropsInfo drops_to_client_by_reason = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -157,6 +180,8 @@ struct TrafficInfo {
     v("packets_to_client", s.packets_to_client);
     v("bytes_to_client", s.bytes_to_client);
     v("drops_to_client", s.drops_to_client);
+    v("drops_to_peer_by_reason", s.drops_to_peer_by_reason);
+    v("drops_to_client_by_reason", s.drops_to_client_by_reason);
   }
 };
 

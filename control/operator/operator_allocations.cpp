@@ -23,6 +23,13 @@ api::AllocationInfo info_of(const AllocationSummary& s) {
   return a;
 }
 
+api::DropsInfo drops_info(const dp::AllocationDropCounts& d) {
+  using dp::AllocationDrop;
+  return {count_of(d, AllocationDrop::no_permission), count_of(d, AllocationDrop::unbound_channel),
+          count_of(d, AllocationDrop::rate_limited), count_of(d, AllocationDrop::expired),
+          count_of(d, AllocationDrop::other)};
+}
+
 }  // namespace
 
 api::Result<api::AllocationsReply> Operator::handle(const api::AllocationsRequest& req, const Caller&, Now now) {
@@ -58,8 +65,9 @@ api::Result<api::AllocationReply> Operator::handle(const api::AllocationRequest&
   for (const auto& p : d->permissions) r.permission_list.push_back({p.peer, p.expires_in});
   for (const auto& c : d->channels) r.channel_list.push_back({c.number, c.peer, c.expires_in});
   const dp::AllocationTrafficValues t = baselines_.traffic(req.allocation);
-  r.traffic = {t.packets_to_peer, t.bytes_to_peer, t.drops_to_peer,
-               t.packets_to_client, t.bytes_to_client, t.drops_to_client};
+  r.traffic = {t.packets_to_peer, t.bytes_to_peer, dp::total(t.drops_to_peer),
+               t.packets_to_client, t.bytes_to_client, dp::total(t.drops_to_client),
+               drops_info(t.drops_to_peer), drops_info(t.drops_to_client)};
   return r;
 }
 

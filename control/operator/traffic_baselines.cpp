@@ -20,8 +20,10 @@ dp::AllocationTrafficValues TrafficBaselines::traffic(dp::AllocId id) const {
   d.bytes_to_client = now.bytes_to_client - base.bytes_to_client;
   d.packets_to_peer = now.packets_to_peer - base.packets_to_peer;
   d.packets_to_client = now.packets_to_client - base.packets_to_client;
-  d.drops_to_peer = now.drops_to_peer - base.drops_to_peer;
-  d.drops_to_client = now.drops_to_client - base.drops_to_client;
+  for (size_t i = 0; i < dp::kAllocationDropCount; ++i) {
+    d.drops_to_peer[i] = now.drops_to_peer[i] - base.drops_to_peer[i];
+    d.drops_to_client[i] = now.drops_to_client[i] - base.drops_to_client[i];
+  }
   return d;
 }
 

@@ -22,7 +22,7 @@ constexpr const char* kNoRoute =
 constexpr const char* kAllocateSilent =
     "the Binding was answered by the workers but the Allocate was not: the control plane did not answer (see "
     "`ternctl stats`: drop_punt_ring_full, unauthenticated_rate_limited) or its answer could not be routed back "
-    "(control I/O send_no_route, send_no_neighbour)";
+    "(ternctl stats, control I/O: send_no_route, held_expired, held_overflow)";
 constexpr const char* kHairpin =
     "the workers did not carry a Send indication from one allocation to the other's relayed address. With "
     "relay.external the packet leaves through the NAT and must come back (NAT hairpinning); otherwise see "
@@ -246,7 +246,7 @@ class Run {
     }
     step(target, "peer", "warning", "datagrams from " + got->peer.to_string() + " arrive but the answers do not",
          "the relay's packets towards peers are lost: no route or gateway on the peer-facing port (ternctl stats "
-         "drop_no_route, drop_no_neighbour)");
+         "drop_no_route, drop_hold_ring_full; control I/O held_expired, held_overflow)");
   }
 
   const api::ProbeReply& plan_;

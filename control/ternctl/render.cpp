@@ -57,6 +57,24 @@ std::string counters_table(std::string_view title, const api::CounterSet& total,
   return t.empty() ? std::string(title) + ": all zero\n" : t.text();
 }
 
+// "dropped: 12 no_permission, 3 unbound_channel" per direction that dropped anything.
+std::string drops_by_reason(const api::TrafficInfo& t) {
+  auto line = [](std::string_view direction, const api::DropsInfo& d) {
+    std::string reasons;
+    auto add = [&](const char* name, uint64_t n) {
+      if (n == 0) return;
+      reasons += (reasons.empty() ? "" : ", ") + num(n) + " " + name;
+    };
+    add("no_permission", d.no_permission);
+    add("unbound_channel", d.unbound_channel);
+    add("rate_limited", d.rate_limited);
+    add("expired", d.expired);
+    add("other (ternctl trace names it)", d.other);
+    return reasons.empty() ? std::string() : "dropped " + std::string(direction) + ": " + reasons + "\n";
+  };
+  return line("client -> peer", t.drops_to_peer_by_reason) + line("peer -> client", t.drops_to_client_by_reason);
+}
+
 }  // namespace
 
 std::string render(const api::VersionReply& r) {
@@ -143,7 +161,8 @@ std::string render(const api::AllocationReply& r) {
                num(r.traffic.drops_to_peer)});
   traffic.row({"peer -> client", num(r.traffic.packets_to_client), bytes(r.traffic.bytes_to_client),
                num(r.traffic.drops_to_client)});
-  out += traffic.text() + "\n";
+  out += traffic.text();
+  out += drops_by_reason(r.traffic) + "\n";
   Table perms({"PERMISSION", "EXPIRES"});
   for (const auto& p : r.permission_list) perms.row({p.peer.to_string(), duration(p.expires_in)});
   out += perms.empty() ? "no permissions\n" : perms.text();

@@ -13,7 +13,8 @@
             to `ternctl stats --json` taken around the scrape, drops with a reason label, no user label; /healthz;
             404 and 405 for the rest
   trace     a denied peer traced: the control plane's 403s to ChannelBind and CreatePermission for it; then data
-            from a peer without a permission traced: the worker's drop_no_permission; `trace` while one runs: busy
+            from a peer without a permission traced: the worker's drop_no_permission, also in the allocation's
+            drops by reason; `trace` while one runs: busy
   probe     `ternctl probe` from the client namespace passes every step; from the peer namespace it fails to
             route and says so; while draining it names the drain
 """
@@ -281,6 +282,13 @@ def case_trace(s: Scenario) -> None:
     s.expect(len(dropped) == 5, f"{len(dropped)} of 5 datagrams traced as drop_no_permission")
     after = ops.ternctl_json(s, "stats")["dataplane"]["drop_no_permission"]
     s.expect(after - before == 5, f"drop_no_permission went from {before} to {after}")
+    # The allocation's own drops, by reason: what `ternctl allocation ID` shows.
+    allocation = [a for a in ops.ternctl_json(s, "allocations")["allocations"] if a["relayed"] == stream.relayed]
+    s.expect(len(allocation) == 1, f"the stream's allocation is not listed: {allocation}")
+    traffic = ops.ternctl_json(s, "allocation", str(allocation[0]["id"]))["traffic"]
+    s.expect(traffic["drops_to_client"] == 5 and traffic["drops_to_client_by_reason"]["no_permission"] == 5 and
+             traffic["drops_to_peer"] == 0, f"the allocation's drops: {traffic}")
+    expect_status(s, ["allocation", str(allocation[0]["id"])], 0, "dropped peer -> client: 5 no_permission")
     s.expect(stream.result()["lost"] == 0, "the allocation's own traffic suffered")
 
 

@@ -9,7 +9,10 @@
 namespace tern::test {
 namespace {
 
+using dp::AllocationDrop;
 using dp::CounterId;
+using dp::count_of;
+using dp::total;
 
 constexpr uint16_t kSend = 0x0016;
 constexpr uint16_t kBindingRequest = 0x0001;
@@ -198,8 +201,9 @@ TEST_F(Drops, ExpiredAllocationBothDirections) {
   inject(1, from_peer(text("late")).bytes());
   EXPECT_TRUE(run().empty());
   EXPECT_EQ(counter(CounterId::drop_expired), 2u);
-  EXPECT_EQ(traffic(kAlloc).drops_to_peer, 1u);
-  EXPECT_EQ(traffic(kAlloc).drops_to_client, 1u);
+  EXPECT_EQ(count_of(traffic(kAlloc).drops_to_peer, AllocationDrop::expired), 1u);
+  EXPECT_EQ(count_of(traffic(kAlloc).drops_to_client, AllocationDrop::expired), 1u);
+  EXPECT_EQ(total(traffic(kAlloc).drops_to_peer), 1u);
 }
 
 TEST_F(Drops, NoRouteWithoutAGateway) {

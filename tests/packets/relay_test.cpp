@@ -10,7 +10,10 @@
 namespace tern::test {
 namespace {
 
+using dp::AllocationDrop;
 using dp::CounterId;
+using dp::count_of;
+using dp::total;
 
 constexpr uint16_t kSend = 0x0016;
 constexpr uint16_t kDataIndication = 0x0017;
@@ -206,8 +209,8 @@ TEST_F(Relay, ExpiringTtlIsDropped) {
   }
   EXPECT_TRUE(run().empty());
   EXPECT_EQ(counter(CounterId::drop_ttl_expired), 4u);
-  EXPECT_EQ(traffic(kAlloc).drops_to_peer, 2u);
-  EXPECT_EQ(traffic(kAlloc).drops_to_client, 2u);
+  EXPECT_EQ(count_of(traffic(kAlloc).drops_to_peer, AllocationDrop::other), 2u);
+  EXPECT_EQ(count_of(traffic(kAlloc).drops_to_client, AllocationDrop::other), 2u);
 }
 
 // RFC 768: a client that sent no checksum gets a real one on the relayed datagram.
@@ -305,7 +308,8 @@ TEST_F(Relay, HairpinDeliversToTheOtherAllocationsClient) {
   inject(0, from_client(send_indication(kRelayIp1, kRelayPort1, data)).bytes());
   EXPECT_TRUE(run().empty());
   EXPECT_EQ(counter(CounterId::drop_no_permission), 1u);
-  EXPECT_EQ(traffic(kAlloc2).drops_to_client, 1u);
+  EXPECT_EQ(count_of(traffic(kAlloc2).drops_to_client, AllocationDrop::no_permission), 1u);
+  EXPECT_EQ(total(traffic(kAlloc2).drops_to_client), 1u);
   // Counted as a hairpin, and as sent by kAlloc, only what was delivered.
   EXPECT_EQ(counter(CounterId::hairpin), 2u);
   EXPECT_EQ(traffic(kAlloc).packets_to_peer, 2u);
@@ -319,7 +323,7 @@ TEST_F(Relay, OwnPortsAreRefused) {
   inject(0, from_client(send_indication(kRelayIp1, 50999, text("to a free relayed port"))).bytes());
   EXPECT_TRUE(run().empty());
   EXPECT_EQ(counter(CounterId::drop_denied_own_port), 2u);
-  EXPECT_EQ(traffic(kAlloc).drops_to_peer, 2u);
+  EXPECT_EQ(count_of(traffic(kAlloc).drops_to_peer, AllocationDrop::other), 2u);
 }
 
 // limits.max_bps: a bucket a tenth of a second deep, refilled as the TSC moves on.
@@ -342,7 +346,8 @@ TEST_F(Relay, RateLimitPerAllocationAndDirection) {
   auto out = run();
   EXPECT_EQ(out.size(), 3u + 2u);
   EXPECT_EQ(counter(CounterId::drop_rate_limited), 2u);
-  EXPECT_EQ(traffic(kAlloc).drops_to_peer, 2u);
+  EXPECT_EQ(count_of(traffic(kAlloc).drops_to_peer, AllocationDrop::rate_limited), 2u);
+  EXPECT_EQ(total(traffic(kAlloc).drops_to_client), 0u);
 
   now_.tsc += kTscHz / 20;  // 50 ms later: room for one more 400-byte packet
   for (int i = 0; i < 2; ++i) inject(0, from_client(channel_data(kChannel, data)).bytes());

@@ -118,7 +118,8 @@ TEST(Operator, AllocationShowsPermissionsChannelsAndTraffic) {
   ASSERT_EQ(a.bind(0x4001, "192.0.2.51:9000").code(), 0);
   const uint32_t id = o.run(api::AllocationsRequest{})->allocations.at(0).id;
   o.stats.traffic[id] = {.bytes_to_peer = 1000, .bytes_to_client = 2000, .packets_to_peer = 10,
-                         .packets_to_client = 20, .drops_to_peer = 1, .drops_to_client = 2};
+                         .packets_to_client = 20, .drops_to_peer = {1, 0, 0, 0, 0},
+                         .drops_to_client = {0, 2, 0, 0, 3}};
 
   const auto r = o.run(api::AllocationRequest{id});
   ASSERT_TRUE(r);
@@ -131,7 +132,11 @@ TEST(Operator, AllocationShowsPermissionsChannelsAndTraffic) {
   EXPECT_EQ(r->channel_list[0].peer, ta("192.0.2.51:9000"));
   EXPECT_EQ(r->traffic.bytes_to_peer, 1000u);
   EXPECT_EQ(r->traffic.packets_to_client, 20u);
-  EXPECT_EQ(r->traffic.drops_to_client, 2u);
+  EXPECT_EQ(r->traffic.drops_to_peer, 1u);
+  EXPECT_EQ(r->traffic.drops_to_peer_by_reason.no_permission, 1u);
+  EXPECT_EQ(r->traffic.drops_to_client, 5u);
+  EXPECT_EQ(r->traffic.drops_to_client_by_reason.unbound_channel, 2u);
+  EXPECT_EQ(r->traffic.drops_to_client_by_reason.other, 3u);
 
   const auto missing = o.run(api::AllocationRequest{63});
   ASSERT_FALSE(missing);

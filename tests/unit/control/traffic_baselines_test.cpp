@@ -15,7 +15,7 @@ TEST(TrafficBaselines, CountsFromPublicationAndAcrossTheWrap) {
   TrafficBaselines baselines(inner, stats, 8);
   // Slot 3's previous allocation left counts behind, near the 32-bit wrap.
   stats.traffic[3] = {.bytes_to_peer = 5000, .bytes_to_client = 7000, .packets_to_peer = 0xFFFFFFF0u,
-                      .packets_to_client = 100, .drops_to_peer = 1, .drops_to_client = 2};
+                      .packets_to_client = 100, .drops_to_peer = {1, 0, 0, 0, 0}, .drops_to_client = {0, 0, 2, 0, 0}};
   dp::AllocationEntry entry;
   entry.five_tuple = five_tuple("198.51.100.1:40000");
   entry.relayed = ta("192.0.2.10:50001");
@@ -30,12 +30,14 @@ TEST(TrafficBaselines, CountsFromPublicationAndAcrossTheWrap) {
   stats.traffic[3].bytes_to_peer += 1200;
   stats.traffic[3].packets_to_peer += 0x20;  // wraps
   stats.traffic[3].packets_to_client += 3;
-  stats.traffic[3].drops_to_client += 1;
+  dp::count_of(stats.traffic[3].drops_to_client, dp::AllocationDrop::rate_limited) += 1;
   t = baselines.traffic(3);
   EXPECT_EQ(t.bytes_to_peer, 1200u);
   EXPECT_EQ(t.packets_to_peer, 0x20u);
   EXPECT_EQ(t.packets_to_client, 3u);
-  EXPECT_EQ(t.drops_to_client, 1u);
+  EXPECT_EQ(dp::count_of(t.drops_to_client, dp::AllocationDrop::rate_limited), 1u);
+  EXPECT_EQ(dp::total(t.drops_to_client), 1u);
+  EXPECT_EQ(dp::total(t.drops_to_peer), 0u);
   EXPECT_EQ(t.bytes_to_client, 0u);
 
   // Every other call goes through unchanged.
