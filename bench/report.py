@@ -306,7 +306,7 @@ def micro_section(r: dict, drawn: dict) -> list[str]:
                 "the worker's own cost). *Scalar* rows run the reference per-packet loop instead of the bulk one. "
                 "Hairpin is client ChannelData to another allocation's relayed address on this server, delivered to "
                 "that allocation's client without touching the wire. ClientLookup is the client-index `rte_hash` "
-                "lookup (bulk: per key in groups of 16); RelayLookup the flat relayed-address array. Each path cycles "
+                "lookup (bulk: per key in groups of 32, a whole burst); RelayLookup the flat relayed-address array. Each path cycles "
                 "through 4096 frames, so it touches at most 4096 allocations however large the table: the 1M column "
                 "measures a sparse table, not cold state (tern-bench, sections 1-2, does).", ""]
     ctl = (m.get("bm_control") or {}).get("rows") or []

@@ -49,7 +49,9 @@ template <class F>
 struct UdpHeaders;
 
 inline constexpr uint16_t kBurst = 32;
-inline constexpr unsigned kGroup = 16;         // packets per bulk lookup
+inline constexpr unsigned kGroup = 32;         // packets per bulk lookup: a whole burst, so the
+                                               // state of its first packets arrives while the
+                                               // last ones are looked up (16: 6% slower at 100k)
 inline constexpr unsigned kMinGroup = 4;       // fewer go through the scalar loop
 inline constexpr unsigned kPrefetchAhead = 4;  // packets whose headers are prefetched ahead
 inline constexpr uint16_t kMaxSoftwareAttribute = 4 + 128;
