@@ -10,6 +10,7 @@ GOAL_RATIO = 0.5
 GOAL_COTURN = 30.0
 GOAL_SCALING = 0.8
 GOAL_CONTROL = 200_000
+GOAL_MEMORY = 256  # bytes per allocation, its client-index entry aside
 
 
 def f(x, digits=2) -> str:
@@ -86,6 +87,17 @@ def goals(r: dict) -> list[str]:
                    f"**{f(low, 0)}/s** ({row['kind']}, burst {row['burst']}) | {verdict(low >= GOAL_CONTROL)} |")
     else:
         out.append("| >= 200,000 authenticated control transactions/s per core | (bm_control failed) | **not measured** |")
+    mem = (r.get("memory") or {}).get("1000000")
+    if mem:
+        n = mem["allocations"]
+        parts = mem["parts_bytes"]
+        base = (mem["tables_dpdk_bytes"] + parts["traffic_shard_per_worker"] - parts["client_hash"]) / n
+        limits = (mem.get("rate_limits_bytes_with_max_bps") or 0) / n
+        out.append(f"| memory: <= {GOAL_MEMORY} bytes per allocation plus its hash entry, 1M allocations | "
+                   f"**{base:.0f} B** with one worker ({base + limits:.0f} B once `limits.max_bps` is set), plus "
+                   f"{parts['client_hash'] / n:.0f} B of client index (section 5) | {verdict(base <= GOAL_MEMORY)} |")
+    else:
+        out.append("| memory per allocation | (the memory run failed) | **not measured** |")
     return out
 
 
@@ -345,13 +357,13 @@ def memory_section(r: dict) -> list[str]:
         return out + ["The memory run failed: " + str((r.get("failures") or {}).get("memory")), ""]
     n = mem["allocations"]
     parts = mem["parts_bytes"]
-    names = {"slots": "allocation slots (2 cache lines each)", "rate_limits": "max_bps token buckets (every slot, used or not)",
+    names = {"slots": "allocation slots (2 cache lines each)",
              "relay_index": "relayed-address index (64K entries per relay address)",
              "client_hash": "client index (rte_hash, 5-tuple -> slot)",
              "permission_overflow_hash": "permission overflow hash (N/4 entries)",
              "channel_overflow_hashes": "channel overflow hashes, both directions (N/4 entries each)",
              "channel_overflow_pool": "channel overflow entries (N/4)",
-             "traffic_shard_per_worker": "per-worker traffic shard (32 B per slot, one per worker)"}
+             "traffic_shard_per_worker": "per-worker traffic shard (64 B per slot, one per worker)"}
     out += [f"At {n:,} allocations (DPDK heap, allocator headers included):", "",
             "| part | bytes | per allocation |", "|---|---|---|"]
     for k, label in names.items():
@@ -360,7 +372,14 @@ def memory_section(r: dict) -> list[str]:
     tables = mem["tables_dpdk_bytes"]
     out += [f"| **tables, as created** | {tables:,} | {tables / n:.1f} |",
             f"| **total with one worker** | {tables + shard:,} | **{(tables + shard) / n:.1f}** |",
-            f"| each further worker | {shard:,} | {shard / n:.1f} |", "",
+            f"| each further worker | {shard:,} | {shard / n:.1f} |"]
+    limits = mem.get("rate_limits_bytes_with_max_bps")
+    if limits:
+        out += [f"| `limits.max_bps` token buckets, made with the first allocation that has max_bps | {limits:,} | "
+                f"{limits / n:.1f} |",
+                f"| **total with one worker and max_bps set** | {tables + shard + limits:,} | "
+                f"**{(tables + shard + limits) / n:.1f}** |"]
+    out += ["",
             f"Publishing {n:,} allocations (two permissions and a channel each, all inline) allocated "
             f"{mem['publish_dpdk_bytes']:,} more bytes: every table is preallocated. The hashes were also built alone "
             "with the parameters tables.cpp uses, to split the total; the parts add up to the tables' figure. Not "

@@ -48,8 +48,13 @@ void report(std::string_view name, std::vector<LocatedError>& found,
                    [](const LocatedError& a, const LocatedError& b) { return a.line < b.line; });
   for (const auto& e : found) {
     std::string line(name);
-    if (e.line != 0) line += ":" + std::to_string(e.line);
-    errors.push_back(line + ": " + e.text);
+    if (e.line != 0) {
+      line += ':';
+      line += std::to_string(e.line);
+    }
+    line += ": ";
+    line += e.text;
+    errors.push_back(std::move(line));
   }
 }
 

@@ -90,8 +90,17 @@ std::optional<TransportAddress> TransportAddress::parse(std::string_view text) {
 }
 
 std::string TransportAddress::to_string() const {
-  if (ip.is_v6()) return "[" + ip.to_string() + "]:" + std::to_string(port.value);
-  return ip.to_string() + ":" + std::to_string(port.value);
+  std::string out;
+  if (ip.is_v6()) {
+    out += '[';
+    out += ip.to_string();
+    out += ']';
+  } else {
+    out = ip.to_string();
+  }
+  out += ':';
+  out += std::to_string(port.value);
+  return out;
 }
 
 std::optional<Prefix> Prefix::make(IpAddress base, uint8_t length) {

@@ -128,30 +128,14 @@ inline void accumulate(CounterValues& sum, const WorkerCounters& c) {
 // "my client's traffic reaches tern but not the peer" at a glance. Every other drop once the
 // allocation is known (TTL, no route, too big, a bad channel number, a peer of the other family,
 // one of our own ports) counts as `other`; the worker counters and `ternctl trace` name it exactly.
-#define TERN_ALLOCATION_DROPS(X)                                                  \
-  X(no_permission, "no permission for the peer's IP (RFC 8656 section 9)")        \
-  X(unbound_channel, "a channel not bound, or whose binding expired")              \
-  X(rate_limited, "over the allocation's max_bps")                                 \
-  X(expired, "after the allocation's lifetime ended")                              \
-  X(other, "TTL, no route, too big, bad channel, other family, our own ports")
-
 enum class AllocationDrop : uint8_t {
-#define TERN_X(name, help) name,
-  TERN_ALLOCATION_DROPS(TERN_X)
-#undef TERN_X
+  no_permission,    // no permission for the peer's IP (RFC 8656 section 9)
+  unbound_channel,  // a channel not bound, or whose binding expired
+  rate_limited,     // over the allocation's max_bps
+  expired,          // after the allocation's lifetime ended
+  other,            // TTL, no route, too big, a bad channel number, another family, our own ports
 };
-
-inline constexpr size_t kAllocationDropCount = 0
-#define TERN_X(name, help) +1
-    TERN_ALLOCATION_DROPS(TERN_X)
-#undef TERN_X
-    ;
-
-inline constexpr const char* kAllocationDropNames[] = {
-#define TERN_X(name, help) #name,
-    TERN_ALLOCATION_DROPS(TERN_X)
-#undef TERN_X
-};
+inline constexpr size_t kAllocationDropCount = static_cast<size_t>(AllocationDrop::other) + 1;
 
 constexpr AllocationDrop allocation_drop(CounterId reason) {
   switch (reason) {

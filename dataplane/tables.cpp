@@ -71,8 +71,7 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
   const int socket = config.socket_id;
   t->slots_ = static_cast<Allocation*>(
       rte_zmalloc_socket("tern_slots", sizeof(Allocation) * config.capacity, 64, socket));
-  t->rate_limits_ = static_cast<RateLimit*>(
-      rte_zmalloc_socket("tern_rate_limits", sizeof(RateLimit) * config.capacity, 64, socket));
+  t->socket_id_ = socket;
   t->tsc_hz_ = config.tsc_hz != 0 ? config.tsc_hz : rte_get_tsc_hz();
   t->relay6_count_ = static_cast<unsigned>(config.relay_ips6.size());
   std::copy(config.relay_ips6.begin(), config.relay_ips6.end(), t->relay_ips6_);
@@ -85,7 +84,7 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
   t->channel_pool_size_ = config.channel_overflow ? config.channel_overflow : overflow_default;
   t->channel_pool_ = static_cast<ChannelEntry*>(rte_zmalloc_socket(
       "tern_channel_pool", sizeof(ChannelEntry) * t->channel_pool_size_, 64, socket));
-  if (t->slots_ == nullptr || t->rate_limits_ == nullptr || t->relay_index_ == nullptr ||
+  if (t->slots_ == nullptr || t->relay_index_ == nullptr ||
       t->channel_pool_ == nullptr) {
     error = "not enough DPDK memory for " + std::to_string(config.capacity) + " allocations";
     return nullptr;
@@ -145,7 +144,7 @@ Tables::~Tables() {
   rte_hash_free(clients_);
   rte_free(channel_pool_);
   rte_free(relay_index_);
-  rte_free(rate_limits_);
+  rte_free(rate_limits_.load(std::memory_order_relaxed));
   rte_free(slots_);
 }
 

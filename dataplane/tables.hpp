@@ -155,7 +155,7 @@ class Tables {
 
   // The max_bps buckets of an allocation flagged kRateLimited (rate_limit.hpp). Workers update
   // them atomically; the control plane configures them before it publishes the allocation.
-  RateLimit& rate_limit(AllocId id) const { return rate_limits_[id]; }
+  RateLimit& rate_limit(AllocId id) const { return rate_limits_.load(std::memory_order_acquire)[id]; }
 
   // A live allocation: published and not yet expired.
   static bool live(const Allocation& a, TableTime now) {
@@ -219,7 +219,11 @@ class Tables {
 
   uint32_t capacity_ = 0;
   Allocation* slots_ = nullptr;                      // capacity_ slots, rte_zmalloc'd
-  RateLimit* rate_limits_ = nullptr;                 // capacity_ entries, rte_zmalloc'd
+  // capacity_ entries, rte_zmalloc'd by the writer with the first allocation that has max_bps: a
+  // table that never rate-limits does not pay 32 bytes a slot for them. Published (release)
+  // before any slot flagged kRateLimited, which a worker reads only after it saw that flag.
+  std::atomic<RateLimit*> rate_limits_{nullptr};
+  int socket_id_ = 0;
   uint64_t tsc_hz_ = 0;
   std::atomic<AllocId>* relay_index_ = nullptr;      // relay_count_ << 16 entries
   static constexpr uint8_t kRelaySlotShared = 0xff;

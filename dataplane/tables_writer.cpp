@@ -2,6 +2,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_errno.h>
+#include <rte_malloc.h>
 
 #include <algorithm>
 
@@ -97,6 +98,17 @@ bool TablesWriter::published(AllocId id) const { return id < t_.capacity() && in
 
 // The 5-tuple and the relayed address each are IPv4 or IPv6 (RFC 8656 §7.2: the relayed address's
 // family is the one the client asked for, whatever its own).
+// The max_bps buckets, made with the first allocation that needs them (Tables::rate_limits_).
+// nullptr when DPDK memory runs out: that allocation is refused (508), the others go on.
+RateLimit* TablesWriter::rate_limits() {
+  RateLimit* limits = t_.rate_limits_.load(std::memory_order_relaxed);
+  if (limits != nullptr) return limits;
+  limits = static_cast<RateLimit*>(rte_zmalloc_socket(
+      "tern_rate_limits", sizeof(RateLimit) * size_t{t_.capacity_}, 64, t_.socket_id_));
+  if (limits != nullptr) t_.rate_limits_.store(limits, std::memory_order_release);
+  return limits;
+}
+
 WriteResult TablesWriter::add_allocation(AllocId id, const AllocationEntry& e) {
   if (id >= t_.capacity() || in_use_[id]) return WriteResult::not_found;
   const FiveTuple& ft = e.five_tuple;
@@ -107,6 +119,8 @@ WriteResult TablesWriter::add_allocation(AllocId id, const AllocationEntry& e) {
   const int relay_index = relay6 ? t_.relay_index_of(Ip6::of(e.relayed.ip))
                                  : t_.relay_index_of(be_ip(e.relayed.ip));
   if (relay_index < 0) return WriteResult::unsupported;
+  RateLimit* limits = e.max_bps != 0 ? rate_limits() : nullptr;
+  if (e.max_bps != 0 && limits == nullptr) return WriteResult::no_room;
 
   Allocation& a = t_.slots_[id];
   a.client_ip = client6 ? 0 : be_ip(ft.client.ip);
@@ -135,7 +149,7 @@ WriteResult TablesWriter::add_allocation(AllocId id, const AllocationEntry& e) {
   if (e.dont_fragment) flags |= kDontFragment;
   if (e.max_bps != 0) {
     flags |= kRateLimited;
-    t_.rate_limits_[id].configure(e.max_bps, t_.tsc_hz_);
+    limits[id].configure(e.max_bps, t_.tsc_hz_);
   }
   if (client6) flags |= kClientIpv6;
   if (relay6) flags |= kRelayIpv6;

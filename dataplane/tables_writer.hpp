@@ -54,6 +54,7 @@ class TablesWriter final : public TableWriter {
   void retire(const Retired& r);
   bool published(AllocId id) const;
   bool index_client(AllocId id, bool add);
+  RateLimit* rate_limits();
   void drop_overflow(AllocId id);
   void update_overflow_flags(AllocId id);
   bool relays_ipv6(AllocId id) const {

@@ -148,8 +148,6 @@ struct DropsInfo {
   uint64_t expired = 0;
   uint64_t other = 0;
 
-  uint64_t total() const { return no_permission + unbound_channel + rate_limited + expired + other; }
-
   template <typename S, typename V>
   static void fields(S& s, V& v) {
     v("no_permission", s.no_permission);

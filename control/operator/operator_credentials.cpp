@@ -95,10 +95,10 @@ api::Result<api::SecretsReply> Operator::handle(const api::SecretsAddRequest& re
     return api::bad_request("a secret is 1-" + std::to_string(kMaxSecretBytes) + " bytes");
   if (std::find(running_.auth.secrets.begin(), running_.auth.secrets.end(), req.secret) != running_.auth.secrets.end())
     return api::bad_request("that secret is already in use");
-  if (req.last.value_or(false))
-    running_.auth.secrets.push_back(req.secret);
-  else
-    running_.auth.secrets.insert(running_.auth.secrets.begin(), req.secret);
+  // Newest first unless asked to go last.
+  auto& secrets = running_.auth.secrets;
+  secrets.push_back(req.secret);
+  if (!req.last.value_or(false)) std::rotate(secrets.begin(), secrets.end() - 1, secrets.end());
   plane_.set_secrets(running_.auth.secrets);
   const std::string fingerprint = secret_fingerprint(engine_, req.secret);
   audit("secrets.add", caller, [&](LogLine& l) { l.kv("fingerprint", fingerprint).kv("secrets", running_.auth.secrets.size()); });

@@ -215,6 +215,37 @@ TEST_F(TablesTest, RelayPortInUseIsRefused) {
   EXPECT_EQ(w().add_allocation(5, entry("10.90.0.10:5003", "10.90.0.9:50002")), WriteResult::unsupported);
 }
 
+// limits.max_bps: the buckets come with the first allocation that has it; until then a table
+// pays nothing for them.
+TEST_F(TablesTest, RateLimitBucketsComeWithTheFirstRateLimitedAllocation) {
+  make(nullptr, 65536);
+  rte_malloc_socket_stats before{};
+  rte_malloc_socket_stats after{};
+  ASSERT_EQ(rte_malloc_get_socket_stats(0, &before), 0);
+  ASSERT_EQ(w().add_allocation(1, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  ASSERT_EQ(rte_malloc_get_socket_stats(0, &after), 0);
+  EXPECT_LT(after.heap_allocsz_bytes - before.heap_allocsz_bytes, sizeof(RateLimit) * 65536);
+  EXPECT_FALSE(slot(1).flags.load() & kRateLimited);
+
+  AllocationEntry limited = entry("10.90.0.10:5001", "10.90.0.1:50002");
+  limited.max_bps = 8000;  // 1000 bytes a second: 100 bytes go at once, a bucket's depth more
+  ASSERT_EQ(w().add_allocation(2, limited), WriteResult::ok);
+  ASSERT_EQ(rte_malloc_get_socket_stats(0, &after), 0);
+  EXPECT_GE(after.heap_allocsz_bytes - before.heap_allocsz_bytes, sizeof(RateLimit) * 65536);
+  ASSERT_TRUE(slot(2).flags.load() & kRateLimited);
+  const uint64_t now = 1'000'000'000;
+  EXPECT_TRUE(tables_->rate_limit(2).conforms(Direction::to_peer, 100, now));
+  EXPECT_TRUE(tables_->rate_limit(2).conforms(Direction::to_peer, 100, now));
+  EXPECT_FALSE(tables_->rate_limit(2).conforms(Direction::to_peer, 100, now));
+  EXPECT_TRUE(tables_->rate_limit(2).conforms(Direction::to_client, 100, now));
+
+  // Later ones share the buckets made for the first.
+  limited.five_tuple.client = ta("10.90.0.10:5002");
+  limited.relayed = ta("10.90.0.1:50004");
+  ASSERT_EQ(w().add_allocation(3, limited), WriteResult::ok);
+  EXPECT_EQ(&tables_->rate_limit(3), &tables_->rate_limit(2) + 1);
+}
+
 TEST_F(TablesTest, OverflowPoolExhaustionIsNoRoom) {
   make(nullptr, 64, 8);
   ASSERT_EQ(w().add_allocation(0, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
