@@ -543,7 +543,9 @@ def shortfalls(r: dict) -> list[str]:
     elif ratio is None and co:
         out += ["**CPU per relayed packet against coturn: not measured for ternd.** coturn's figure is in the table; "
                 "ternd's needs its workers' busy cycles (a poll-mode core is always at 100%, so its process CPU time "
-                "says nothing), and this ternd does not count them yet.", ""]
+                "says nothing), and this run did not get them: see the side-by-side logs under "
+                "build-bench-release/bench-work/side-by-side-ternd/ (turnutils_uclient.log says what the client "
+                "met).", ""]
     s, p1k, p1m = scaling_ratio(r)
     if s is not None and s < GOAL_SCALING:
         any_short = True

@@ -1,5 +1,7 @@
 // RFC 8656 §12.2 Receiving a ChannelBind Request.
 
+#include <optional>
+
 #include "control/handlers.hpp"
 #include "control/stun/address_attributes.hpp"
 #include "control/stun/turn_attributes.hpp"
@@ -12,13 +14,20 @@ namespace {
 
 // "The channel number is not currently bound to a different transport address (same transport
 // address is OK); The transport address is not currently bound to a different channel number."
-// Bindings that expired less than 5 minutes ago still count (RFC 8656 §12).
-bool conflicts(const Allocation& a, stun::ChannelNumber number, const TransportAddress& peer) {
+// Bindings that expired less than 5 minutes ago still count (RFC 8656 §12). The binding in the
+// way, if any.
+struct Conflict {
+  stun::ChannelNumber number;
+  TransportAddress peer;
+  bool recently_expired;
+};
+
+std::optional<Conflict> conflict(const Allocation& a, stun::ChannelNumber number, const TransportAddress& peer) {
   for (const auto& c : a.channels)
-    if ((c.number == number) != (c.peer == peer)) return true;
+    if ((c.number == number) != (c.peer == peer)) return Conflict{c.number, c.peer, false};
   for (const auto& cd : a.cooldowns)
-    if ((cd.number == number) != (cd.peer == peer)) return true;
-  return false;
+    if ((cd.number == number) != (cd.peer == peer)) return Conflict{cd.number, cd.peer, true};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -45,7 +54,20 @@ void handle_channel_bind(HandlerContext& ctx, Transaction& tx) {
         .kv("reason", "rfc5766_range")
         .kv("hint", "compat.rfc5766_channels = true accepts 0x5000-0x7FFF");
   }
-  if (!peer || !in_range || conflicts(a, *number, *peer)) {
+  if (!peer || !in_range) {
+    tx.reply.error(ErrorCode::kBadRequest);
+    return;
+  }
+  if (const auto c = conflict(a, *number, *peer)) {
+    // A client's own mistake, and a puzzling one from its side: name the binding in the way.
+    ctx.logger.line(LogLevel::info, "channel_bind_refused")
+        .kv(tx.five_tuple)
+        .kv("channel", number->value)
+        .kv("peer", *peer)
+        .kv("reason", c->number == *number ? "channel_bound_to_another_peer" : "peer_bound_to_another_channel")
+        .kv("bound_channel", c->number.value)
+        .kv("bound_peer", c->peer)
+        .kv("bound", c->recently_expired ? "expired_within_5_min" : "live");
     tx.reply.error(ErrorCode::kBadRequest);
     return;
   }

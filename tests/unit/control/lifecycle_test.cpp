@@ -208,7 +208,12 @@ TEST_F(Lifecycle, ChannelBindErrors) {
   EXPECT_TRUE(h.writer.calls.empty());
   ASSERT_EQ(bind(0x4000, "203.0.113.5:1"), 0);
   EXPECT_EQ(bind(0x4000, "203.0.113.6:1"), 400);  // the number is bound to another peer
+  EXPECT_TRUE(h.logged("event=channel_bind_refused client=198.51.100.1:40000 server=192.0.2.1:3478 transport=udp "
+                       "channel=16384 peer=203.0.113.6:1 reason=channel_bound_to_another_peer bound_channel=16384 "
+                       "bound_peer=203.0.113.5:1 bound=live"));
   EXPECT_EQ(bind(0x4001, "203.0.113.5:1"), 400);  // the peer is bound to another number
+  EXPECT_TRUE(h.logged("channel=16385 peer=203.0.113.5:1 reason=peer_bound_to_another_channel bound_channel=16384 "
+                       "bound_peer=203.0.113.5:1 bound=live"));
   EXPECT_EQ(bind(0x4001, "203.0.113.5:2"), 0);    // another port is another peer
   EXPECT_EQ(bind(0x4FFF, "203.0.113.6:1"), 0);
 }
@@ -258,6 +263,8 @@ TEST_F(Lifecycle, ChannelExpiresAndItsNumberCoolsDown) {
   EXPECT_EQ(h.counter(Counter::channels_expired), 1u);
   // RFC 8656 §12: for 5 minutes the number and the peer stay paired.
   EXPECT_EQ(alice.bind(0x4000, "203.0.113.6:1").code(), 400);
+  EXPECT_TRUE(h.logged("reason=channel_bound_to_another_peer bound_channel=16384 bound_peer=203.0.113.5:1 "
+                       "bound=expired_within_5_min"));
   EXPECT_EQ(alice.bind(0x4001, "203.0.113.5:1").code(), 400);
   h.advance(299);
   ASSERT_EQ(alice.refresh().code(), 0);
