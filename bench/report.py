@@ -281,8 +281,15 @@ def coturn_section(r: dict, drawn: dict) -> list[str]:
             f"session asked to send one message every {c['interval_ms']} ms ({c['messages']:,} per session), to "
             "turnutils_peer, which echoes each back through the relay. The same command, the same topology and "
             "the same peer for both servers; coturn with one relay thread (`--relay-threads 1`), ternd with one "
-            "worker.", "",
-            "The kernel is the bottleneck of this test for both servers: every packet crosses veth pairs and the "
+            "worker.", ""]
+    for kind in ("coturn", "ternd"):
+        earlier = (r.get("coturn") or {}).get(kind, {}).get("earlier_attempt")
+        if earlier:
+            out += [f"Against {kind}, the first run of turnutils_uclient exited with status {earlier['uclient_status']} "
+                    f"(its last lines: `{' / '.join(earlier['uclient_tail'])}`); the figures are from a second run. "
+                    "uclient quits on the first error any session meets; the server's logs of both runs are under "
+                    f"build-bench-release/bench-work/side-by-side-{kind}-1 and -2.", ""]
+    out += ["The kernel is the bottleneck of this test for both servers: every packet crosses veth pairs and the "
             "namespaces' UDP stacks, and ternd's ports are net_af_packet sockets on the veth ends (a copy and a "
             "`sendto` per TX burst), all on a 2-core machine where uclient, the peer, the kernel and the server share "
             "the cores (ternd's worker takes one of them whole). uclient cannot offer the rate it is asked for "
@@ -544,7 +551,7 @@ def shortfalls(r: dict) -> list[str]:
         out += ["**CPU per relayed packet against coturn: not measured for ternd.** coturn's figure is in the table; "
                 "ternd's needs its workers' busy cycles (a poll-mode core is always at 100%, so its process CPU time "
                 "says nothing), and this run did not get them: see the side-by-side logs under "
-                "build-bench-release/bench-work/side-by-side-ternd/ (turnutils_uclient.log says what the client "
+                "build-bench-release/bench-work/side-by-side-ternd-1/ and -2/ (turnutils_uclient.log says what the client "
                 "met).", ""]
     s, p1k, p1m = scaling_ratio(r)
     if s is not None and s < GOAL_SCALING:

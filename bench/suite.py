@@ -287,8 +287,19 @@ class Suite:
         out = {}
         for kind in ("coturn", "ternd"):
             head = (self.results.get("throughput") or [{}])[0].get("tern", {})
-            r = coturn_compare.run_one(kind, self.work / f"side-by-side-{kind}", self.build, c["sessions"],
-                                       c["messages"], c["length"], c["interval_ms"], tsc_hz=head.get("tsc_hz", 0))
+            def attempt(n: int) -> dict:
+                return coturn_compare.run_one(kind, self.work / f"side-by-side-{kind}-{n}", self.build, c["sessions"],
+                                              c["messages"], c["length"], c["interval_ms"], tsc_hz=head.get("tsc_hz", 0))
+            r = attempt(1)
+            if r.get("uclient_status") != 0:
+                # turnutils_uclient quits on the first error any of its sessions meets (one in a few runs here: a
+                # kernel-reused local port still holding the allocation of its closed probe socket, or two random
+                # channel numbers that collide). One more run, and the report says the first one failed and why.
+                tail = (self.work / f"side-by-side-{kind}-1" / "turnutils_uclient.log").read_text(errors="replace")
+                log(f"  {kind}: turnutils_uclient exited with {r.get('uclient_status')}; running it once more")
+                first = {"uclient_status": r.get("uclient_status"), "uclient_tail": tail.strip().splitlines()[-4:]}
+                r = attempt(2)
+                r["earlier_attempt"] = first
             self.note_command(f"{kind} (server)", r["server_argv"])
             if r.get("profile_argv"):
                 self.note_command("profile of ternd's worker thread during the load", r["profile_argv"])
