@@ -161,6 +161,25 @@ struct World {
   std::mt19937 rng{7};
 };
 
+// The worker of a world whose tables are published: its traffic counters and its resources.
+World& start_worker(World& w, uint32_t allocations) {
+  w.traffic = static_cast<AllocationTraffic*>(
+      rte_zmalloc(nullptr, sizeof(AllocationTraffic) * allocations, 64));
+  WorkerShared shared;
+  shared.tables = w.tables.get();
+  shared.interfaces = &*env.interfaces;
+  shared.neighbours = env.neighbours.get();
+  shared.tsc_hz = rte_get_tsc_hz();
+  WorkerResources r;
+  r.rx = {{0, 0}};
+  r.punt_ring = env.punt;
+  r.punt_offset = env.punt_offset;
+  r.traffic = w.traffic;
+  r.engine = crypto::make_default_engine();
+  w.worker = std::make_unique<Worker>(shared, std::move(r));
+  return w;
+}
+
 World& world(uint32_t allocations) {
   static std::map<uint32_t, std::unique_ptr<World>> worlds;
   auto& w = worlds[allocations];
@@ -198,21 +217,7 @@ World& world(uint32_t allocations) {
       std::exit(1);
     }
   }
-  w->traffic = static_cast<AllocationTraffic*>(
-      rte_zmalloc("bm_traffic", sizeof(AllocationTraffic) * allocations, 64));
-  WorkerShared shared;
-  shared.tables = w->tables.get();
-  shared.interfaces = &*env.interfaces;
-  shared.neighbours = env.neighbours.get();
-  shared.tsc_hz = rte_get_tsc_hz();
-  WorkerResources r;
-  r.rx = {{0, 0}};
-  r.punt_ring = env.punt;
-  r.punt_offset = env.punt_offset;
-  r.traffic = w->traffic;
-  r.engine = crypto::make_default_engine();
-  w->worker = std::make_unique<Worker>(shared, std::move(r));
-  return *w;
+  return start_worker(*w, allocations);
 }
 
 std::vector<Frame> frames(World& w, Path path, uint32_t allocations) {
@@ -388,21 +393,7 @@ World& world6(uint32_t allocations) {
       std::exit(1);
     }
   }
-  w->traffic = static_cast<AllocationTraffic*>(
-      rte_zmalloc("bm_traffic6", sizeof(AllocationTraffic) * allocations, 64));
-  WorkerShared shared;
-  shared.tables = w->tables.get();
-  shared.interfaces = &*env.interfaces;
-  shared.neighbours = env.neighbours.get();
-  shared.tsc_hz = rte_get_tsc_hz();
-  WorkerResources r;
-  r.rx = {{0, 0}};
-  r.punt_ring = env.punt;
-  r.punt_offset = env.punt_offset;
-  r.traffic = w->traffic;
-  r.engine = crypto::make_default_engine();
-  w->worker = std::make_unique<Worker>(shared, std::move(r));
-  return *w;
+  return start_worker(*w, allocations);
 }
 
 void run_path6(benchmark::State& state, Path path, CounterId expect) {

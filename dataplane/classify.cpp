@@ -31,6 +31,36 @@ void Worker::classify(Packet& p, rte_mbuf* m, unsigned port) {
   p.drop_as(CounterId::drop_ethertype);
 }
 
+// A UDP datagram whose lengths and checksum are good (src, dst: its addresses, of either family;
+// key: the client key of that family): STUN or ChannelData to a listener, a peer's datagram to a
+// relayed address, or nothing of ours.
+template <class Address, class Key>
+void Worker::classify_udp(Packet& p, uint8_t* l4, uint16_t udp_len, const Address& src,
+                          const Address& dst, Key& key) {
+  const auto* udp = reinterpret_cast<const rte_udp_hdr*>(l4);
+  p.src_port = udp->src_port;
+  p.dst_port = udp->dst_port;
+  p.udp_checksum = udp->dgram_cksum;
+  p.payload = l4 + kUdpLen;
+  p.payload_len = static_cast<uint16_t>(udp_len - kUdpLen);
+
+  if (interfaces_.is_listener(dst, p.dst_port)) {
+    classify_listener(p);
+    if (from_client(p.kind)) key = make_client_key(src, p.src_port, dst, p.dst_port);
+    return;
+  }
+  const int relay = tables_.relay_index_of(dst);
+  if (relay >= 0) {
+    // RFC 8656 §11.3 / §12.7: a peer's datagram to a relayed transport address.
+    p.kind = Kind::peer;
+    p.relay_index = static_cast<uint8_t>(relay);
+    p.data_off = 0;
+    p.data_len = p.payload_len;
+    return;
+  }
+  p.drop_as(interfaces_.is_local(dst) ? CounterId::drop_closed_port : CounterId::drop_not_ours);
+}
+
 void Worker::classify_ipv4(Packet& p, uint8_t* f, uint16_t len) {
   rte_mbuf* m = p.m;
   if (len < kEtherLen + kIpv4Len) return p.drop_as(CounterId::drop_malformed);
@@ -79,27 +109,7 @@ void Worker::classify_ipv4(Packet& p, uint8_t* f, uint16_t len) {
   if (udp_len < kUdpLen || udp_len > l4_len) return p.drop_as(CounterId::drop_malformed);
   if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)
     return p.drop_as(CounterId::drop_bad_checksum);
-  p.src_port = udp->src_port;
-  p.dst_port = udp->dst_port;
-  p.udp_checksum = udp->dgram_cksum;
-  p.payload = l4 + kUdpLen;
-  p.payload_len = static_cast<uint16_t>(udp_len - kUdpLen);
-
-  if (interfaces_.is_listener(p.dst_ip, p.dst_port)) {
-    classify_listener(p);
-    if (from_client(p.kind)) p.key = make_client_key(p.src_ip, p.src_port, p.dst_ip, p.dst_port);
-    return;
-  }
-  const int relay = tables_.relay_index_of(p.dst_ip);
-  if (relay >= 0) {
-    // RFC 8656 §11.3 / §12.7: a peer's datagram to a relayed transport address.
-    p.kind = Kind::peer;
-    p.relay_index = static_cast<uint8_t>(relay);
-    p.data_off = 0;
-    p.data_len = p.payload_len;
-    return;
-  }
-  p.drop_as(interfaces_.is_local(p.dst_ip) ? CounterId::drop_closed_port : CounterId::drop_not_ours);
+  classify_udp(p, l4, udp_len, p.src_ip, p.dst_ip, p.key);
 }
 
 // RFC 8200: an IPv6 packet without extension headers (a fragment header or any other is dropped,
@@ -138,26 +148,7 @@ void Worker::classify_ipv6(Packet& p, uint8_t* f, uint16_t len) {
   if (udp->dgram_cksum == 0 ||
       (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)
     return p.drop_as(CounterId::drop_bad_checksum);
-  p.src_port = udp->src_port;
-  p.dst_port = udp->dst_port;
-  p.udp_checksum = udp->dgram_cksum;
-  p.payload = l4 + kUdpLen;
-  p.payload_len = static_cast<uint16_t>(udp_len - kUdpLen);
-
-  if (interfaces_.is_listener(p.dst6, p.dst_port)) {
-    classify_listener(p);
-    if (from_client(p.kind)) p.key6 = make_client_key(p.src6, p.src_port, p.dst6, p.dst_port);
-    return;
-  }
-  const int relay = tables_.relay_index_of(p.dst6);
-  if (relay >= 0) {
-    p.kind = Kind::peer;
-    p.relay_index = static_cast<uint8_t>(relay);
-    p.data_off = 0;
-    p.data_len = p.payload_len;
-    return;
-  }
-  p.drop_as(interfaces_.is_local(p.dst6) ? CounterId::drop_closed_port : CounterId::drop_not_ours);
+  classify_udp(p, l4, udp_len, p.src6, p.dst6, p.key6);
 }
 
 // RFC 4443: ICMPv6, its checksum over the pseudo-header checked first. Echo requests to our

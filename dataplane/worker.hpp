@@ -134,6 +134,9 @@ class alignas(64) Worker {
   void classify_ipv4(Packet& p, uint8_t* f, uint16_t len);
   void classify_ipv6(Packet& p, uint8_t* f, uint16_t len);
   void classify_icmp6(Packet& p, uint8_t* l4, uint16_t len);
+  template <class Address, class Key>
+  void classify_udp(Packet& p, uint8_t* l4, uint16_t udp_len, const Address& src, const Address& dst,
+                    Key& key);
   void classify_listener(Packet& p);
   void classify_send(Packet& p);
   void classify_binding(Packet& p);
