@@ -25,7 +25,7 @@
 
 #include "conf/config.hpp"
 #include "conf/keys.hpp"
-#include "control/control_plane.hpp"
+#include "control/turn/control_plane.hpp"
 #include "control/stun/stun.hpp"
 #include "crypto/engine.hpp"
 

@@ -36,14 +36,14 @@
 #include <vector>
 
 #include "crypto/engine.hpp"
-#include "dataplane/checksum.hpp"
-#include "dataplane/interfaces.hpp"
-#include "dataplane/neighbours.hpp"
-#include "dataplane/packet.hpp"
-#include "dataplane/punt.hpp"
-#include "dataplane/stun_wire.hpp"
-#include "dataplane/tables.hpp"
-#include "dataplane/worker.hpp"
+#include "dataplane/wire/checksum.hpp"
+#include "dataplane/tables/interfaces.hpp"
+#include "dataplane/tables/neighbours.hpp"
+#include "dataplane/wire/headers.hpp"
+#include "dataplane/worker/punt.hpp"
+#include "dataplane/wire/stun.hpp"
+#include "dataplane/tables/tables.hpp"
+#include "dataplane/worker/worker.hpp"
 
 namespace tern::dp {
 namespace {

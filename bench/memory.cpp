@@ -12,10 +12,10 @@
 
 #include "bench/mix.hpp"
 #include "conf/config.hpp"
-#include "dataplane/allocation.hpp"
-#include "dataplane/counters.hpp"
-#include "dataplane/rate_limit.hpp"
-#include "dataplane/tables.hpp"
+#include "dataplane/tables/slot.hpp"
+#include "dataplane/contract/counters.hpp"
+#include "dataplane/tables/rate_limit.hpp"
+#include "dataplane/tables/tables.hpp"
 
 namespace tern::bench {
 namespace {

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "dataplane/stun_wire.hpp"
+#include "dataplane/wire/stun.hpp"
 
 namespace tern::bench {
 namespace {

@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/packet.hpp"
-#include "dataplane/runtime.hpp"
-#include "dataplane/table_writer.hpp"
+#include "dataplane/wire/headers.hpp"
+#include "dataplane/setup/runtime.hpp"
+#include "dataplane/contract/table_writer.hpp"
 
 namespace tern::bench {
 

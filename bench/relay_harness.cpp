@@ -35,7 +35,7 @@
 #include "bench/latency.hpp"
 #include "bench/memory.hpp"
 #include "bench/mix.hpp"
-#include "dataplane/runtime.hpp"
+#include "dataplane/setup/runtime.hpp"
 
 namespace tern::bench {
 namespace {

@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "control/clock.hpp"
-#include "control/log.hpp"
-#include "control/operator/operator.hpp"
+#include "control/base/clock.hpp"
+#include "control/base/log.hpp"
+#include "control/operator/commands.hpp"
 #include "control/operator/tracer.hpp"
 
 namespace tern::ctl {

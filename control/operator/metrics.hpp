@@ -24,10 +24,10 @@
 #include <string>
 #include <vector>
 
-#include "control/counters.hpp"
-#include "dataplane/control_io.hpp"
-#include "dataplane/counters.hpp"
-#include "dataplane/runtime.hpp"
+#include "control/turn/counters.hpp"
+#include "dataplane/contract/control_io.hpp"
+#include "dataplane/contract/counters.hpp"
+#include "dataplane/setup/runtime.hpp"
 
 namespace tern::ctl {
 

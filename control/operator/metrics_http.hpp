@@ -10,8 +10,8 @@
 #include <string>
 
 #include "conf/net.hpp"
-#include "control/event_loop.hpp"
-#include "control/log.hpp"
+#include "control/base/event_loop.hpp"
+#include "control/base/log.hpp"
 
 struct MHD_Daemon;
 

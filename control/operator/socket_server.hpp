@@ -26,8 +26,8 @@
 #include <string>
 #include <string_view>
 
-#include "control/event_loop.hpp"
-#include "control/log.hpp"
+#include "control/base/event_loop.hpp"
+#include "control/base/log.hpp"
 
 namespace tern::ctl {
 

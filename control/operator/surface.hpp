@@ -8,11 +8,11 @@
 #include <string>
 
 #include "conf/config.hpp"
-#include "control/clock.hpp"
-#include "control/event_loop.hpp"
+#include "control/base/clock.hpp"
+#include "control/base/event_loop.hpp"
 #include "control/operator/dispatch.hpp"
 #include "control/operator/metrics_http.hpp"
-#include "control/operator/operator.hpp"
+#include "control/operator/commands.hpp"
 #include "control/operator/socket_server.hpp"
 #include "control/operator/tracer.hpp"
 

@@ -12,8 +12,8 @@
 #include "conf/net.hpp"
 #include "control/api/types.hpp"
 #include "crypto/engine.hpp"
-#include "dataplane/table_writer.hpp"
-#include "dataplane/trace.hpp"
+#include "dataplane/contract/table_writer.hpp"
+#include "dataplane/contract/trace.hpp"
 
 namespace tern::ctl {
 

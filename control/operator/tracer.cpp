@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "control/api/codec.hpp"
-#include "control/operator/operator.hpp"
+#include "control/operator/commands.hpp"
 #include "control/operator/trace_records.hpp"
 
 namespace tern::ctl {

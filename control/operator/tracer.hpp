@@ -20,10 +20,10 @@
 
 #include "control/api/result.hpp"
 #include "control/api/types.hpp"
-#include "control/log.hpp"
+#include "control/base/log.hpp"
 #include "crypto/engine.hpp"
-#include "dataplane/table_writer.hpp"
-#include "dataplane/trace.hpp"
+#include "dataplane/contract/table_writer.hpp"
+#include "dataplane/contract/trace.hpp"
 
 namespace tern::ctl {
 

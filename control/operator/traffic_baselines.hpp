@@ -12,9 +12,9 @@
 
 #include <vector>
 
-#include "dataplane/counters.hpp"
-#include "dataplane/runtime.hpp"
-#include "dataplane/table_writer.hpp"
+#include "dataplane/contract/counters.hpp"
+#include "dataplane/setup/runtime.hpp"
+#include "dataplane/contract/table_writer.hpp"
 
 namespace tern::ctl {
 

@@ -3,7 +3,7 @@
 
 #include <rte_ring.h>
 
-#include "dataplane/punt.hpp"
+#include "dataplane/worker/punt.hpp"
 #include "tests/packets/golden.hpp"
 
 namespace tern::test {

@@ -8,7 +8,7 @@
 #include <cstdio>
 
 #include "crypto/engine.hpp"
-#include "dataplane/punt.hpp"
+#include "dataplane/worker/punt.hpp"
 
 namespace tern::test {
 namespace {

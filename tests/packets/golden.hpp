@@ -25,12 +25,12 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/control_port.hpp"
-#include "dataplane/interfaces.hpp"
-#include "dataplane/neighbour_priming.hpp"
-#include "dataplane/neighbours.hpp"
-#include "dataplane/tables.hpp"
-#include "dataplane/worker.hpp"
+#include "dataplane/control_lcore/control_port.hpp"
+#include "dataplane/tables/interfaces.hpp"
+#include "dataplane/control_lcore/neighbour_priming.hpp"
+#include "dataplane/tables/neighbours.hpp"
+#include "dataplane/tables/tables.hpp"
+#include "dataplane/worker/worker.hpp"
 #include "tests/packets/packet_builder.hpp"
 
 namespace tern::test {

@@ -5,7 +5,7 @@
 
 #include <rte_ip.h>
 
-#include "dataplane/transaction_ids.hpp"
+#include "dataplane/worker/transaction_ids.hpp"
 #include "tests/packets/golden6.hpp"
 
 namespace tern::test {

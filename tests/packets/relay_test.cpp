@@ -4,7 +4,7 @@
 
 #include <rte_ip.h>
 
-#include "dataplane/transaction_ids.hpp"
+#include "dataplane/worker/transaction_ids.hpp"
 #include "tests/packets/golden.hpp"
 
 namespace tern::test {

@@ -3,13 +3,13 @@
 
 #include <gtest/gtest.h>
 
-#include "control/base64.hpp"
-#include "control/credentials.hpp"
-#include "control/expiry_wheel.hpp"
-#include "control/log.hpp"
-#include "control/rate_limiter.hpp"
-#include "control/rest_username.hpp"
-#include "control/transaction_cache.hpp"
+#include "control/base/base64.hpp"
+#include "control/auth/credentials.hpp"
+#include "control/allocations/expiry_wheel.hpp"
+#include "control/base/log.hpp"
+#include "control/auth/rate_limiter.hpp"
+#include "control/auth/rest_username.hpp"
+#include "control/turn/transaction_cache.hpp"
 #include "tests/unit/control/control_test_util.hpp"
 
 namespace tern::ctl::test {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/table_writer.hpp"
+#include "dataplane/contract/table_writer.hpp"
 
 namespace tern::ctl::test {
 

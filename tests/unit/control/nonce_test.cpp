@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "control/nonce.hpp"
+#include "control/auth/nonce.hpp"
 #include "tests/unit/control/control_test_util.hpp"
 
 namespace tern::ctl::test {

@@ -14,11 +14,11 @@
 #include <string>
 
 #include "conf/load.hpp"
-#include "control/operator/operator.hpp"
+#include "control/operator/commands.hpp"
 #include "control/operator/traffic_baselines.hpp"
-#include "dataplane/control_io.hpp"
-#include "dataplane/runtime.hpp"
-#include "dataplane/trace.hpp"
+#include "dataplane/contract/control_io.hpp"
+#include "dataplane/setup/runtime.hpp"
+#include "dataplane/contract/trace.hpp"
 #include "tests/unit/control/control_test_util.hpp"
 
 namespace tern::ctl::test {

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "control/peer_policy.hpp"
+#include "control/turn/peer_policy.hpp"
 #include "tests/unit/control/control_test_util.hpp"
 
 namespace tern::ctl::test {

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <set>
 
-#include "control/port_pool.hpp"
-#include "control/reservations.hpp"
+#include "control/allocations/port_pool.hpp"
+#include "control/allocations/reservations.hpp"
 #include "tests/unit/control/control_test_util.hpp"
 
 namespace tern::ctl::test {

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "control/event_loop.hpp"
+#include "control/base/event_loop.hpp"
 
 namespace tern::ctl::test {
 

@@ -9,12 +9,12 @@
 #include <random>
 #include <vector>
 
-#include "dataplane/checksum.hpp"
-#include "dataplane/interfaces.hpp"
-#include "dataplane/neighbours.hpp"
-#include "dataplane/packet.hpp"
-#include "dataplane/rate_limit.hpp"
-#include "dataplane/runtime.hpp"
+#include "dataplane/wire/checksum.hpp"
+#include "dataplane/tables/interfaces.hpp"
+#include "dataplane/tables/neighbours.hpp"
+#include "dataplane/wire/headers.hpp"
+#include "dataplane/tables/rate_limit.hpp"
+#include "dataplane/setup/runtime.hpp"
 
 namespace tern::dp {
 namespace {

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/runtime.hpp"
+#include "dataplane/setup/runtime.hpp"
 
 namespace tern::dp {
 namespace {

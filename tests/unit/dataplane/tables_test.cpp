@@ -1,4 +1,4 @@
-#include "dataplane/tables.hpp"
+#include "dataplane/tables/tables.hpp"
 
 #include <gtest/gtest.h>
 #include <rte_byteorder.h>

@@ -1,0 +1,328 @@
+#include "control/allocations/allocations.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "control/stun/parser.hpp"
+
+namespace tern::ctl {
+
+std::string_view to_string(RemoveReason reason) {
+  switch (reason) {
+    case RemoveReason::deleted: return "deleted";
+    case RemoveReason::expired: return "expired";
+    case RemoveReason::killed: return "killed";
+  }
+  return "unknown";
+}
+
+Allocations::Allocations(dp::TableWriter& writer, PortPool& ports, uint32_t capacity, Counters& counters,
+                         const Logger& logger, AllocationLimits limits)
+    : writer_(writer), ports_(ports), capacity_(capacity), counters_(counters), logger_(logger), limits_(limits) {
+  free_slots_.reserve(capacity);
+  for (uint32_t i = capacity; i-- > 0;) free_slots_.push_back(i);
+  slots_.resize(capacity);
+  by_five_tuple_.reserve(std::min<uint32_t>(capacity, 1u << 20));
+}
+
+void Allocations::count_write(dp::WriteResult result) {
+  if (result != dp::WriteResult::ok) counters_.add(Counter::table_write_failures);
+}
+
+Allocation* Allocations::find(const dp::FiveTuple& five_tuple, dp::TableTime now) {
+  const auto it = by_five_tuple_.find(five_tuple);
+  if (it == by_five_tuple_.end()) return nullptr;
+  Allocation* a = slots_[it->second].get();
+  return expire_parts(*a, now) ? a : nullptr;
+}
+
+Allocation* Allocations::find(dp::AllocId id, dp::TableTime now) {
+  if (id >= slots_.size() || !slots_[id]) return nullptr;
+  Allocation* a = slots_[id].get();
+  return expire_parts(*a, now) ? a : nullptr;
+}
+
+const Allocation* Allocations::peek(dp::AllocId id) const {
+  return id < slots_.size() ? slots_[id].get() : nullptr;
+}
+
+uint32_t Allocations::count_for(std::string_view quota_user) const {
+  const auto it = per_user_.find(quota_user);
+  return it == per_user_.end() ? 0 : it->second;
+}
+
+Allocations::Added Allocations::add(Allocation proto, dp::TableTime now) {
+  if (free_slots_.empty()) return {dp::WriteResult::no_room, nullptr};
+  const dp::AllocId id = free_slots_.back();
+  const dp::AllocationEntry entry{proto.five_tuple, proto.relayed, proto.expires, proto.dont_fragment,
+                                  proto.max_bps};
+  const dp::WriteResult r = writer_.add_allocation(id, entry);
+  count_write(r);
+  if (r != dp::WriteResult::ok) return {r, nullptr};
+  free_slots_.pop_back();
+
+  proto.id = id;
+  proto.serial = next_serial_++;
+  proto.created = now;
+  proto.scheduled = 0;
+  auto& slot = slots_[id];
+  slot = std::make_unique<Allocation>(std::move(proto));
+  Allocation& a = *slot;
+  by_five_tuple_.emplace(a.five_tuple, id);
+  ++per_user_[a.quota_user];
+  schedule(a);
+  counters_.add(Counter::allocations_created);
+  logger_.line(LogLevel::info, "allocation_created")
+      .kv("id", id)
+      .kv("user", a.username)
+      .kv(a.five_tuple)
+      .kv("relayed", a.advertised)
+      .kv("bound", a.relayed)
+      .kv("lifetime", a.expires - now);
+  return {dp::WriteResult::ok, &a};
+}
+
+dp::WriteResult Allocations::refresh(Allocation& a, dp::TableTime expires, dp::TableTime now) {
+  const dp::WriteResult r = writer_.set_allocation_expiry(a.id, expires);
+  count_write(r);
+  if (r != dp::WriteResult::ok) return r;
+  a.expires = expires;
+  schedule(a);
+  counters_.add(Counter::allocations_refreshed);
+  logger_.line(LogLevel::debug, "allocation_refreshed")
+      .kv("id", a.id)
+      .kv("user", a.username)
+      .kv(a.five_tuple)
+      .kv("relayed", a.advertised)
+      .kv("lifetime", expires - now);
+  return r;
+}
+
+void Allocations::remove(Allocation& a, RemoveReason reason) {
+  const dp::AllocId id = a.id;
+  const dp::WriteResult r = writer_.remove_allocation(id);
+  count_write(r);
+  if (r == dp::WriteResult::ok) {
+    reclaiming_.emplace(id, a.lease);
+  } else {
+    // Not published (nothing for workers to see): reusable at once.
+    ports_.release(a.lease);
+    free_slots_.push_back(id);
+  }
+  permissions_ -= a.permissions.size();
+  channels_ -= a.channels.size();
+  by_five_tuple_.erase(a.five_tuple);
+  if (const auto it = per_user_.find(a.quota_user); it != per_user_.end() && --it->second == 0) per_user_.erase(it);
+  switch (reason) {
+    case RemoveReason::deleted: counters_.add(Counter::allocations_deleted); break;
+    case RemoveReason::expired: counters_.add(Counter::allocations_expired); break;
+    case RemoveReason::killed: counters_.add(Counter::allocations_killed); break;
+  }
+  logger_.line(LogLevel::info, "allocation_removed")
+      .kv("reason", to_string(reason))
+      .kv("id", id)
+      .kv("user", a.username)
+      .kv(a.five_tuple)
+      .kv("relayed", a.advertised);
+  slots_[id].reset();
+}
+
+dp::WriteResult Allocations::install_permissions(Allocation& a, std::span<const IpAddress> peers,
+                                                 dp::TableTime expires) {
+  struct Undo {
+    IpAddress peer;
+    dp::TableTime old_expires;  // 0: was new
+  };
+  // A request carries at most stun::kMaxAttributes peers.
+  if (peers.size() > stun::kMaxAttributes) return dp::WriteResult::no_room;
+  std::array<Undo, stun::kMaxAttributes> undo{};
+  size_t done = 0;
+  auto index_of = [&a](const IpAddress& peer) -> size_t {
+    for (size_t i = 0; i < a.permissions.size(); ++i)
+      if (a.permissions[i].peer == peer) return i;
+    return a.permissions.size();
+  };
+  auto repeated = [&peers](size_t i) {
+    return std::find(peers.begin(), peers.begin() + static_cast<std::ptrdiff_t>(i), peers[i]) !=
+           peers.begin() + static_cast<std::ptrdiff_t>(i);
+  };
+  size_t fresh = 0;
+  for (size_t i = 0; i < peers.size(); ++i)
+    if (!repeated(i) && index_of(peers[i]) == a.permissions.size()) ++fresh;
+  if (a.permissions.size() + fresh > limits_.max_permissions) return dp::WriteResult::no_room;
+
+  for (size_t i = 0; i < peers.size(); ++i) {
+    if (repeated(i)) continue;
+    const IpAddress& peer = peers[i];
+    const size_t at = index_of(peer);
+    const bool exists = at < a.permissions.size();
+    const dp::WriteResult r = writer_.set_permission(a.id, peer, expires);
+    count_write(r);
+    if (r != dp::WriteResult::ok) {
+      // All or none: put back what this request changed.
+      for (size_t d = done; d-- > 0;) {
+        const Undo* u = &undo[d];
+        const size_t k = index_of(u->peer);
+        if (u->old_expires == 0) {
+          count_write(writer_.remove_permission(a.id, u->peer));
+          a.permissions.erase(a.permissions.begin() + static_cast<std::ptrdiff_t>(k));
+          --permissions_;
+        } else {
+          count_write(writer_.set_permission(a.id, u->peer, u->old_expires));
+          a.permissions[k].expires = u->old_expires;
+        }
+      }
+      return r;
+    }
+    if (exists) {
+      undo[done++] = {peer, a.permissions[at].expires};
+      a.permissions[at].expires = expires;
+    } else {
+      undo[done++] = {peer, 0};
+      a.permissions.push_back({peer, expires});
+      ++permissions_;
+    }
+  }
+  for (size_t d = 0; d < done; ++d)
+    counters_.add(undo[d].old_expires == 0 ? Counter::permissions_created : Counter::permissions_refreshed);
+  schedule(a);
+  return dp::WriteResult::ok;
+}
+
+dp::WriteResult Allocations::bind_channel(Allocation& a, stun::ChannelNumber number, const TransportAddress& peer,
+                                          dp::TableTime channel_expires, dp::TableTime permission_expires) {
+  size_t c = a.channels.size();
+  for (size_t i = 0; i < a.channels.size(); ++i)
+    if (a.channels[i].number == number) c = i;
+  const bool new_channel = c == a.channels.size();
+  if (new_channel && a.channels.size() >= limits_.max_channels) return dp::WriteResult::no_room;
+
+  size_t p = a.permissions.size();
+  for (size_t i = 0; i < a.permissions.size(); ++i)
+    if (a.permissions[i].peer == peer.ip) p = i;
+  const bool new_permission = p == a.permissions.size();
+  if (new_permission && a.permissions.size() >= limits_.max_permissions) return dp::WriteResult::no_room;
+
+  dp::WriteResult r = writer_.set_permission(a.id, peer.ip, permission_expires);
+  count_write(r);
+  if (r != dp::WriteResult::ok) return r;
+  r = writer_.set_channel(a.id, number.value, peer, channel_expires);
+  count_write(r);
+  if (r != dp::WriteResult::ok) {
+    if (new_permission)
+      count_write(writer_.remove_permission(a.id, peer.ip));
+    else
+      count_write(writer_.set_permission(a.id, peer.ip, a.permissions[p].expires));
+    return r;
+  }
+
+  if (new_permission) {
+    a.permissions.push_back({peer.ip, permission_expires});
+    ++permissions_;
+    counters_.add(Counter::permissions_created);
+  } else {
+    a.permissions[p].expires = permission_expires;
+    counters_.add(Counter::permissions_refreshed);
+  }
+  if (new_channel) {
+    a.channels.push_back({number, peer, channel_expires});
+    ++channels_;
+    counters_.add(Counter::channels_bound);
+  } else {
+    a.channels[c].expires = channel_expires;
+    counters_.add(Counter::channels_refreshed);
+  }
+  // Bound again: no longer cooling down.
+  std::erase_if(a.cooldowns, [&](const ChannelCooldown& cd) { return cd.number == number && cd.peer == peer; });
+  schedule(a);
+  return dp::WriteResult::ok;
+}
+
+void Allocations::drop_permission(Allocation& a, size_t index) {
+  count_write(writer_.remove_permission(a.id, a.permissions[index].peer));
+  a.permissions.erase(a.permissions.begin() + static_cast<std::ptrdiff_t>(index));
+  --permissions_;
+}
+
+void Allocations::drop_channel(Allocation& a, size_t index, bool cool_down, dp::TableTime now) {
+  const ChannelBinding binding = a.channels[index];
+  count_write(writer_.remove_channel(a.id, binding.number.value));
+  a.channels.erase(a.channels.begin() + static_cast<std::ptrdiff_t>(index));
+  --channels_;
+  if (cool_down) {
+    const dp::TableTime until = binding.expires + kChannelCooldown;
+    if (until > now) a.cooldowns.push_back({binding.number, binding.peer, until});
+  }
+}
+
+bool Allocations::expire_parts(Allocation& a, dp::TableTime now) {
+  if (a.expires <= now) {
+    remove(a, RemoveReason::expired);
+    return false;
+  }
+  for (size_t i = a.permissions.size(); i-- > 0;)
+    if (a.permissions[i].expires <= now) {
+      drop_permission(a, i);
+      counters_.add(Counter::permissions_expired);
+    }
+  for (size_t i = a.channels.size(); i-- > 0;)
+    if (a.channels[i].expires <= now) {
+      drop_channel(a, i, true, now);
+      counters_.add(Counter::channels_expired);
+    }
+  std::erase_if(a.cooldowns, [now](const ChannelCooldown& cd) { return cd.until <= now; });
+  return true;
+}
+
+dp::TableTime Allocations::next_deadline(const Allocation& a) const {
+  dp::TableTime d = a.expires;
+  for (const auto& p : a.permissions) d = std::min(d, p.expires);
+  for (const auto& c : a.channels) d = std::min(d, c.expires);
+  for (const auto& cd : a.cooldowns) d = std::min(d, cd.until);
+  return d;
+}
+
+void Allocations::schedule(Allocation& a) {
+  const dp::TableTime d = next_deadline(a);
+  if (a.scheduled != 0 && a.scheduled <= d) return;
+  a.scheduled = wheel_.schedule(a.id, a.serial, d);
+}
+
+void Allocations::expire(dp::TableTime now) {
+  wheel_.advance(now, [this, now](dp::AllocId id, uint64_t serial, dp::TableTime when) {
+    Allocation* a = id < slots_.size() ? slots_[id].get() : nullptr;
+    if (a == nullptr || a->serial != serial) return;  // gone, or the slot has a new owner
+    if (a->scheduled == when) a->scheduled = 0;
+    if (expire_parts(*a, now)) schedule(*a);
+  });
+  // A live allocation has one entry that counts, the one at `scheduled`; the others (of removed
+  // allocations, or superseded by an earlier deadline) wait for their second unless cleared here,
+  // which keeps the wheel's memory in proportion to the allocations rather than to how many were
+  // made and deleted over the longest lifetime.
+  if (wheel_.size() > kWheelSlack + 2 * by_five_tuple_.size()) {
+    wheel_.compact([this](dp::AllocId id, uint64_t serial, dp::TableTime when) {
+      const Allocation* a = id < slots_.size() ? slots_[id].get() : nullptr;
+      return a == nullptr || a->serial != serial || a->scheduled != when;
+    });
+  }
+}
+
+size_t Allocations::reclaim() {
+  size_t total = 0;
+  reclaimed_scratch_.resize(256);
+  for (;;) {
+    const size_t n = writer_.reclaimed(reclaimed_scratch_);
+    for (size_t i = 0; i < n; ++i) {
+      const auto it = reclaiming_.find(reclaimed_scratch_[i]);
+      if (it == reclaiming_.end()) continue;
+      ports_.release(it->second);
+      free_slots_.push_back(it->first);
+      reclaiming_.erase(it);
+      ++total;
+    }
+    if (n < reclaimed_scratch_.size()) break;
+  }
+  return total;
+}
+
+}  // namespace tern::ctl

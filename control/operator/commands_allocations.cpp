@@ -1,0 +1,94 @@
+// The operator core: listing, inspecting and killing allocations.
+
+#include "conf/keys.hpp"
+#include "control/operator/commands.hpp"
+#include "control/auth/rest_username.hpp"
+
+namespace tern::ctl {
+namespace {
+
+api::AllocationInfo info_of(const AllocationSummary& s) {
+  api::AllocationInfo a;
+  a.id = s.id;
+  a.user = s.user;
+  a.client = s.five_tuple.client;
+  a.server = s.five_tuple.server;
+  a.transport = "udp";
+  a.relayed = s.relayed;
+  a.bound = s.bound;
+  a.expires_in = s.expires_in;
+  a.age = s.age;
+  a.permissions = s.permissions;
+  a.channels = s.channels;
+  return a;
+}
+
+api::DropsInfo drops_info(const dp::AllocationDropCounts& d) {
+  using dp::AllocationDrop;
+  return {count_of(d, AllocationDrop::no_permission), count_of(d, AllocationDrop::unbound_channel),
+          count_of(d, AllocationDrop::rate_limited), count_of(d, AllocationDrop::expired),
+          count_of(d, AllocationDrop::other)};
+}
+
+}  // namespace
+
+api::Result<api::AllocationsReply> Operator::handle(const api::AllocationsRequest& req, const Caller&, Now now) {
+  const uint32_t limit = req.limit.value_or(api::kDefaultListLimit);
+  if (limit == 0 || limit > api::kMaxListLimit)
+    return api::bad_request("limit must be 1-" + std::to_string(api::kMaxListLimit));
+  AllocationFilter filter;
+  filter.user = req.user;
+  if (req.client) {
+    if (req.client->port)
+      filter.client = TransportAddress{req.client->ip, *req.client->port};
+    else
+      filter.client_ip = req.client->ip;
+  }
+  // One more than the limit tells whether the list was cut.
+  filter.limit = size_t{limit} + 1;
+  const auto found = plane_.list_allocations(filter, now);
+  api::AllocationsReply r;
+  r.total = plane_.allocations().size();
+  r.truncated = found.size() > limit;
+  for (size_t i = 0; i < found.size() && i < limit; ++i) r.allocations.push_back(info_of(found[i]));
+  return r;
+}
+
+api::Result<api::AllocationReply> Operator::handle(const api::AllocationRequest& req, const Caller&, Now now) {
+  const auto d = plane_.allocation(req.allocation, now);
+  if (!d) return api::not_found("no allocation " + std::to_string(req.allocation));
+  api::AllocationReply r;
+  r.allocation = info_of(d->summary);
+  r.dont_fragment = d->dont_fragment;
+  r.max_bps = d->max_bps;
+  if (d->reservation) r.reservation_token = conf::to_hex(d->reservation->bytes);
+  for (const auto& p : d->permissions) r.permission_list.push_back({p.peer, p.expires_in});
+  for (const auto& c : d->channels) r.channel_list.push_back({c.number, c.peer, c.expires_in});
+  const dp::AllocationTrafficValues t = baselines_.traffic(req.allocation);
+  r.traffic = {t.packets_to_peer, t.bytes_to_peer, dp::total(t.drops_to_peer),
+               t.packets_to_client, t.bytes_to_client, dp::total(t.drops_to_client),
+               drops_info(t.drops_to_peer), drops_info(t.drops_to_client)};
+  return r;
+}
+
+api::Result<api::KillReply> Operator::handle(const api::KillRequest& req, const Caller& caller, Now now) {
+  if (req.allocation.has_value() == req.user.has_value()) return api::bad_request("kill takes an allocation or a user, one of them");
+  api::KillReply r;
+  if (req.allocation) {
+    if (!plane_.allocation(*req.allocation, now)) return api::not_found("no allocation " + std::to_string(*req.allocation));
+    r.killed = static_cast<uint32_t>(plane_.kill(*req.allocation));
+    audit("kill", caller, [&](LogLine& l) { l.kv("id", *req.allocation).kv("killed", r.killed); });
+  } else {
+    // The user's static-credential allocations and its TURN REST API ones ("1700000000:alice").
+    std::vector<dp::AllocId> ids;
+    for (const auto& a : plane_.list_allocations({}, now)) {
+      const auto rest = parse_rest_username(a.user);
+      if (a.user == *req.user || (rest && !rest->user.empty() && rest->user == *req.user)) ids.push_back(a.id);
+    }
+    for (const auto id : ids) r.killed += static_cast<uint32_t>(plane_.kill(id));
+    audit("kill", caller, [&](LogLine& l) { l.kv("user", *req.user).kv("killed", r.killed); });
+  }
+  return r;
+}
+
+}  // namespace tern::ctl

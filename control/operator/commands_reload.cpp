@@ -1,0 +1,53 @@
+// The operator core: reload (also on SIGHUP) and drain.
+
+#include "conf/load.hpp"
+#include "control/operator/config_diff.hpp"
+#include "control/operator/commands.hpp"
+
+namespace tern::ctl {
+
+api::Result<api::ReloadReply> Operator::handle(const api::ReloadRequest&, const Caller& caller, Now) {
+  std::vector<std::string> errors;
+  const auto next = conf::load_file(config_path_, errors);
+  if (!next) {
+    audit("reload", caller, [&](LogLine& l) { l.kv("file", config_path_).kv("result", "invalid").kv("errors", errors.size()); });
+    return api::Error{api::ErrorCode::invalid_config, config_path_ + " has errors; nothing was changed", errors};
+  }
+  api::ReloadReply r;
+  r.file = config_path_;
+  for (auto& change : restart_only_changes(running_, *next))
+    r.not_applied.push_back({std::move(change.setting), "needs a restart: " + std::move(change.reason)});
+  r.applied = live_changes(running_, *next);
+
+  // Live allocations stay as they are; permissions to peers the new policy denies are revoked.
+  conf::Config live = keep_restart_settings(*next, running_);
+  const ApplyResult applied = plane_.apply(live);
+  running_ = std::move(live);
+  // The file's users replaced every user; outstanding probe credentials stay valid.
+  restore_probe_users();
+
+  r.users = static_cast<uint32_t>(applied.users);
+  r.secrets = static_cast<uint32_t>(applied.secrets);
+  r.permissions_revoked = static_cast<uint32_t>(applied.permissions_revoked);
+  std::string changed;
+  for (const auto& s : r.applied) changed += (changed.empty() ? "" : ",") + s;
+  std::string refused;
+  for (const auto& n : r.not_applied) refused += (refused.empty() ? "" : ",") + n.setting;
+  audit("reload", caller, [&](LogLine& l) {
+    l.kv("file", config_path_).kv("result", "applied").kv("applied", changed.empty() ? "-" : changed);
+    l.kv("not_applied", refused.empty() ? "-" : refused).kv("permissions_revoked", r.permissions_revoked);
+  });
+  return r;
+}
+
+api::Result<api::DrainReply> Operator::handle(const api::DrainRequest& req, const Caller& caller, Now) {
+  plane_.set_draining(req.on);
+  api::DrainReply r;
+  r.draining = plane_.draining();
+  r.allocations = plane_.allocations().size();
+  r.alternate_server = plane_.settings().alternate_server;
+  audit("drain", caller, [&](LogLine& l) { l.kv("on", req.on ? "yes" : "no").kv("allocations", r.allocations); });
+  return r;
+}
+
+}  // namespace tern::ctl

@@ -1,0 +1,127 @@
+#include "control/ternd/control_loop.hpp"
+
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <ctime>
+
+#include "control/operator/surface.hpp"
+
+namespace tern::ctl {
+namespace {
+
+sigset_t handled_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+}  // namespace
+
+bool Service::block_signals() {
+  const sigset_t set = handled_signals();
+  return pthread_sigmask(SIG_BLOCK, &set, nullptr) == 0;
+}
+
+Service::Service(ControlPlane& plane, dp::ControlIo& io, Logger& logger)
+    : plane_(plane), io_(io), logger_(logger) {}
+
+Service::~Service() {
+  if (signal_fd_ >= 0) {
+    loop_.remove(signal_fd_);
+    close(signal_fd_);
+  }
+}
+
+Now Service::now() const {
+  timespec wall{};
+  clock_gettime(CLOCK_REALTIME, &wall);
+  return Now{io_.now(), static_cast<int64_t>(wall.tv_sec)};
+}
+
+uint64_t Service::now_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_nsec) / 1'000'000;
+}
+
+void Service::on_signal() {
+  signalfd_siginfo info{};
+  while (read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    const int signo = static_cast<int>(info.ssi_signo);
+    logger_.line(LogLevel::notice, "signal")
+        .kv("signal", strsignal(signo))
+        .kv("uid", uint64_t{info.ssi_uid})
+        .kv("pid", uint64_t{info.ssi_pid});
+    if (signo == SIGINT || signo == SIGTERM) running_ = false;
+    if (signo == SIGHUP && surface_ != nullptr)
+      surface_->reload({info.ssi_uid, static_cast<int32_t>(info.ssi_pid), "SIGHUP"}, now());
+  }
+}
+
+// The control plane's decisions on a burst, for a running trace.
+void Service::trace_burst(size_t n, size_t answers) {
+  Tracer& tracer = surface_->tracer();
+  for (size_t i = 0; i < n; ++i) {
+    std::span<const uint8_t> answer;
+    for (size_t k = 0; k < answers; ++k)
+      if (responses_[k].request == i) answer = responses_[k].bytes;
+    tracer.observe(punted_[i].five_tuple, punted_[i].message, answer);
+  }
+}
+
+size_t Service::serve_punts(Now now) {
+  size_t handled = 0;
+  for (size_t burst = 0; burst < kMaxBurstsPerWakeup; ++burst) {
+    const size_t n = io_.receive(punted_);
+    if (n == 0) break;
+    for (size_t i = 0; i < n; ++i) requests_[i] = Request{punted_[i].five_tuple, punted_[i].message};
+    const size_t answers = plane_.handle({requests_.data(), n}, now, responses_);
+    for (size_t k = 0; k < answers; ++k) {
+      const Response& r = responses_[k];
+      const dp::SendResult sent = io_.reply(punted_[r.request], r.bytes);
+      if (sent != dp::SendResult::sent)
+        logger_.line(LogLevel::debug, "reply_not_sent")
+            .kv(punted_[r.request].five_tuple)
+            .kv("result", dp::to_string(sent));
+    }
+    if (surface_ != nullptr && surface_->tracer().active()) trace_burst(n, answers);
+    for (size_t i = 0; i < n; ++i) io_.release(punted_[i].handle);
+    handled += n;
+    if (n < kBurst) break;
+  }
+  return handled;
+}
+
+bool Service::run() {
+  const sigset_t set = handled_signals();
+  signal_fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (!loop_.ok() || signal_fd_ < 0 ||
+      !loop_.add(signal_fd_, EPOLLIN, [this](uint32_t) { on_signal(); })) {
+    logger_.line(LogLevel::error, "control_loop_failed").kv("reason", "epoll or signalfd");
+    return false;
+  }
+  running_ = true;
+  Now last_tick = now();
+  while (running_) {
+    loop_.poll(kWakeup);
+    const Now t = now();
+    const uint64_t ms = now_ms();
+    serve_punts(t);
+    if (surface_ != nullptr) surface_->wakeup(t, ms);
+    if (t.mono != last_tick.mono) {
+      plane_.tick(t);
+      if (surface_ != nullptr) surface_->tick(t);
+      last_tick = t;
+    }
+  }
+  return true;
+}
+
+}  // namespace tern::ctl

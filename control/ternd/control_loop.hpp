@@ -1,0 +1,65 @@
+#pragma once
+// ternd's control lcore: takes the STUN messages the workers punt, answers them through the
+// control plane, sends the answers back on the control TX queues, runs the control plane's upkeep
+// once a second, serves the operator surface (control socket, metrics, trace) on the same loop,
+// re-reads the configuration on SIGHUP and returns when SIGINT or SIGTERM arrives. It sleeps in
+// epoll_wait between wakeups (at most 1 ms apart, so the punt rings are drained promptly) and
+// never spins.
+
+#include <array>
+#include <chrono>
+
+#include "control/turn/control_plane.hpp"
+#include "control/base/event_loop.hpp"
+#include "control/base/log.hpp"
+#include "dataplane/contract/control_io.hpp"
+
+namespace tern::ctl {
+
+class OperatorSurface;
+
+class Service {
+ public:
+  // Blocks the signals the service handles in the calling thread and every thread it starts
+  // later; call it before the EAL starts its threads, so they arrive only through the signalfd.
+  static bool block_signals();
+
+  Service(ControlPlane& plane, dp::ControlIo& io, Logger& logger);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  EventLoop& loop() { return loop_; }
+  // The operator surface, built on loop(); served from the next wakeup on.
+  void attach(OperatorSurface& surface) { surface_ = &surface; }
+  // Runs until a stop signal (or stop()). false if the loop could not be set up.
+  bool run();
+  void stop() { running_ = false; }
+
+  Now now() const;
+  // Milliseconds on the monotonic clock (the tracer's).
+  static uint64_t now_ms();
+  // Drains the punt rings once: up to kMaxBurstsPerWakeup bursts. Returns messages handled.
+  size_t serve_punts(Now now);
+
+  static constexpr size_t kBurst = 32;
+  static constexpr size_t kMaxBurstsPerWakeup = 64;
+  static constexpr std::chrono::milliseconds kWakeup{1};
+
+ private:
+  void on_signal();
+  void trace_burst(size_t n, size_t answers);
+
+  ControlPlane& plane_;
+  dp::ControlIo& io_;
+  Logger& logger_;
+  EventLoop loop_;
+  OperatorSurface* surface_ = nullptr;
+  int signal_fd_ = -1;
+  bool running_ = false;
+  std::array<dp::PuntedMessage, kBurst> punted_{};
+  std::array<Request, kBurst> requests_{};
+  std::array<Response, kBurst> responses_{};
+};
+
+}  // namespace tern::ctl

@@ -1,0 +1,149 @@
+// ternd: the tern TURN relay daemon.
+//
+//   ternd -c FILE            run: load and validate FILE, start the data plane (EAL, ports,
+//                            workers), serve the control plane and the operator surface
+//                            (control.socket, control.metrics) on the main lcore until
+//                            SIGINT/SIGTERM (SIGHUP re-reads FILE), then stop everything cleanly
+//   ternd -c FILE --check    validate FILE and exit 0 (valid) or 1 (errors on stderr)
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conf/load.hpp"
+#include "control/turn/control_plane.hpp"
+#include "control/base/log.hpp"
+#include "control/operator/surface.hpp"
+#include "control/operator/traffic_baselines.hpp"
+#include "control/ternd/control_loop.hpp"
+#include "crypto/engine.hpp"
+#include "dataplane/setup/runtime.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: ternd -c FILE [--check]\n"
+    "  -c, --config FILE  the configuration (libconfig; see conf/ternd.conf)\n"
+    "      --check        validate the configuration and exit: 0 valid, 1 not\n"
+    "      --version      print the version and exit\n";
+
+struct Arguments {
+  std::string config;
+  bool check = false;
+};
+
+bool parse_arguments(int argc, char** argv, Arguments& out) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if ((arg == "-c" || arg == "--config") && i + 1 < argc) {
+      out.config = argv[++i];
+    } else if (arg == "--check") {
+      out.check = true;
+    } else if (arg == "--version") {
+      std::printf("ternd %s\n", TERN_VERSION);
+      std::exit(0);
+    } else if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage.data(), stdout);
+      std::exit(0);
+    } else {
+      std::fprintf(stderr, "ternd: unknown argument '%s'\n%s", argv[i], kUsage.data());
+      return false;
+    }
+  }
+  if (out.config.empty()) {
+    std::fprintf(stderr, "ternd: -c FILE is required\n%s", kUsage.data());
+    return false;
+  }
+  return true;
+}
+
+// The final counts, one line per source (the workers summed, the control lcore's packet I/O, the
+// control plane): what a stopped ternd leaves for whoever reads its log afterwards.
+void log_counters(const tern::ctl::Logger& logger, const tern::ctl::ControlPlane& plane,
+                  const tern::dp::Stats& stats, const tern::dp::ControlIo& io) {
+  using tern::ctl::LogLevel;
+  {
+    const auto values = stats.counters();
+    auto line = logger.line(LogLevel::notice, "counters");
+    line.kv("scope", "dataplane");
+    for (size_t i = 0; i < values.size(); ++i) line.kv(tern::dp::kCounterNames[i], values[i]);
+  }
+  {
+    const auto values = io.counters();
+    auto line = logger.line(LogLevel::notice, "counters");
+    line.kv("scope", "control_io");
+    for (size_t i = 0; i < values.size(); ++i) line.kv(tern::dp::kControlCounterNames[i], values[i]);
+  }
+  const auto values = plane.counters();
+  auto line = logger.line(LogLevel::notice, "counters");
+  line.kv("scope", "control");
+  for (size_t i = 0; i < values.size(); ++i) line.kv(tern::ctl::kCounterNames[i], values[i]);
+}
+
+// The configuration's path as reload will find it whatever the working directory is then.
+std::string absolute(const std::string& path) {
+  char resolved[PATH_MAX];
+  return realpath(path.c_str(), resolved) != nullptr ? std::string(resolved) : path;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tern;
+  Arguments args;
+  if (!parse_arguments(argc, argv, args)) return 2;
+
+  std::vector<std::string> errors;
+  const auto config = conf::load_file(args.config, errors);
+  for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+  if (!config) return 1;
+  if (args.check) {
+    std::printf("%s: OK\n", args.config.c_str());
+    return 0;
+  }
+
+  ctl::Logger logger = config->log.syslog ? ctl::Logger::to_syslog(config->log.level, "ternd")
+                                          : ctl::Logger::to_stderr(config->log.level);
+  // Before the EAL starts its threads, so SIGINT/SIGTERM/SIGHUP reach only the control loop's
+  // signalfd.
+  if (!ctl::Service::block_signals()) {
+    logger.line(ctl::LogLevel::error, "start_failed").kv("reason", "cannot block signals");
+    return 1;
+  }
+  std::string error;
+  auto dataplane = dp::Runtime::start(dp::runtime_config(*config), error);
+  if (!dataplane) {
+    logger.line(ctl::LogLevel::error, "start_failed").kv("reason", error);
+    return 1;
+  }
+  const auto engine = crypto::make_default_engine();
+  int status = 0;
+  {
+    ctl::TrafficBaselines tables(dataplane->tables(), dataplane->stats(), config->dataplane.table_size);
+    ctl::ControlPlane plane(*config, tables, *engine, logger);
+    ctl::Service service(plane, dataplane->io(), logger);
+    ctl::OperatorSurface surface(service.loop(),
+                                 {plane, *engine, logger, dataplane->stats(), dataplane->io(), tables, dataplane->tracing()},
+                                 absolute(args.config), *config, service.now(), ctl::Service::now_ms());
+    if (!surface.open(error)) {
+      logger.line(ctl::LogLevel::error, "start_failed").kv("reason", error);
+      status = 1;
+    } else {
+      service.attach(surface);
+      logger.line(ctl::LogLevel::notice, "started")
+          .kv("version", TERN_VERSION)
+          .kv("workers", dataplane->workers())
+          .kv("crypto", crypto::to_string(engine->backend()));
+      if (!service.run()) status = 1;
+    }
+    log_counters(logger, plane, dataplane->stats(), dataplane->io());
+  }
+  logger.line(ctl::LogLevel::notice, "stopping");
+  dataplane->stop();
+  logger.line(ctl::LogLevel::notice, "stopped");
+  return status;
+}

@@ -1,0 +1,511 @@
+#include "dataplane/tables/rcu_writer.hpp"
+
+#include <rte_byteorder.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include <algorithm>
+
+#include "dataplane/tables/keys.hpp"
+
+namespace tern::dp {
+namespace {
+
+uint32_t be_ip(const IpAddress& ip) { return rte_cpu_to_be_32(ip.canonical().v4_host_order()); }
+uint16_t be_port(Port port) { return rte_cpu_to_be_16(port.value); }
+bool is_v4(const IpAddress& ip) { return ip.canonical().is_v4(); }
+
+void* as_data(uintptr_t value) { return reinterpret_cast<void*>(value); }
+
+}  // namespace
+
+TablesWriter::TablesWriter(Tables& tables, rte_rcu_qsbr* rcu)
+    : t_(tables),
+      rcu_(rcu),
+      generation_(tables.capacity(), 0),
+      channel_pending_(tables.capacity(), 0),
+      in_use_(tables.capacity(), 0) {
+  free_pool_.reserve(tables.channel_pool_size_);
+  for (uint32_t i = tables.channel_pool_size_; i > 0; --i) free_pool_.push_back(i - 1);
+  free_pool6_.reserve(tables.channel6_pool_size_);
+  for (uint32_t i = tables.channel6_pool_size_; i > 0; --i) free_pool6_.push_back(i - 1);
+}
+
+std::unique_ptr<TablesWriter> TablesWriter::create(Tables& tables, const TablesConfig& config,
+                                                   std::string& error) {
+  std::unique_ptr<TablesWriter> w(new TablesWriter(tables, config.rcu));
+  if (config.rcu == nullptr) return w;  // no readers on other threads: reuse at once
+  const std::string name = config.name + "_dq";
+  rte_rcu_qsbr_dq_parameters params{};
+  params.name = name.c_str();
+  params.size = tables.capacity() + tables.channel_pool_size_ + tables.channel6_pool_size_ +
+                tables.capacity() * kInlineChannels;
+  params.esize = sizeof(Retired);
+  params.trigger_reclaim_limit = 0;  // reclaim when the control plane asks (reclaimed())
+  params.max_reclaim_size = 1024;
+  params.free_fn = &TablesWriter::free_retired;
+  params.p = w.get();
+  params.v = config.rcu;
+  w->dq_ = rte_rcu_qsbr_dq_create(&params);
+  if (w->dq_ == nullptr) {
+    error = "cannot create the RCU defer queue: " + std::string(rte_strerror(rte_errno));
+    return nullptr;
+  }
+  return w;
+}
+
+TablesWriter::~TablesWriter() {
+  if (dq_ != nullptr) rte_rcu_qsbr_dq_delete(dq_);
+}
+
+void TablesWriter::free_retired(void* self, void* elements, unsigned int n) {
+  auto* w = static_cast<TablesWriter*>(self);
+  const auto* r = static_cast<const Retired*>(elements);
+  for (unsigned i = 0; i < n; ++i) w->release(r[i]);
+}
+
+// Called once no worker can still hold what r names.
+void TablesWriter::release(const Retired& r) {
+  switch (r.kind) {
+    case Retired::slot:
+      reclaimed_.push_back(r.a);
+      break;
+    case Retired::inline_channel:
+      if (generation_[r.a] == r.generation) channel_pending_[r.a] &= ~(1u << r.b);
+      break;
+    case Retired::pooled_channel:
+      free_pool_.push_back(r.a);
+      break;
+    case Retired::pooled_channel6:
+      free_pool6_.push_back(r.a);
+      break;
+  }
+}
+
+void TablesWriter::retire(const Retired& r) {
+  if (dq_ == nullptr) {
+    release(r);
+    return;
+  }
+  if (rte_rcu_qsbr_dq_enqueue(dq_, const_cast<Retired*>(&r)) != 0) {
+    // Queue full even after reclaiming: wait out a grace period here (microseconds).
+    rte_rcu_qsbr_synchronize(rcu_, RTE_QSBR_THRID_INVALID);
+    release(r);
+  }
+}
+
+bool TablesWriter::published(AllocId id) const { return id < t_.capacity() && in_use_[id]; }
+
+// The 5-tuple and the relayed address each are IPv4 or IPv6 (RFC 8656 §7.2: the relayed address's
+// family is the one the client asked for, whatever its own).
+// The max_bps buckets, made with the first allocation that needs them (Tables::rate_limits_).
+// nullptr when DPDK memory runs out: that allocation is refused (508), the others go on.
+RateLimit* TablesWriter::rate_limits() {
+  RateLimit* limits = t_.rate_limits_.load(std::memory_order_relaxed);
+  if (limits != nullptr) return limits;
+  limits = static_cast<RateLimit*>(rte_zmalloc_socket(
+      "tern_rate_limits", sizeof(RateLimit) * size_t{t_.capacity_}, 64, t_.socket_id_));
+  if (limits != nullptr) t_.rate_limits_.store(limits, std::memory_order_release);
+  return limits;
+}
+
+WriteResult TablesWriter::add_allocation(AllocId id, const AllocationEntry& e) {
+  if (id >= t_.capacity() || in_use_[id]) return WriteResult::not_found;
+  const FiveTuple& ft = e.five_tuple;
+  const bool client6 = ft.client.ip.is_v6();
+  const bool relay6 = e.relayed.ip.is_v6();
+  if (client6 != ft.server.ip.is_v6() || ((client6 || relay6) && !t_.ipv6()))
+    return WriteResult::unsupported;
+  const int relay_index = relay6 ? t_.relay_index_of(Ip6::of(e.relayed.ip))
+                                 : t_.relay_index_of(be_ip(e.relayed.ip));
+  if (relay_index < 0) return WriteResult::unsupported;
+  RateLimit* limits = e.max_bps != 0 ? rate_limits() : nullptr;
+  if (e.max_bps != 0 && limits == nullptr) return WriteResult::no_room;
+
+  Allocation& a = t_.slots_[id];
+  a.client_ip = client6 ? 0 : be_ip(ft.client.ip);
+  a.client_port = be_port(ft.client.port);
+  a.server_ip = client6 ? 0 : be_ip(ft.server.ip);
+  a.server_port = be_port(ft.server.port);
+  a.relay_ip = relay6 ? 0 : be_ip(e.relayed.ip);
+  a.relay_port = be_port(e.relayed.port);
+  if (client6 || relay6) {
+    Allocation6& a6 = t_.slots6_[id];
+    a6 = Allocation6{};
+    if (client6) {
+      a6.client_ip = Ip6::of(ft.client.ip);
+      a6.server_ip = Ip6::of(ft.server.ip);
+    }
+    if (relay6) a6.relay_ip = Ip6::of(e.relayed.ip);
+  }
+  a.relay_index = static_cast<uint8_t>(relay_index);
+  for (auto& p : a.permissions) p.store(0, std::memory_order_relaxed);
+  for (auto& c : a.channels) {
+    c.binding.store(0, std::memory_order_relaxed);
+    c.expires.store(0, std::memory_order_relaxed);
+  }
+  channel_pending_[id] = 0;
+  uint8_t flags = 0;
+  if (e.dont_fragment) flags |= kDontFragment;
+  if (e.max_bps != 0) {
+    flags |= kRateLimited;
+    limits[id].configure(e.max_bps, t_.tsc_hz_);
+  }
+  if (client6) flags |= kClientIpv6;
+  if (relay6) flags |= kRelayIpv6;
+  a.flags.store(flags, std::memory_order_relaxed);
+
+  if (!index_client(id, true)) return WriteResult::no_room;
+  auto& relay = t_.relay_index_[(size_t{a.relay_index} << 16) | e.relayed.port.value];
+  if (relay.load(std::memory_order_relaxed) != kNoAllocation) {
+    index_client(id, false);
+    return WriteResult::no_room;  // the port is still someone's: the control plane's bug
+  }
+  relay.store(id, std::memory_order_release);
+  in_use_[id] = 1;
+  a.expires.store(e.expires, std::memory_order_release);  // published
+  return WriteResult::ok;
+}
+
+WriteResult TablesWriter::set_allocation_expiry(AllocId id, TableTime expires) {
+  if (!published(id)) return WriteResult::not_found;
+  t_.slots_[id].expires.store(expires, std::memory_order_release);
+  return WriteResult::ok;
+}
+
+WriteResult TablesWriter::remove_allocation(AllocId id) {
+  if (!published(id)) return WriteResult::not_found;
+  Allocation& a = t_.slots_[id];
+  a.expires.store(0, std::memory_order_release);  // workers stop relaying for it now
+  index_client(id, false);
+  t_.relay_index_[(size_t{a.relay_index} << 16) | rte_be_to_cpu_16(a.relay_port)].store(
+      kNoAllocation, std::memory_order_release);
+  drop_overflow(id);
+  for (auto& p : a.permissions) p.store(0, std::memory_order_release);
+  for (auto& c : a.channels) {
+    c.expires.store(0, std::memory_order_release);
+    c.binding.store(0, std::memory_order_release);
+  }
+  a.flags.store(0, std::memory_order_release);
+  in_use_[id] = 0;
+  ++generation_[id];
+  retire({Retired::slot, id, 0, generation_[id]});
+  return WriteResult::ok;
+}
+
+// Adds the allocation's 5-tuple to its family's client index, or removes it.
+bool TablesWriter::index_client(AllocId id, bool add) {
+  const Allocation& a = t_.slots_[id];
+  if (a.flags.load(std::memory_order_relaxed) & kClientIpv6) {
+    const Allocation6& a6 = t_.slots6_[id];
+    const ClientKey6 key = make_client_key(a6.client_ip, a.client_port, a6.server_ip, a.server_port);
+    return add ? rte_hash_add_key_data(t_.clients6_, &key, as_data(id)) == 0
+               : rte_hash_del_key(t_.clients6_, &key) >= 0;
+  }
+  const ClientKey key = make_client_key(a.client_ip, a.client_port, a.server_ip, a.server_port);
+  return add ? rte_hash_add_key_data(t_.clients_, &key, as_data(id)) == 0
+             : rte_hash_del_key(t_.clients_, &key) >= 0;
+}
+
+void TablesWriter::drop_overflow(AllocId id) {
+  const auto it = overflow_.find(id);
+  if (it == overflow_.end()) return;
+  for (const Ip6& ip : it->second.permissions6) {
+    const PermissionKey6 key{id, 0, ip};
+    rte_hash_del_key(t_.permission6_, &key);
+  }
+  for (const auto& [channel, index] : it->second.channels6) unhash_channel6(id, channel, index);
+  for (const uint32_t ip : it->second.permissions) {
+    const PermissionKey key{id, ip};
+    rte_hash_del_key(t_.permission_overflow_, &key);
+  }
+  for (const auto& [channel, index] : it->second.channels) {
+    ChannelEntry& c = t_.channel_pool_[index];
+    const uint64_t b = c.binding.load(std::memory_order_relaxed);
+    const ChannelNumberKey by_number{id, channel, 0};
+    const ChannelPeerKey by_peer{id, ChannelEntry::peer_ip(b), ChannelEntry::peer_port(b), 0};
+    rte_hash_del_key(t_.channel_by_number_, &by_number);
+    rte_hash_del_key(t_.channel_by_peer_, &by_peer);
+    c.expires.store(0, std::memory_order_release);
+    c.binding.store(0, std::memory_order_release);
+    retire({Retired::pooled_channel, index, 0, 0});
+  }
+  overflow_.erase(it);
+}
+
+void TablesWriter::update_overflow_flags(AllocId id) {
+  Allocation& a = t_.slots_[id];
+  uint8_t flags = a.flags.load(std::memory_order_relaxed) &
+                  static_cast<uint8_t>(~(kPermissionOverflow | kChannelOverflow));
+  const auto it = overflow_.find(id);
+  if (it != overflow_.end()) {
+    if (!it->second.permissions.empty()) flags |= kPermissionOverflow;
+    if (!it->second.channels.empty()) flags |= kChannelOverflow;
+    if (it->second.empty()) overflow_.erase(it);
+  }
+  a.flags.store(flags, std::memory_order_release);
+}
+
+WriteResult TablesWriter::set_permission(AllocId id, const IpAddress& peer, TableTime expires) {
+  if (!published(id)) return WriteResult::not_found;
+  // RFC 8656 §9.1: a peer of the relayed address's family (the control plane answers 443 else).
+  if (relays_ipv6(id)) {
+    const IpAddress p = peer.canonical();
+    return p.is_v6() ? set_permission6(id, Ip6::of(p), expires) : WriteResult::unsupported;
+  }
+  if (!is_v4(peer)) return WriteResult::unsupported;
+  const uint32_t ip = be_ip(peer);
+  const uint64_t word = PermissionWord::make(ip, expires);
+  Allocation& a = t_.slots_[id];
+  std::atomic<uint64_t>* free_entry = nullptr;
+  for (auto& p : a.permissions) {
+    const uint64_t w = p.load(std::memory_order_relaxed);
+    if (w != 0 && PermissionWord::peer_ip(w) == ip) {
+      p.store(word, std::memory_order_release);  // refresh
+      return WriteResult::ok;
+    }
+    if (w == 0 && free_entry == nullptr) free_entry = &p;
+  }
+  const PermissionKey key{id, ip};
+  auto it = overflow_.find(id);
+  const bool in_overflow =
+      it != overflow_.end() && std::find(it->second.permissions.begin(),
+                                         it->second.permissions.end(), ip) !=
+                                   it->second.permissions.end();
+  if (!in_overflow && free_entry != nullptr) {
+    // A single 64-bit store: a reader sees the old (empty) entry or the whole new one.
+    free_entry->store(word, std::memory_order_release);
+    return WriteResult::ok;
+  }
+  if (rte_hash_add_key_data(t_.permission_overflow_, &key, as_data(expires)) != 0)
+    return WriteResult::no_room;
+  if (!in_overflow) {
+    overflow_[id].permissions.push_back(ip);
+    update_overflow_flags(id);
+  }
+  return WriteResult::ok;
+}
+
+WriteResult TablesWriter::remove_permission(AllocId id, const IpAddress& peer) {
+  if (!published(id)) return WriteResult::not_found;
+  if (relays_ipv6(id)) {
+    const IpAddress p = peer.canonical();
+    return p.is_v6() ? remove_permission6(id, Ip6::of(p)) : WriteResult::not_found;
+  }
+  if (!is_v4(peer)) return WriteResult::not_found;
+  const uint32_t ip = be_ip(peer);
+  for (auto& p : t_.slots_[id].permissions) {
+    const uint64_t w = p.load(std::memory_order_relaxed);
+    if (w != 0 && PermissionWord::peer_ip(w) == ip) {
+      p.store(0, std::memory_order_release);
+      return WriteResult::ok;
+    }
+  }
+  const auto it = overflow_.find(id);
+  if (it == overflow_.end()) return WriteResult::not_found;
+  auto& list = it->second.permissions;
+  const auto pos = std::find(list.begin(), list.end(), ip);
+  if (pos == list.end()) return WriteResult::not_found;
+  const PermissionKey key{id, ip};
+  rte_hash_del_key(t_.permission_overflow_, &key);
+  list.erase(pos);
+  update_overflow_flags(id);
+  return WriteResult::ok;
+}
+
+WriteResult TablesWriter::set_channel(AllocId id, uint16_t channel, const TransportAddress& peer,
+                                      TableTime expires) {
+  if (!published(id)) return WriteResult::not_found;
+  if (relays_ipv6(id)) {
+    const IpAddress p = peer.ip.canonical();
+    return p.is_v6() ? set_channel6(id, channel, Ip6::of(p), be_port(peer.port), expires)
+                     : WriteResult::unsupported;
+  }
+  if (!is_v4(peer.ip)) return WriteResult::unsupported;
+  const uint64_t binding = ChannelEntry::make(channel, be_port(peer.port), be_ip(peer.ip));
+  Allocation& a = t_.slots_[id];
+
+  // Refresh where the channel already is (RFC 8656 §12.2: same channel, same peer).
+  for (auto& c : a.channels) {
+    if (c.binding.load(std::memory_order_relaxed) == binding) {
+      c.expires.store(expires, std::memory_order_release);
+      return WriteResult::ok;
+    }
+  }
+  auto it = overflow_.find(id);
+  if (it != overflow_.end()) {
+    for (const auto& [number, index] : it->second.channels) {
+      if (number != channel) continue;
+      ChannelEntry& c = t_.channel_pool_[index];
+      if (c.binding.load(std::memory_order_relaxed) != binding) return WriteResult::not_found;
+      c.expires.store(expires, std::memory_order_release);
+      return WriteResult::ok;
+    }
+  }
+  for (auto& c : a.channels) {
+    if (ChannelEntry::channel(c.binding.load(std::memory_order_relaxed)) == channel)
+      return WriteResult::not_found;  // bound to another peer: remove it first
+  }
+
+  // A new binding: a free inline entry (not awaiting a grace period), else the overflow pool.
+  for (unsigned i = 0; i < kInlineChannels; ++i) {
+    ChannelEntry& c = a.channels[i];
+    if (c.binding.load(std::memory_order_relaxed) != 0 || (channel_pending_[id] >> i) & 1) continue;
+    c.binding.store(binding, std::memory_order_release);
+    c.expires.store(expires, std::memory_order_release);
+    return WriteResult::ok;
+  }
+  if (free_pool_.empty()) return WriteResult::no_room;
+  const uint32_t index = free_pool_.back();
+  free_pool_.pop_back();
+  ChannelEntry& c = t_.channel_pool_[index];
+  c.binding.store(binding, std::memory_order_release);
+  c.expires.store(expires, std::memory_order_release);
+  const ChannelNumberKey by_number{id, channel, 0};
+  const ChannelPeerKey by_peer{id, be_ip(peer.ip), be_port(peer.port), 0};
+  const bool added = rte_hash_add_key_data(t_.channel_by_number_, &by_number, as_data(index)) == 0;
+  if (!added || rte_hash_add_key_data(t_.channel_by_peer_, &by_peer, as_data(index)) != 0) {
+    if (added) rte_hash_del_key(t_.channel_by_number_, &by_number);
+    c.expires.store(0, std::memory_order_release);
+    c.binding.store(0, std::memory_order_release);
+    retire({Retired::pooled_channel, index, 0, 0});
+    return WriteResult::no_room;
+  }
+  overflow_[id].channels.emplace_back(channel, index);
+  update_overflow_flags(id);
+  return WriteResult::ok;
+}
+
+WriteResult TablesWriter::remove_channel(AllocId id, uint16_t channel) {
+  if (!published(id)) return WriteResult::not_found;
+  if (relays_ipv6(id)) return remove_channel6(id, channel);
+  Allocation& a = t_.slots_[id];
+  for (unsigned i = 0; i < kInlineChannels; ++i) {
+    ChannelEntry& c = a.channels[i];
+    const uint64_t b = c.binding.load(std::memory_order_relaxed);
+    if (b == 0 || ChannelEntry::channel(b) != channel) continue;
+    // Expiry first, then the binding; the entry is reused only after a grace period, so no
+    // reader can pair this binding with a later entry's expiry.
+    c.expires.store(0, std::memory_order_release);
+    c.binding.store(0, std::memory_order_release);
+    channel_pending_[id] |= static_cast<uint8_t>(1u << i);
+    retire({Retired::inline_channel, id, i, generation_[id]});
+    return WriteResult::ok;
+  }
+  const auto it = overflow_.find(id);
+  if (it == overflow_.end()) return WriteResult::not_found;
+  auto& list = it->second.channels;
+  const auto pos = std::find_if(list.begin(), list.end(),
+                                [channel](const auto& entry) { return entry.first == channel; });
+  if (pos == list.end()) return WriteResult::not_found;
+  const uint32_t index = pos->second;
+  ChannelEntry& c = t_.channel_pool_[index];
+  const uint64_t b = c.binding.load(std::memory_order_relaxed);
+  const ChannelNumberKey by_number{id, channel, 0};
+  const ChannelPeerKey by_peer{id, ChannelEntry::peer_ip(b), ChannelEntry::peer_port(b), 0};
+  rte_hash_del_key(t_.channel_by_number_, &by_number);
+  rte_hash_del_key(t_.channel_by_peer_, &by_peer);
+  c.expires.store(0, std::memory_order_release);
+  c.binding.store(0, std::memory_order_release);
+  retire({Retired::pooled_channel, index, 0, 0});
+  list.erase(pos);
+  update_overflow_flags(id);
+  return WriteResult::ok;
+}
+
+size_t TablesWriter::reclaimed(std::span<AllocId> out) {
+  if (dq_ != nullptr) {
+    unsigned freed = 0, pending = 0, available = 0;
+    rte_rcu_qsbr_dq_reclaim(dq_, UINT32_MAX, &freed, &pending, &available);
+  }
+  const size_t n = std::min(out.size(), reclaimed_.size());
+  std::copy(reclaimed_.begin(), reclaimed_.begin() + static_cast<ptrdiff_t>(n), out.begin());
+  reclaimed_.erase(reclaimed_.begin(), reclaimed_.begin() + static_cast<ptrdiff_t>(n));
+  return n;
+}
+
+// ---- an IPv6 allocation's peers: hashed only ----
+
+WriteResult TablesWriter::set_permission6(AllocId id, const Ip6& peer, TableTime expires) {
+  const PermissionKey6 key{id, 0, peer};
+  // Adds, or refreshes the expiry of a permission already there (one atomic data store).
+  if (rte_hash_add_key_data(t_.permission6_, &key, as_data(expires)) != 0) return WriteResult::no_room;
+  auto& list = overflow_[id].permissions6;
+  if (std::find(list.begin(), list.end(), peer) == list.end()) list.push_back(peer);
+  return WriteResult::ok;
+}
+
+WriteResult TablesWriter::remove_permission6(AllocId id, const Ip6& peer) {
+  const auto it = overflow_.find(id);
+  if (it == overflow_.end()) return WriteResult::not_found;
+  auto& list = it->second.permissions6;
+  const auto pos = std::find(list.begin(), list.end(), peer);
+  if (pos == list.end()) return WriteResult::not_found;
+  const PermissionKey6 key{id, 0, peer};
+  rte_hash_del_key(t_.permission6_, &key);
+  list.erase(pos);
+  if (it->second.empty()) overflow_.erase(it);
+  return WriteResult::ok;
+}
+
+WriteResult TablesWriter::set_channel6(AllocId id, uint16_t channel, const Ip6& peer,
+                                       uint16_t peer_port, TableTime expires) {
+  Overflow& o = overflow_[id];
+  for (const auto& [number, index] : o.channels6) {
+    if (number != channel) continue;
+    ChannelEntry6& c = t_.channel6_pool_[index];
+    // RFC 8656 §12.2: a refresh names the same peer; another peer is the control plane's 400.
+    if (!(c.peer_ip == peer) || c.peer_port != peer_port) return WriteResult::not_found;
+    c.expires.store(expires, std::memory_order_release);
+    return WriteResult::ok;
+  }
+  if (free_pool6_.empty()) {
+    if (o.empty()) overflow_.erase(id);
+    return WriteResult::no_room;
+  }
+  const uint32_t index = free_pool6_.back();
+  free_pool6_.pop_back();
+  ChannelEntry6& c = t_.channel6_pool_[index];
+  c.peer_ip = peer;
+  c.peer_port = peer_port;
+  c.channel = channel;
+  c.expires.store(expires, std::memory_order_release);
+  const ChannelNumberKey by_number{id, channel, 0};
+  const ChannelPeerKey6 by_peer{id, peer_port, 0, peer};
+  const bool added = rte_hash_add_key_data(t_.channel6_by_number_, &by_number, as_data(index)) == 0;
+  if (!added || rte_hash_add_key_data(t_.channel6_by_peer_, &by_peer, as_data(index)) != 0) {
+    if (added) rte_hash_del_key(t_.channel6_by_number_, &by_number);
+    c.expires.store(0, std::memory_order_release);
+    retire({Retired::pooled_channel6, index, 0, 0});
+    if (o.empty()) overflow_.erase(id);
+    return WriteResult::no_room;
+  }
+  o.channels6.emplace_back(channel, index);
+  return WriteResult::ok;
+}
+
+WriteResult TablesWriter::remove_channel6(AllocId id, uint16_t channel) {
+  const auto it = overflow_.find(id);
+  if (it == overflow_.end()) return WriteResult::not_found;
+  auto& list = it->second.channels6;
+  const auto pos = std::find_if(list.begin(), list.end(),
+                                [channel](const auto& entry) { return entry.first == channel; });
+  if (pos == list.end()) return WriteResult::not_found;
+  unhash_channel6(id, channel, pos->second);
+  list.erase(pos);
+  if (it->second.empty()) overflow_.erase(it);
+  return WriteResult::ok;
+}
+
+// Out of both hashes, expired at once, reused after the grace period.
+void TablesWriter::unhash_channel6(AllocId id, uint16_t channel, uint32_t index) {
+  ChannelEntry6& c = t_.channel6_pool_[index];
+  const ChannelNumberKey by_number{id, channel, 0};
+  const ChannelPeerKey6 by_peer{id, c.peer_port, 0, c.peer_ip};
+  rte_hash_del_key(t_.channel6_by_number_, &by_number);
+  rte_hash_del_key(t_.channel6_by_peer_, &by_peer);
+  c.expires.store(0, std::memory_order_release);
+  retire({Retired::pooled_channel6, index, 0, 0});
+}
+
+}  // namespace tern::dp
