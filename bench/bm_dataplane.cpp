@@ -98,10 +98,10 @@ Frame udp_frame(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, cons
 }
 
 Frame stun_message(uint16_t type, uint16_t attributes_len) {
-  Frame m(stun::kHeaderLen + attributes_len);
-  stun::store16(m.data(), type);
-  stun::store16(m.data() + 2, attributes_len);
-  stun::store32_raw(m.data() + 4, stun::kMagicCookieBe);
+  Frame m(stun_wire::kHeaderLen + attributes_len);
+  stun_wire::store16(m.data(), type);
+  stun_wire::store16(m.data() + 2, attributes_len);
+  stun_wire::store32_raw(m.data() + 4, stun_wire::kMagicCookieBe);
   for (int i = 0; i < 12; ++i) m[8 + i] = static_cast<uint8_t>(i * 7);
   return m;
 }
@@ -113,16 +113,16 @@ Frame make_frame(Path path, AllocId id) {
     case Path::channel_data_to_peer: {
       const uint16_t len = kFrameLen - kUdpHeadersLen - 4;
       Frame cd(4 + len, 0x5a);
-      stun::store16(cd.data(), 0x4000);
-      stun::store16(cd.data() + 2, len);
+      stun_wire::store16(cd.data(), 0x4000);
+      stun_wire::store16(cd.data() + 2, len);
       return udp_frame(client_ip(id), kClientPort, kListenerIp, kListenerPort, cd);
     }
     case Path::send_to_peer: {
-      const uint16_t len = kFrameLen - kUdpHeadersLen - stun::kHeaderLen - 12 - 4;
-      Frame m = stun_message(stun::kSendIndication, static_cast<uint16_t>(12 + 4 + stun::padded(len)));
-      stun::write_xor_address(m.data() + 20, stun::kXorPeerAddress, kPeerIp, kPeerPort);
-      stun::store16(m.data() + 32, stun::kData);
-      stun::store16(m.data() + 34, len);
+      const uint16_t len = kFrameLen - kUdpHeadersLen - stun_wire::kHeaderLen - 12 - 4;
+      Frame m = stun_message(stun_wire::kSendIndication, static_cast<uint16_t>(12 + 4 + stun_wire::padded(len)));
+      stun_wire::write_xor_address(m.data() + 20, stun::AttributeType::xor_peer_address, kPeerIp, kPeerPort);
+      stun_wire::store16(m.data() + 32, stun::AttributeType::data);
+      stun_wire::store16(m.data() + 34, len);
       std::memset(m.data() + 36, 0x5a, len);
       return udp_frame(client_ip(id), kClientPort, kListenerIp, kListenerPort, m);
     }
@@ -131,12 +131,12 @@ Frame make_frame(Path path, AllocId id) {
     case Path::peer_data_indication:
       return udp_frame(kOtherPeerIp, kPeerPort, relay_ip(id), relay_port(id), Frame(kFrameLen - kUdpHeadersLen, 0x5a));
     case Path::binding:
-      return udp_frame(client_ip(id), kClientPort, kListenerIp, kListenerPort, stun_message(stun::kBindingRequest, 0));
+      return udp_frame(client_ip(id), kClientPort, kListenerIp, kListenerPort, stun_message(stun_wire::kBindingRequest, 0));
     case Path::hairpin: {
       const uint16_t len = kFrameLen - kUdpHeadersLen - 4;
       Frame cd(4 + len, 0x5a);
-      stun::store16(cd.data(), kHairpinChannel);
-      stun::store16(cd.data() + 2, len);
+      stun_wire::store16(cd.data(), kHairpinChannel);
+      stun_wire::store16(cd.data() + 2, len);
       return udp_frame(client_ip(id), kClientPort, kListenerIp, kListenerPort, cd);
     }
   }
@@ -337,17 +337,17 @@ Frame make_frame6(Path path, AllocId id, const uint8_t* transaction_id) {
     case Path::channel_data_to_peer: {
       const uint16_t len = kFrameLen - kUdp6HeadersLen - 4;
       Frame cd(4 + len, 0x5a);
-      stun::store16(cd.data(), 0x4000);
-      stun::store16(cd.data() + 2, len);
+      stun_wire::store16(cd.data(), 0x4000);
+      stun_wire::store16(cd.data() + 2, len);
       return udp6_frame(client_ip6(id), kClientPort, kListenerIp6, kListenerPort, cd);
     }
     case Path::send_to_peer: {
-      const uint16_t len = kFrameLen - kUdp6HeadersLen - stun::kHeaderLen - 24 - 4;
-      Frame m = stun_message(stun::kSendIndication, static_cast<uint16_t>(24 + 4 + stun::padded(len)));
+      const uint16_t len = kFrameLen - kUdp6HeadersLen - stun_wire::kHeaderLen - 24 - 4;
+      Frame m = stun_message(stun_wire::kSendIndication, static_cast<uint16_t>(24 + 4 + stun_wire::padded(len)));
       std::memcpy(m.data() + 8, transaction_id, 12);
-      stun::write_xor_address(m.data() + 20, stun::kXorPeerAddress, kPeerIp6, kPeerPort, m.data() + 8);
-      stun::store16(m.data() + 44, stun::kData);
-      stun::store16(m.data() + 46, len);
+      stun_wire::write_xor_address(m.data() + 20, stun::AttributeType::xor_peer_address, kPeerIp6, kPeerPort, m.data() + 8);
+      stun_wire::store16(m.data() + 44, stun::AttributeType::data);
+      stun_wire::store16(m.data() + 46, len);
       std::memset(m.data() + 48, 0x5a, len);
       return udp6_frame(client_ip6(id), kClientPort, kListenerIp6, kListenerPort, m);
     }

@@ -27,8 +27,8 @@ constexpr uint32_t kPermittedPeer = host_ip(192, 0, 2, 51);  // permission, no c
 constexpr uint16_t kPeerPort = 7000;
 constexpr uint16_t kClientPort = 40000;
 constexpr uint8_t kPrefix = 16;
-constexpr uint16_t kMinSendFrame = dp::kUdpHeadersLen + dp::stun::kHeaderLen +
-                                   dp::stun::kXorAddressAttributeLen + dp::stun::kAttributeHeaderLen + 4;
+constexpr uint16_t kMinSendFrame = dp::kUdpHeadersLen + dp::stun_wire::kHeaderLen +
+                                   dp::stun_wire::kXorAddressAttributeLen + dp::stun_wire::kAttributeHeaderLen + 4;
 
 uint32_t client_ip(AllocId id) { return host_ip(11, 0, 0, 0) + id; }
 uint32_t relay_ip(unsigned index) { return host_ip(10, 90, 2, static_cast<uint8_t>(index)); }
@@ -67,28 +67,28 @@ Bytes application_data(size_t len, std::mt19937_64& rng) {
 
 // RFC 8656 §12.4
 Bytes channel_data(uint16_t frame_len, std::mt19937_64& rng) {
-  const size_t len = frame_len - dp::kUdpHeadersLen - dp::stun::kChannelDataHeaderLen;
-  Bytes cd = application_data(dp::stun::kChannelDataHeaderLen + len, rng);
-  dp::stun::store16(cd.data(), kChannel);
-  dp::stun::store16(cd.data() + 2, static_cast<uint16_t>(len));
+  const size_t len = frame_len - dp::kUdpHeadersLen - dp::stun_wire::kChannelDataHeaderLen;
+  Bytes cd = application_data(dp::stun_wire::kChannelDataHeaderLen + len, rng);
+  dp::stun_wire::store16(cd.data(), kChannel);
+  dp::stun_wire::store16(cd.data() + 2, static_cast<uint16_t>(len));
   return cd;
 }
 
 // RFC 8656 §10.1: Send indication with XOR-PEER-ADDRESS and DATA.
 Bytes send_indication(uint16_t frame_len, std::mt19937_64& rng) {
-  namespace stun = dp::stun;
-  const uint16_t fixed = stun::kHeaderLen + stun::kXorAddressAttributeLen + stun::kAttributeHeaderLen;
+  namespace stun_wire = dp::stun_wire;
+  const uint16_t fixed = stun_wire::kHeaderLen + stun_wire::kXorAddressAttributeLen + stun_wire::kAttributeHeaderLen;
   const uint16_t room = static_cast<uint16_t>(std::max(frame_len, kMinSendFrame) - dp::kUdpHeadersLen - fixed);
   const uint16_t data_len = static_cast<uint16_t>(room & ~3);  // padded to 4: no padding bytes
   Bytes m = application_data(fixed + data_len, rng);
-  stun::store16(m.data(), stun::kSendIndication);
-  stun::store16(m.data() + 2, static_cast<uint16_t>(m.size() - stun::kHeaderLen));
-  stun::store32_raw(m.data() + 4, stun::kMagicCookieBe);
-  stun::write_xor_address(m.data() + stun::kHeaderLen, stun::kXorPeerAddress,
+  stun_wire::store16(m.data(), stun_wire::kSendIndication);
+  stun_wire::store16(m.data() + 2, static_cast<uint16_t>(m.size() - stun_wire::kHeaderLen));
+  stun_wire::store32_raw(m.data() + 4, stun_wire::kMagicCookieBe);
+  stun_wire::write_xor_address(m.data() + stun_wire::kHeaderLen, stun::AttributeType::xor_peer_address,
                           rte_cpu_to_be_32(kBoundPeer), rte_cpu_to_be_16(kPeerPort));
-  uint8_t* data = m.data() + stun::kHeaderLen + stun::kXorAddressAttributeLen;
-  stun::store16(data, stun::kData);
-  stun::store16(data + 2, data_len);
+  uint8_t* data = m.data() + stun_wire::kHeaderLen + stun_wire::kXorAddressAttributeLen;
+  stun_wire::store16(data, stun::AttributeType::data);
+  stun_wire::store16(data + 2, data_len);
   return m;
 }
 
@@ -147,7 +147,7 @@ bool write_pcap(const MixConfig& config, const std::string& path, MixCounts& cou
     error = "allocations must be between 1 and " + std::to_string(16 * kRelayPortsPerAddress);
     return false;
   }
-  if (config.frame_len < dp::kUdpHeadersLen + dp::stun::kChannelDataHeaderLen + 4 ||
+  if (config.frame_len < dp::kUdpHeadersLen + dp::stun_wire::kChannelDataHeaderLen + 4 ||
       config.frame_len > 1514 || config.indication_percent > 100) {
     error = "frame length must be 50 to 1514 bytes, indications 0 to 100 percent";
     return false;

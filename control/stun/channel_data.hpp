@@ -8,29 +8,13 @@
 #include <span>
 #include <string_view>
 
+#include "dataplane/contract/stun_numbers.hpp"
+
 namespace tern::stun {
 
-// RFC 8656 §12:
-//   0x0000 through 0x3FFF: These values can never be used for channel numbers.
-//   0x4000 through 0x4FFF: These values are the allowed channel numbers (4096 possible values).
-//   0x5000 through 0xFFFF: Reserved (For DTLS-SRTP multiplexing collision avoidance, see [RFC7983]).
-struct ChannelNumber {
-  static constexpr uint16_t kMin = 0x4000;
-  static constexpr uint16_t kMax = 0x4FFF;
-
-  uint16_t value = 0;
-
-  constexpr bool valid() const { return value >= kMin && value <= kMax; }
-  // RFC 5766 §11 allowed 0x4000-0x7FFF; RFC 8656 reserves 0x5000-0x7FFF.
-  static constexpr uint16_t kMaxRfc5766 = 0x7FFF;
-  constexpr bool valid_rfc5766() const { return value >= kMin && value <= kMaxRfc5766; }
-  constexpr auto operator<=>(const ChannelNumber&) const = default;
-};
 
 // How the bytes arrived: in a datagram (UDP, DTLS) or in a stream (TCP, TLS-over-TCP).
 enum class Transport : uint8_t { datagram, stream };
-
-inline constexpr size_t kChannelDataHeaderSize = 4;
 
 // RFC 8656 §12.4:
 //    0                   1                   2                   3

@@ -22,6 +22,8 @@
 #include "control/stun/attribute.hpp"
 #include "crypto/engine.hpp"
 
+#include "dataplane/contract/stun_numbers.hpp"
+
 namespace tern::stun {
 
 class Message;
@@ -37,10 +39,6 @@ constexpr bool valid_mi_sha256_length(size_t length) {
          length % 4 == 0;
 }
 inline constexpr size_t kFingerprintSize = 4;
-// RFC 8489 §14.7: "the CRC-32 of the STUN message up to (but excluding) the FINGERPRINT attribute
-// itself, XOR'ed with the 32-bit value 0x5354554e."
-inline constexpr uint32_t kFingerprintXor = 0x5354554e;
-
 // Which integrity attribute: MESSAGE-INTEGRITY (HMAC-SHA1) or MESSAGE-INTEGRITY-SHA256.
 enum class Integrity : uint8_t { sha1, sha256 };
 constexpr crypto::Mac mac_of(Integrity integrity) {

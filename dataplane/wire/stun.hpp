@@ -7,76 +7,45 @@
 #include <cstdint>
 #include <cstring>
 
-#include "dataplane/wire/ip6.hpp"
+#include "dataplane/contract/stun_numbers.hpp"
 #include "dataplane/wire/headers.hpp"
+#include "dataplane/wire/ip6.hpp"
 
-namespace tern::dp::stun {
+namespace tern::dp::stun_wire {
 
-// RFC 8489 §5: the header. The magic cookie in network order.
-inline constexpr uint32_t kMagicCookie = 0x2112A442;
-inline constexpr uint32_t kMagicCookieBe = be32(kMagicCookie);
-inline constexpr uint16_t kHeaderLen = 20;
-inline constexpr uint16_t kTransactionIdLen = 12;
-inline constexpr uint16_t kAttributeHeaderLen = 4;
+using stun::AttributeType;
 
-// RFC 8489 §5: message type = method and class bits interleaved.
-inline constexpr uint16_t kClassMask = 0x0110;
-inline constexpr uint16_t kClassRequest = 0x0000;
-inline constexpr uint16_t kClassIndication = 0x0010;
-inline constexpr uint16_t kClassSuccess = 0x0100;
-inline constexpr uint16_t kBindingRequest = 0x0001;
-inline constexpr uint16_t kBindingSuccess = 0x0101;
-inline constexpr uint16_t kSendIndication = 0x0016;  // RFC 8656 §18: method 0x006
-inline constexpr uint16_t kDataIndication = 0x0017;  // RFC 8656 §18: method 0x007
+// RFC 8489 §5: the header, in the data plane's uint16_t lengths; the magic cookie in network
+// order. The numbers themselves are tern::stun's (dataplane/contract/stun_numbers.hpp).
+inline constexpr uint16_t kHeaderLen = stun::kHeaderSize;
+inline constexpr uint16_t kTransactionIdLen = stun::kTransactionIdSize;
+inline constexpr uint16_t kAttributeHeaderLen = stun::kAttributeHeaderSize;
+inline constexpr uint32_t kMagicCookieBe = be32(stun::kMagicCookie);
 
-// Attribute types (RFC 8489 §18.3, RFC 8656 §18).
-enum Attribute : uint16_t {
-  kMappedAddress = 0x0001,
-  kUsername = 0x0006,
-  kMessageIntegrity = 0x0008,
-  kErrorCode = 0x0009,
-  kUnknownAttributes = 0x000A,
-  kChannelNumber = 0x000C,
-  kLifetime = 0x000D,
-  kXorPeerAddress = 0x0012,
-  kData = 0x0013,
-  kRealm = 0x0014,
-  kNonce = 0x0015,
-  kXorRelayedAddress = 0x0016,
-  kRequestedAddressFamily = 0x0017,
-  kEvenPort = 0x0018,
-  kRequestedTransport = 0x0019,
-  kDontFragment = 0x001A,
-  kMessageIntegritySha256 = 0x001C,
-  kPasswordAlgorithm = 0x001D,
-  kUserhash = 0x001E,
-  kXorMappedAddress = 0x0020,
-  kReservationToken = 0x0022,
-  kSoftware = 0x8022,
-  kFingerprint = 0x8028,
-};
+// The message type words the workers compare and write (RFC 8489 §5, RFC 8656 §18).
+constexpr uint16_t type_word(stun::Method method, stun::MessageClass cls) {
+  return stun::MessageType{method, cls}.encode();
+}
+inline constexpr uint16_t kClassMask = type_word(stun::Method{0}, stun::MessageClass::error_response);
+inline constexpr uint16_t kClassRequest = type_word(stun::Method{0}, stun::MessageClass::request);
+inline constexpr uint16_t kClassIndication = type_word(stun::Method{0}, stun::MessageClass::indication);
+inline constexpr uint16_t kBindingRequest = type_word(stun::Method::binding, stun::MessageClass::request);
+inline constexpr uint16_t kBindingSuccess =
+    type_word(stun::Method::binding, stun::MessageClass::success_response);
+inline constexpr uint16_t kSendIndication = type_word(stun::Method::send, stun::MessageClass::indication);
+inline constexpr uint16_t kDataIndication = type_word(stun::Method::data, stun::MessageClass::indication);
 
-// RFC 8489 §14: types 0x0000-0x7FFF are comprehension-required. These are the ones a TURN
-// server knows (RFC 8489 and RFC 8656); a bit per type below 0x40.
-inline constexpr uint64_t kKnownRequired =
-    (1ULL << kMappedAddress) | (1ULL << kUsername) | (1ULL << kMessageIntegrity) |
-    (1ULL << kErrorCode) | (1ULL << kUnknownAttributes) | (1ULL << kChannelNumber) |
-    (1ULL << kLifetime) | (1ULL << kXorPeerAddress) | (1ULL << kData) | (1ULL << kRealm) |
-    (1ULL << kNonce) | (1ULL << kXorRelayedAddress) | (1ULL << kRequestedAddressFamily) |
-    (1ULL << kEvenPort) | (1ULL << kRequestedTransport) | (1ULL << kDontFragment) |
-    (1ULL << kMessageIntegritySha256) | (1ULL << kPasswordAlgorithm) | (1ULL << kUserhash) |
-    (1ULL << kXorMappedAddress) | (1ULL << kReservationToken);
+// A comprehension-required attribute tern does not understand (RFC 8489 §7.3.1: 420).
+constexpr bool unknown_required(AttributeType type) {
+  const auto t = static_cast<uint16_t>(type);
+  return stun::is_comprehension_required(t) && !(t < 64 && ((stun::kKnownRequiredBelow64 >> t) & 1));
+}
 
-constexpr bool comprehension_required(uint16_t type) { return type < 0x8000; }
-constexpr bool known_required(uint16_t type) { return type < 64 && ((kKnownRequired >> type) & 1); }
-
-// RFC 8489 §14.7: FINGERPRINT = CRC-32 of the message up to the attribute, XOR this.
-inline constexpr uint32_t kFingerprintXor = 0x5354554e;
 inline constexpr uint16_t kFingerprintAttributeLen = 8;
 
 // RFC 8489 §14.1: address family.
-inline constexpr uint8_t kFamilyIpv4 = 0x01;
-inline constexpr uint8_t kFamilyIpv6 = 0x02;
+inline constexpr uint8_t kFamilyIpv4 = static_cast<uint8_t>(Family::ipv4);
+inline constexpr uint8_t kFamilyIpv6 = static_cast<uint8_t>(Family::ipv6);
 inline constexpr uint16_t kXorAddressIpv4Len = 8;  // value length of an IPv4 (XOR-)address
 
 constexpr uint16_t padded(uint16_t len) { return static_cast<uint16_t>((len + 3) & ~3); }
@@ -95,6 +64,7 @@ inline void store16(uint8_t* p, uint16_t host) {
   const uint16_t v = rte_cpu_to_be_16(host);
   std::memcpy(p, &v, 2);
 }
+inline void store16(uint8_t* p, AttributeType type) { store16(p, static_cast<uint16_t>(type)); }
 inline void store32_raw(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 
 // A STUN message header at p, already known to be at least kHeaderLen long.
@@ -131,7 +101,7 @@ class AttributeWalker {
     return true;
   }
 
-  uint16_t type() const { return type_; }
+  AttributeType type() const { return static_cast<AttributeType>(type_); }
   uint16_t length() const { return len_; }
   uint16_t value_offset() const { return offset_; }  // from the start of the message
   const uint8_t* value() const { return base_ + offset_; }
@@ -151,10 +121,10 @@ class AttributeWalker {
 
 // RFC 8489 §14.2: X-Port = port XOR the cookie's high 16 bits, X-Address = address XOR the
 // cookie; on network-order values both are plain XORs with the cookie's network-order bytes.
-inline constexpr uint16_t kXorPortBe = be16(kMagicCookie >> 16);
+inline constexpr uint16_t kXorPortBe = be16(stun::kMagicCookie >> 16);
 
 // Writes an IPv4 XOR address attribute (XOR-MAPPED-ADDRESS, XOR-PEER-ADDRESS): 12 bytes.
-inline void write_xor_address(uint8_t* p, uint16_t type, uint32_t ip_be, uint16_t port_be) {
+inline void write_xor_address(uint8_t* p, AttributeType type, uint32_t ip_be, uint16_t port_be) {
   store16(p, type);
   store16(p + 2, kXorAddressIpv4Len);
   p[4] = 0;
@@ -168,7 +138,7 @@ inline constexpr uint16_t kXorAddressAttributeLen = kAttributeHeaderLen + kXorAd
 // RFC 8489 §14.2: an IPv6 X-Address is the address XOR the cookie and the transaction ID.
 inline constexpr uint16_t kXorAddressIpv6Len = 20;
 inline constexpr uint16_t kXorAddress6AttributeLen = kAttributeHeaderLen + kXorAddressIpv6Len;
-inline void write_xor_address(uint8_t* p, uint16_t type, const Ip6& ip, uint16_t port_be,
+inline void write_xor_address(uint8_t* p, AttributeType type, const Ip6& ip, uint16_t port_be,
                               const uint8_t* transaction_id) {
   store16(p, type);
   store16(p + 2, kXorAddressIpv6Len);
@@ -194,16 +164,12 @@ inline Ip6 read_xor_address6(const uint8_t* value, const uint8_t* transaction_id
 }
 
 // RFC 8656 §12.4: ChannelData: channel number (first two bits 01), length, application data.
-inline constexpr uint16_t kChannelDataHeaderLen = 4;
-inline constexpr uint16_t kChannelMin = 0x4000;  // RFC 8656 §12: 0x4000 through 0x4FFF
-inline constexpr uint16_t kChannelMax = 0x4FFF;
-constexpr bool valid_channel(uint16_t channel) {
-  return channel >= kChannelMin && channel <= kChannelMax;
-}
+inline constexpr uint16_t kChannelDataHeaderLen = stun::kChannelDataHeaderSize;
+constexpr bool valid_channel(uint16_t channel) { return stun::ChannelNumber{channel}.valid(); }
 
 // The Data indication header the server prepends to peer data (RFC 8656 §11.3): STUN header,
 // XOR-PEER-ADDRESS, DATA attribute header.
 inline constexpr uint16_t kDataIndicationPrefixLen =
     kHeaderLen + kXorAddressAttributeLen + kAttributeHeaderLen;  // 36
 
-}  // namespace tern::dp::stun
+}  // namespace tern::dp::stun_wire

@@ -180,38 +180,38 @@ void Worker::classify_icmp6(Packet& p, uint8_t* l4, uint16_t len) {
 // (0b01) from STUN (0b00).
 void Worker::classify_listener(Packet& p) {
   const uint8_t* s = p.payload;
-  if (p.payload_len < stun::kChannelDataHeaderLen) return p.drop_as(CounterId::drop_not_stun);
+  if (p.payload_len < stun_wire::kChannelDataHeaderLen) return p.drop_as(CounterId::drop_not_stun);
   const uint8_t top = s[0] & 0xc0;
   if (top == 0x40) {
     // RFC 8656 §12.4: channel number, length, data. §12.5 over UDP: a datagram too short for
     // the length is discarded; bytes past it (padding) are not part of the data.
     // Any 0b01 number is looked up: the control plane binds only the numbers it accepts
     // (0x4000-0x4FFF, or 0x4000-0x7FFF with compat.rfc5766_channels).
-    p.channel = stun::load16(s);
-    const uint16_t length = stun::load16(s + 2);
-    if (uint32_t{stun::kChannelDataHeaderLen} + length > p.payload_len)
+    p.channel = stun_wire::load16(s);
+    const uint16_t length = stun_wire::load16(s + 2);
+    if (uint32_t{stun_wire::kChannelDataHeaderLen} + length > p.payload_len)
       return p.drop_as(CounterId::drop_malformed);
-    p.data_off = stun::kChannelDataHeaderLen;
+    p.data_off = stun_wire::kChannelDataHeaderLen;
     p.data_len = length;
     p.kind = Kind::channel_data;
     return;
   }
   // RFC 8489 §6.3: first two bits zero, the magic cookie, a length that is a multiple of four
   // and accounts for the whole datagram.
-  if (top != 0 || p.payload_len < stun::kHeaderLen) return p.drop_as(CounterId::drop_not_stun);
-  const stun::Header h = stun::header(s);
-  if (h.cookie_be != stun::kMagicCookieBe) return p.drop_as(CounterId::drop_not_stun);
-  if ((h.length & 3) != 0 || stun::kHeaderLen + h.length != p.payload_len)
+  if (top != 0 || p.payload_len < stun_wire::kHeaderLen) return p.drop_as(CounterId::drop_not_stun);
+  const stun_wire::Header h = stun_wire::header(s);
+  if (h.cookie_be != stun_wire::kMagicCookieBe) return p.drop_as(CounterId::drop_not_stun);
+  if ((h.length & 3) != 0 || stun_wire::kHeaderLen + h.length != p.payload_len)
     return p.drop_as(CounterId::drop_stun_malformed);
-  if (h.type == stun::kSendIndication) return classify_send(p);
+  if (h.type == stun_wire::kSendIndication) return classify_send(p);
   // Everything else is answered by us or by the control plane: check what the relay paths
   // leave to the peer's own checksum.
   if (!udp_checksum_ok(p)) return p.drop_as(CounterId::drop_bad_checksum);
-  if (h.type == stun::kBindingRequest) return classify_binding(p);
-  switch (h.type & stun::kClassMask) {
-    case stun::kClassRequest:
+  if (h.type == stun_wire::kBindingRequest) return classify_binding(p);
+  switch (h.type & stun_wire::kClassMask) {
+    case stun_wire::kClassRequest:
       return p.punt_as(PuntReason::stun_request);
-    case stun::kClassIndication:
+    case stun_wire::kClassIndication:
       return p.punt_as(PuntReason::stun_indication);
     default:
       return p.punt_as(PuntReason::stun_response);
@@ -221,46 +221,46 @@ void Worker::classify_listener(Packet& p) {
 // RFC 8656 §11.2: a Send indication needs XOR-PEER-ADDRESS and DATA; DONT-FRAGMENT asks for DF;
 // RFC 8489 §7.3.2: an unknown comprehension-required attribute discards an indication silently.
 void Worker::classify_send(Packet& p) {
-  stun::AttributeWalker w(p.payload, p.payload_len);
+  stun_wire::AttributeWalker w(p.payload, p.payload_len);
   bool have_peer = false;
   bool have_data = false;
   int fingerprint_at = -1;
   while (w.next()) {
     if (fingerprint_at >= 0) return p.drop_as(CounterId::drop_stun_malformed);  // §14.7: last
     switch (w.type()) {
-      case stun::kXorPeerAddress: {
+      case stun::AttributeType::xor_peer_address: {
         if (have_peer) break;  // RFC 8489 §14: only the first of a type counts
         if (w.length() < 4) return p.drop_as(CounterId::drop_stun_malformed);
         const uint8_t family = w.value()[1];
-        p.peer_ipv6 = family == stun::kFamilyIpv6;
-        if (p.peer_ipv6 ? w.length() != stun::kXorAddressIpv6Len
-                        : family != stun::kFamilyIpv4 || w.length() != stun::kXorAddressIpv4Len)
+        p.peer_ipv6 = family == stun_wire::kFamilyIpv6;
+        if (p.peer_ipv6 ? w.length() != stun_wire::kXorAddressIpv6Len
+                        : family != stun_wire::kFamilyIpv4 || w.length() != stun_wire::kXorAddressIpv4Len)
           return p.drop_as(CounterId::drop_stun_malformed);
         uint16_t xport;
         std::memcpy(&xport, w.value() + 2, 2);
-        p.peer_port = xport ^ stun::kXorPortBe;
+        p.peer_port = xport ^ stun_wire::kXorPortBe;
         if (p.peer_ipv6)
-          p.peer6 = stun::read_xor_address6(w.value(), p.payload + 8);
+          p.peer6 = stun_wire::read_xor_address6(w.value(), p.payload + 8);
         else
-          p.peer_ip = stun::load32_raw(w.value() + 4) ^ stun::kMagicCookieBe;
+          p.peer_ip = stun_wire::load32_raw(w.value() + 4) ^ stun_wire::kMagicCookieBe;
         have_peer = true;
         break;
       }
-      case stun::kData:
+      case stun::AttributeType::data:
         if (have_data) break;
         p.data_off = w.value_offset();
         p.data_len = w.length();
         have_data = true;
         break;
-      case stun::kDontFragment:
+      case stun::AttributeType::dont_fragment:
         p.dont_fragment = true;
         break;
-      case stun::kFingerprint:
+      case stun::AttributeType::fingerprint:
         if (w.length() != 4) return p.drop_as(CounterId::drop_stun_malformed);
         fingerprint_at = w.attribute_offset();
         break;
       default:
-        if (stun::comprehension_required(w.type()) && !stun::known_required(w.type()))
+        if (stun_wire::unknown_required(w.type()))
           return p.drop_as(CounterId::drop_unknown_attribute);
         break;
     }
@@ -275,22 +275,22 @@ void Worker::classify_send(Packet& p) {
 // optional attributes (SOFTWARE, FINGERPRINT, ...). Authentication and anything comprehension-
 // required is the control plane's.
 void Worker::classify_binding(Packet& p) {
-  stun::AttributeWalker w(p.payload, p.payload_len);
+  stun_wire::AttributeWalker w(p.payload, p.payload_len);
   int fingerprint_at = -1;
   while (w.next()) {
     if (fingerprint_at >= 0) return p.drop_as(CounterId::drop_stun_malformed);
     switch (w.type()) {
-      case stun::kUsername:
-      case stun::kUserhash:
-      case stun::kMessageIntegrity:
-      case stun::kMessageIntegritySha256:
+      case stun::AttributeType::username:
+      case stun::AttributeType::userhash:
+      case stun::AttributeType::message_integrity:
+      case stun::AttributeType::message_integrity_sha256:
         return p.punt_as(PuntReason::binding_authenticated);
-      case stun::kFingerprint:
+      case stun::AttributeType::fingerprint:
         if (w.length() != 4) return p.drop_as(CounterId::drop_stun_malformed);
         fingerprint_at = w.attribute_offset();
         break;
       default:
-        if (stun::comprehension_required(w.type()))
+        if (stun::is_comprehension_required(w.type()))
           return p.punt_as(PuntReason::binding_attributes);
         break;
     }
@@ -316,7 +316,7 @@ bool Worker::udp_checksum_ok(const Packet& p) const {
 // RFC 8489 §14.7: CRC-32 of the message up to the FINGERPRINT attribute, XOR 0x5354554e.
 bool Worker::fingerprint_ok(const uint8_t* message, uint16_t fingerprint_at) {
   const uint32_t crc = r_.engine->crc32({message, fingerprint_at}) ^ stun::kFingerprintXor;
-  const uint32_t carried = rte_be_to_cpu_32(stun::load32_raw(message + fingerprint_at + 4));
+  const uint32_t carried = rte_be_to_cpu_32(stun_wire::load32_raw(message + fingerprint_at + 4));
   return crc == carried;
 }
 

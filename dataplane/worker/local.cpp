@@ -172,25 +172,25 @@ void Worker::icmp6_echo(Packet& p) {
 template <class F>
 void Worker::binding(Packet& p) {
   rte_mbuf* m = p.m;
-  uint8_t response[stun::kHeaderLen + stun::kXorAddress6AttributeLen + kMaxSoftwareAttribute +
-                   stun::kFingerprintAttributeLen];
-  uint16_t n = stun::kHeaderLen;
-  std::memcpy(response + 4, p.payload + 4, 4 + stun::kTransactionIdLen);  // cookie, transaction
+  uint8_t response[stun_wire::kHeaderLen + stun_wire::kXorAddress6AttributeLen + kMaxSoftwareAttribute +
+                   stun_wire::kFingerprintAttributeLen];
+  uint16_t n = stun_wire::kHeaderLen;
+  std::memcpy(response + 4, p.payload + 4, 4 + stun_wire::kTransactionIdLen);  // cookie, transaction
   if constexpr (F::kIpv6)
-    stun::write_xor_address(response + n, stun::kXorMappedAddress, p.src6, p.src_port, response + 8);
+    stun_wire::write_xor_address(response + n, stun::AttributeType::xor_mapped_address, p.src6, p.src_port, response + 8);
   else
-    stun::write_xor_address(response + n, stun::kXorMappedAddress, p.src_ip, p.src_port);
+    stun_wire::write_xor_address(response + n, stun::AttributeType::xor_mapped_address, p.src_ip, p.src_port);
   n += F::kXorAddressAttribute;
   std::memcpy(response + n, software_attribute_, software_attribute_len_);
   n = static_cast<uint16_t>(n + software_attribute_len_);
-  stun::store16(response, stun::kBindingSuccess);
-  const uint16_t total = static_cast<uint16_t>(n + (p.fingerprint ? stun::kFingerprintAttributeLen : 0));
-  stun::store16(response + 2, static_cast<uint16_t>(total - stun::kHeaderLen));
+  stun_wire::store16(response, stun_wire::kBindingSuccess);
+  const uint16_t total = static_cast<uint16_t>(n + (p.fingerprint ? stun_wire::kFingerprintAttributeLen : 0));
+  stun_wire::store16(response + 2, static_cast<uint16_t>(total - stun_wire::kHeaderLen));
   if (p.fingerprint) {
     const uint32_t crc = r_.engine->crc32({response, n}) ^ stun::kFingerprintXor;
-    stun::store16(response + n, stun::kFingerprint);
-    stun::store16(response + n + 2, 4);
-    stun::store32_raw(response + n + 4, rte_cpu_to_be_32(crc));
+    stun_wire::store16(response + n, stun::AttributeType::fingerprint);
+    stun_wire::store16(response + n + 2, 4);
+    stun_wire::store32_raw(response + n + 4, rte_cpu_to_be_32(crc));
     n = total;
   }
 

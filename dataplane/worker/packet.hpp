@@ -1,10 +1,17 @@
 #pragma once
-// Internal to the worker's .cpp files: one packet of a burst as classification left it.
+// One packet of a burst as classification left it, and the address families the worker's code is
+// written once for. Internal to the worker's stages (worker/*.cpp).
+
+#include <rte_mbuf.h>
 
 #include <cstdint>
 
+#include "dataplane/contract/control_io.hpp"
+#include "dataplane/contract/counters.hpp"
+#include "dataplane/tables/keys.hpp"
+#include "dataplane/wire/headers.hpp"
+#include "dataplane/wire/ip6.hpp"
 #include "dataplane/wire/stun.hpp"
-#include "dataplane/worker/worker.hpp"
 
 namespace tern::dp {
 
@@ -22,7 +29,7 @@ enum class Kind : uint8_t {
 
 constexpr bool from_client(Kind k) { return k == Kind::channel_data || k == Kind::send; }
 
-struct Worker::Packet {
+struct Packet {
   rte_mbuf* m = nullptr;
   Kind kind = Kind::drop;
   CounterId drop = CounterId::drop_malformed;
@@ -76,13 +83,13 @@ struct V4 {
   using Address = uint32_t;  // network order
   static constexpr bool kIpv6 = false;
   static constexpr uint16_t kUdpHeaders = kUdpHeadersLen;
-  static constexpr uint16_t kXorAddressAttribute = stun::kXorAddressAttributeLen;
+  static constexpr uint16_t kXorAddressAttribute = stun_wire::kXorAddressAttributeLen;
 };
 struct V6 {
   using Address = Ip6;
   static constexpr bool kIpv6 = true;
   static constexpr uint16_t kUdpHeaders = kUdp6HeadersLen;
-  static constexpr uint16_t kXorAddressAttribute = stun::kXorAddress6AttributeLen;
+  static constexpr uint16_t kXorAddressAttribute = stun_wire::kXorAddress6AttributeLen;
 };
 
 // The headers finish_udp() writes, in a family's addresses (network order throughout).

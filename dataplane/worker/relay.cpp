@@ -79,7 +79,7 @@ void Worker::client_to_peer(Packet& p, const Allocation& a, uint8_t flags, const
   if (p.kind == Kind::channel_data) {
     if (!tables_.channel_peer(p.id, a, p.channel, now.table, peer_ip, peer_port))
       return drop_for(p, p.id, Direction::to_peer,
-                      stun::valid_channel(p.channel) ? CounterId::drop_unbound_channel
+                      stun_wire::valid_channel(p.channel) ? CounterId::drop_unbound_channel
                                                      : CounterId::drop_bad_channel);
   } else {
     // RFC 8656 §9.1: peers are of the relayed address's family; an indication naming another
@@ -162,10 +162,10 @@ void Worker::deliver(Packet& p, AllocId id, const Allocation& a,
   uint8_t* data = p.data();
   const uint16_t len = p.data_len;
   constexpr uint16_t kDataPrefix =
-      stun::kHeaderLen + Peer::kXorAddressAttribute + stun::kAttributeHeaderLen;
-  const uint16_t prefix_len = channel ? stun::kChannelDataHeaderLen : kDataPrefix;
+      stun_wire::kHeaderLen + Peer::kXorAddressAttribute + stun_wire::kAttributeHeaderLen;
+  const uint16_t prefix_len = channel ? stun_wire::kChannelDataHeaderLen : kDataPrefix;
   // RFC 8656 §12.5: over UDP ChannelData needs no padding; a STUN attribute is always padded.
-  const uint16_t pad = channel ? 0 : static_cast<uint16_t>(stun::padded(len) - len);
+  const uint16_t pad = channel ? 0 : static_cast<uint16_t>(stun_wire::padded(len) - len);
   uint8_t* prefix = data - prefix_len;
   uint8_t* start = prefix - Client::kUdpHeaders;
   uint8_t* end = data + len + pad;
@@ -173,25 +173,25 @@ void Worker::deliver(Packet& p, AllocId id, const Allocation& a,
 
   if (channel) {
     // RFC 8656 §12.4: channel number, length of the application data.
-    stun::store16(prefix, channel);
-    stun::store16(prefix + 2, len);
+    stun_wire::store16(prefix, channel);
+    stun_wire::store16(prefix + 2, len);
     counters_[CounterId::channel_data_to_client].add(1);
   } else {
     // RFC 8656 §11.3: a Data indication with XOR-PEER-ADDRESS (the peer's transport address)
     // and DATA. The header and the transaction ID first: an IPv6 X-Address is XORed with it.
-    stun::store16(prefix, stun::kDataIndication);
-    stun::store16(prefix + 2, static_cast<uint16_t>(Peer::kXorAddressAttribute +
-                                                    stun::kAttributeHeaderLen + len + pad));
-    stun::store32_raw(prefix + 4, stun::kMagicCookieBe);
+    stun_wire::store16(prefix, stun_wire::kDataIndication);
+    stun_wire::store16(prefix + 2, static_cast<uint16_t>(Peer::kXorAddressAttribute +
+                                                    stun_wire::kAttributeHeaderLen + len + pad));
+    stun_wire::store32_raw(prefix + 4, stun_wire::kMagicCookieBe);
     transaction_ids_.next(prefix + 8);
     if constexpr (Peer::kIpv6)
-      stun::write_xor_address(prefix + stun::kHeaderLen, stun::kXorPeerAddress, from_ip, from_port,
+      stun_wire::write_xor_address(prefix + stun_wire::kHeaderLen, stun::AttributeType::xor_peer_address, from_ip, from_port,
                               prefix + 8);
     else
-      stun::write_xor_address(prefix + stun::kHeaderLen, stun::kXorPeerAddress, from_ip, from_port);
-    uint8_t* data_attribute = prefix + stun::kHeaderLen + Peer::kXorAddressAttribute;
-    stun::store16(data_attribute, stun::kData);
-    stun::store16(data_attribute + 2, len);
+      stun_wire::write_xor_address(prefix + stun_wire::kHeaderLen, stun::AttributeType::xor_peer_address, from_ip, from_port);
+    uint8_t* data_attribute = prefix + stun_wire::kHeaderLen + Peer::kXorAddressAttribute;
+    stun_wire::store16(data_attribute, stun::AttributeType::data);
+    stun_wire::store16(data_attribute + 2, len);
     for (uint16_t i = 0; i < pad; ++i) data[len + i] = 0;
     counters_[CounterId::data_indication_to_client].add(1);
   }

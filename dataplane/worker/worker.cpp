@@ -31,10 +31,10 @@ Worker::Worker(const WorkerShared& shared, WorkerResources resources)
   // RFC 8489 §14.14: SOFTWARE, padded to four bytes; built once.
   const size_t n = std::min<size_t>(shared.software.size(), kMaxSoftwareAttribute - 4);
   if (n > 0) {
-    stun::store16(software_attribute_, stun::kSoftware);
-    stun::store16(software_attribute_ + 2, static_cast<uint16_t>(n));
+    stun_wire::store16(software_attribute_, stun::AttributeType::software);
+    stun_wire::store16(software_attribute_ + 2, static_cast<uint16_t>(n));
     std::memcpy(software_attribute_ + 4, shared.software.data(), n);
-    software_attribute_len_ = static_cast<uint16_t>(4 + stun::padded(static_cast<uint16_t>(n)));
+    software_attribute_len_ = static_cast<uint16_t>(4 + stun_wire::padded(static_cast<uint16_t>(n)));
     std::memset(software_attribute_ + 4 + n, 0, software_attribute_len_ - 4 - n);
   }
 }

@@ -43,7 +43,8 @@
 
 namespace tern::dp {
 
-struct V4;  // the address families (worker_packet.hpp)
+struct Packet;  // one packet of a burst (packet.hpp)
+struct V4;      // the address families (packet.hpp)
 struct V6;
 template <class F>
 struct UdpHeaders;
@@ -115,8 +116,6 @@ class alignas(64) Worker {
   const WorkerCounters& counters() const { return counters_; }
 
  private:
-  struct Packet;
-
   void process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsigned count, unsigned n,
                      const Now& now);
   void process_one(unsigned port, rte_mbuf* m, const Now& now);
