@@ -249,7 +249,7 @@ void per_packet(benchmark::State& state) {
 
 void run_frames(benchmark::State& state, World& w, const std::vector<Frame>& templates,
                 CounterId expect, Worker::Mode mode) {
-  const Now now{kNow, rte_rdtsc()};
+  const Instant now{kNow, rte_rdtsc()};
   const uint64_t before = w.worker->counters()[expect].value();
   rte_mbuf* pkts[kBurst];
   unsigned cursor = 0;

@@ -108,7 +108,7 @@ int memory_report(uint32_t allocations, unsigned workers, std::vector<std::strin
   const uint64_t rate_limits = dpdk_heap() - limits0;
   rte_free(limits);
 
-  const uint64_t slots = sizeof(dp::Allocation) * uint64_t{allocations};
+  const uint64_t slots = sizeof(dp::AllocationSlot) * uint64_t{allocations};
   const uint64_t relay_index = tc.relay_ips.size() * 65536ull * sizeof(dp::AllocId);
   const uint64_t channel_pool = sizeof(dp::ChannelEntry) * uint64_t{overflow};
   const uint64_t tables_total = dpdk1 - dpdk0;

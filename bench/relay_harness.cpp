@@ -104,7 +104,7 @@ bool count_frames(const std::string& path, uint64_t& frames) {
 }
 
 // The control lcore's share of the work while the worker runs: drain the punt rings (ARP from
-// the gateway is learnt there) about every millisecond, as ternd's Service does.
+// the gateway is learnt there) about every millisecond, as ternd's control loop does.
 void serve(dp::ControlIo& io, Clock::duration d) {
   std::array<dp::PuntedMessage, 32> punted;
   const auto until = Clock::now() + d;

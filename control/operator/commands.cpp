@@ -20,7 +20,7 @@ uint64_t value_of(const CounterValues& values, Counter c) { return values[static
 
 }  // namespace
 
-Operator::Operator(ControlPlane& plane, crypto::Engine& engine, Logger& logger, const dp::Stats& stats,
+OperatorCommands::OperatorCommands(ControlPlane& plane, crypto::Engine& engine, Logger& logger, const dp::Stats& stats,
                    const dp::ControlIo& io, const TrafficBaselines& baselines, std::string config_path,
                    conf::Config running, Now started)
     : plane_(plane),
@@ -33,11 +33,11 @@ Operator::Operator(ControlPlane& plane, crypto::Engine& engine, Logger& logger, 
       running_(std::move(running)),
       started_(started) {}
 
-api::Result<api::VersionReply> Operator::handle(const api::VersionRequest&, const Caller&, Now) {
+api::Result<api::VersionReply> OperatorCommands::handle(const api::VersionRequest&, const Caller&, Now) {
   return api::VersionReply{TERN_VERSION, 1};
 }
 
-std::vector<api::RelayAddress> Operator::relay_addresses() const {
+std::vector<api::RelayAddress> OperatorCommands::relay_addresses() const {
   std::vector<api::RelayAddress> out;
   for (const auto& address : running_.relay.addresses) {
     api::RelayAddress r{address, address};
@@ -48,7 +48,7 @@ std::vector<api::RelayAddress> Operator::relay_addresses() const {
   return out;
 }
 
-std::vector<api::PortStatus> Operator::port_status() const {
+std::vector<api::PortStatus> OperatorCommands::port_status() const {
   const std::vector<dp::PortStats> nic = stats_.ports();
   std::vector<api::PortStatus> out;
   for (size_t i = 0; i < running_.dataplane.ports.size(); ++i) {
@@ -84,7 +84,7 @@ std::vector<api::PortStatus> Operator::port_status() const {
   return out;
 }
 
-api::Result<api::StatusReply> Operator::handle(const api::StatusRequest&, const Caller&, Now now) {
+api::Result<api::StatusReply> OperatorCommands::handle(const api::StatusRequest&, const Caller&, Now now) {
   const CounterValues c = plane_.counters();
   api::StatusReply r;
   r.version = TERN_VERSION;
@@ -104,7 +104,7 @@ api::Result<api::StatusReply> Operator::handle(const api::StatusRequest&, const 
   return r;
 }
 
-api::Result<api::StatsReply> Operator::handle(const api::StatsRequest&, const Caller&, Now) {
+api::Result<api::StatsReply> OperatorCommands::handle(const api::StatsRequest&, const Caller&, Now) {
   api::StatsReply r;
   r.workers = stats_.workers();
   r.tsc_hz = stats_.tsc_hz();
@@ -133,7 +133,7 @@ api::Result<api::StatsReply> Operator::handle(const api::StatsRequest&, const Ca
   return r;
 }
 
-MetricsSnapshot Operator::metrics(Now now) const {
+MetricsSnapshot OperatorCommands::metrics(Now now) const {
   MetricsSnapshot s;
   s.version = TERN_VERSION;
   s.uptime = uptime(now);
@@ -150,7 +150,7 @@ MetricsSnapshot Operator::metrics(Now now) const {
   return s;
 }
 
-void Operator::tick(Now now) {
+void OperatorCommands::tick(Now now) {
   for (size_t i = probes_.size(); i-- > 0;)
     if (probes_[i].expires <= now.mono) retire_probe(i);
   // Each worker's busy share over the last interval, from its cycle counters.

@@ -4,7 +4,7 @@
 // the same reload. Everything here runs on the control lcore, between punt bursts, and reads the
 // data plane only through its DPDK-free Stats and ControlIo.
 //
-//   Operator op(plane, engine, logger, stats, io, "/etc/tern/ternd.conf", config, now);
+//   OperatorCommands op(plane, engine, logger, stats, io, "/etc/tern/ternd.conf", config, now);
 //   api::Result<api::StatusReply> r = op.handle(api::StatusRequest{}, caller, now);
 //
 // Commands that change something (kill, users, secrets, reload, drain, probe) are logged at
@@ -25,7 +25,7 @@
 #include "control/operator/traffic_baselines.hpp"
 #include "crypto/engine.hpp"
 #include "dataplane/contract/control_io.hpp"
-#include "dataplane/setup/runtime.hpp"
+#include "dataplane/contract/stats.hpp"
 
 namespace tern::ctl {
 
@@ -36,10 +36,10 @@ struct Caller {
   std::string_view via = "socket";  // "socket", "SIGHUP"
 };
 
-class Operator {
+class OperatorCommands {
  public:
   // `running` is the configuration ternd started with; `config_path` the file reload re-reads.
-  Operator(ControlPlane& plane, crypto::Engine& engine, Logger& logger, const dp::Stats& stats,
+  OperatorCommands(ControlPlane& plane, crypto::Engine& engine, Logger& logger, const dp::Stats& stats,
            const dp::ControlIo& io, const TrafficBaselines& baselines, std::string config_path,
            conf::Config running, Now started);
 

@@ -32,7 +32,7 @@ api::DropsInfo drops_info(const dp::AllocationDropCounts& d) {
 
 }  // namespace
 
-api::Result<api::AllocationsReply> Operator::handle(const api::AllocationsRequest& req, const Caller&, Now now) {
+api::Result<api::AllocationsReply> OperatorCommands::handle(const api::AllocationsRequest& req, const Caller&, Now now) {
   const uint32_t limit = req.limit.value_or(api::kDefaultListLimit);
   if (limit == 0 || limit > api::kMaxListLimit)
     return api::bad_request("limit must be 1-" + std::to_string(api::kMaxListLimit));
@@ -54,7 +54,7 @@ api::Result<api::AllocationsReply> Operator::handle(const api::AllocationsReques
   return r;
 }
 
-api::Result<api::AllocationReply> Operator::handle(const api::AllocationRequest& req, const Caller&, Now now) {
+api::Result<api::AllocationReply> OperatorCommands::handle(const api::AllocationRequest& req, const Caller&, Now now) {
   const auto d = plane_.allocation(req.allocation, now);
   if (!d) return api::not_found("no allocation " + std::to_string(req.allocation));
   api::AllocationReply r;
@@ -71,7 +71,7 @@ api::Result<api::AllocationReply> Operator::handle(const api::AllocationRequest&
   return r;
 }
 
-api::Result<api::KillReply> Operator::handle(const api::KillRequest& req, const Caller& caller, Now now) {
+api::Result<api::KillReply> OperatorCommands::handle(const api::KillRequest& req, const Caller& caller, Now now) {
   if (req.allocation.has_value() == req.user.has_value()) return api::bad_request("kill takes an allocation or a user, one of them");
   api::KillReply r;
   if (req.allocation) {

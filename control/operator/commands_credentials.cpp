@@ -24,7 +24,7 @@ std::string secret_fingerprint(crypto::Engine& engine, std::string_view secret) 
   return conf::to_hex(std::span<const uint8_t>(digest.data(), 6));
 }
 
-api::Result<api::UsersListReply> Operator::handle(const api::UsersListRequest&, const Caller&, Now) {
+api::Result<api::UsersListReply> OperatorCommands::handle(const api::UsersListRequest&, const Caller&, Now) {
   api::UsersListReply r;
   for (auto& name : plane_.user_names()) {
     const bool probe = std::any_of(probes_.begin(), probes_.end(), [&](const auto& p) { return p.name == name; });
@@ -34,7 +34,7 @@ api::Result<api::UsersListReply> Operator::handle(const api::UsersListRequest&, 
   return r;
 }
 
-api::Result<api::UsersAddReply> Operator::handle(const api::UsersAddRequest& req, const Caller& caller, Now) {
+api::Result<api::UsersAddReply> OperatorCommands::handle(const api::UsersAddRequest& req, const Caller& caller, Now) {
   if (req.name.empty() || req.name.size() > conf::kMaxUsernameBytes || !stun::sendable_username(req.name))
     return api::bad_request("a user name is 1-" + std::to_string(conf::kMaxUsernameBytes) + " bytes of UTF-8");
   if (req.password.has_value() == req.key.has_value())
@@ -75,7 +75,7 @@ api::Result<api::UsersAddReply> Operator::handle(const api::UsersAddRequest& req
   return r;
 }
 
-api::Result<api::UsersRemoveReply> Operator::handle(const api::UsersRemoveRequest& req, const Caller& caller, Now) {
+api::Result<api::UsersRemoveReply> OperatorCommands::handle(const api::UsersRemoveRequest& req, const Caller& caller, Now) {
   const bool probe = std::any_of(probes_.begin(), probes_.end(), [&](const auto& p) { return p.name == req.name; });
   if (probe || !plane_.remove_user(req.name)) return api::not_found("no user " + req.name);
   std::erase_if(running_.auth.users, [&](const auto& u) { return u.name == req.name; });
@@ -83,14 +83,14 @@ api::Result<api::UsersRemoveReply> Operator::handle(const api::UsersRemoveReques
   return api::UsersRemoveReply{req.name, static_cast<uint32_t>(plane_.user_names().size() - probes_.size())};
 }
 
-api::Result<api::SecretsReply> Operator::handle(const api::SecretsListRequest&, const Caller&, Now) {
+api::Result<api::SecretsReply> OperatorCommands::handle(const api::SecretsListRequest&, const Caller&, Now) {
   api::SecretsReply r;
   for (size_t i = 0; i < running_.auth.secrets.size(); ++i)
     r.secrets.push_back({static_cast<uint32_t>(i), secret_fingerprint(engine_, running_.auth.secrets[i])});
   return r;
 }
 
-api::Result<api::SecretsReply> Operator::handle(const api::SecretsAddRequest& req, const Caller& caller, Now now) {
+api::Result<api::SecretsReply> OperatorCommands::handle(const api::SecretsAddRequest& req, const Caller& caller, Now now) {
   if (req.secret.empty() || req.secret.size() > kMaxSecretBytes)
     return api::bad_request("a secret is 1-" + std::to_string(kMaxSecretBytes) + " bytes");
   if (std::find(running_.auth.secrets.begin(), running_.auth.secrets.end(), req.secret) != running_.auth.secrets.end())
@@ -107,7 +107,7 @@ api::Result<api::SecretsReply> Operator::handle(const api::SecretsAddRequest& re
   return r;
 }
 
-api::Result<api::SecretsReply> Operator::handle(const api::SecretsRemoveRequest& req, const Caller& caller, Now now) {
+api::Result<api::SecretsReply> OperatorCommands::handle(const api::SecretsRemoveRequest& req, const Caller& caller, Now now) {
   if (req.fingerprint.size() < kMinFingerprintPrefix)
     return api::bad_request("give the fingerprint (at least its first " + std::to_string(kMinFingerprintPrefix) +
                             " hex digits)");

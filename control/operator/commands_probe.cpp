@@ -42,7 +42,7 @@ const conf::DataplanePort* port_of(const conf::Config& c, const IpAddress& ip, s
 
 }  // namespace
 
-std::vector<api::Finding> Operator::findings() const {
+std::vector<api::Finding> OperatorCommands::findings() const {
   std::vector<api::Finding> out;
   const conf::Config& c = running_;
   if (plane_.draining())
@@ -91,7 +91,7 @@ std::vector<api::Finding> Operator::findings() const {
   return out;
 }
 
-api::Result<api::ProbeReply> Operator::handle(const api::ProbeRequest&, const Caller& caller, Now now) {
+api::Result<api::ProbeReply> OperatorCommands::handle(const api::ProbeRequest&, const Caller& caller, Now now) {
   if (probes_.size() >= kMaxProbes)
     return api::Error{api::ErrorCode::busy, std::to_string(kMaxProbes) + " probes are running; try again in a minute"};
   std::array<uint8_t, 4> tag{};
@@ -122,7 +122,7 @@ api::Result<api::ProbeReply> Operator::handle(const api::ProbeRequest&, const Ca
   return r;
 }
 
-api::Result<api::ProbeDoneReply> Operator::handle(const api::ProbeDoneRequest& req, const Caller& caller, Now) {
+api::Result<api::ProbeDoneReply> OperatorCommands::handle(const api::ProbeDoneRequest& req, const Caller& caller, Now) {
   const auto it = std::find_if(probes_.begin(), probes_.end(), [&](const auto& p) { return p.name == req.username; });
   if (it == probes_.end()) return api::not_found("no probe credential " + req.username);
   api::ProbeDoneReply r;
@@ -136,7 +136,7 @@ api::Result<api::ProbeDoneReply> Operator::handle(const api::ProbeDoneRequest& r
   return r;
 }
 
-size_t Operator::retire_probe(size_t index) {
+size_t OperatorCommands::retire_probe(size_t index) {
   const std::string name = probes_[index].name;
   probes_.erase(probes_.begin() + static_cast<std::ptrdiff_t>(index));
   const size_t killed = plane_.kill_user(name);
@@ -144,7 +144,7 @@ size_t Operator::retire_probe(size_t index) {
   return killed;
 }
 
-void Operator::restore_probe_users() {
+void OperatorCommands::restore_probe_users() {
   for (const auto& p : probes_) plane_.add_user(p.user);
 }
 

@@ -6,7 +6,7 @@
 
 namespace tern::ctl {
 
-api::Result<api::ReloadReply> Operator::handle(const api::ReloadRequest&, const Caller& caller, Now) {
+api::Result<api::ReloadReply> OperatorCommands::handle(const api::ReloadRequest&, const Caller& caller, Now) {
   std::vector<std::string> errors;
   const auto next = conf::load_file(config_path_, errors);
   if (!next) {
@@ -40,7 +40,7 @@ api::Result<api::ReloadReply> Operator::handle(const api::ReloadRequest&, const 
   return r;
 }
 
-api::Result<api::DrainReply> Operator::handle(const api::DrainRequest& req, const Caller& caller, Now) {
+api::Result<api::DrainReply> OperatorCommands::handle(const api::DrainRequest& req, const Caller& caller, Now) {
   plane_.set_draining(req.on);
   api::DrainReply r;
   r.draining = plane_.draining();

@@ -18,7 +18,7 @@ namespace tern::ctl {
 
 class Dispatcher {
  public:
-  Dispatcher(Operator& op, Tracer& tracer, const Logger& logger) : op_(op), tracer_(tracer), logger_(logger) {}
+  Dispatcher(OperatorCommands& op, Tracer& tracer, const Logger& logger) : op_(op), tracer_(tracer), logger_(logger) {}
 
   // The answer to `line`. `stream` is where a trace sends its records, `client` names it; `now_ms`
   // is the tracer's clock.
@@ -26,7 +26,7 @@ class Dispatcher {
                      Tracer::Sink stream);
 
  private:
-  Operator& op_;
+  OperatorCommands& op_;
   Tracer& tracer_;
   const Logger& logger_;
 };

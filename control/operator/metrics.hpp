@@ -27,7 +27,7 @@
 #include "control/turn/counters.hpp"
 #include "dataplane/contract/control_io.hpp"
 #include "dataplane/contract/counters.hpp"
-#include "dataplane/setup/runtime.hpp"
+#include "dataplane/contract/stats.hpp"
 
 namespace tern::ctl {
 

@@ -1,7 +1,7 @@
 #pragma once
 // Everything operators reach inside ternd, put together on the control lcore's EventLoop: the
 // operator core (operator.hpp), the control socket (socket_server.hpp) answering through the
-// dispatcher, the tracer, and the metrics endpoint (metrics_http.hpp). ternd's Service calls
+// dispatcher, the tracer, and the metrics endpoint (metrics_http.hpp). ternd's control loop calls
 // wakeup() after every epoll wait, tick() once a second, and reload() on SIGHUP.
 
 #include <optional>
@@ -41,7 +41,7 @@ class OperatorSurface {
   void tick(Now now);
   void reload(const Caller& caller, Now now);
 
-  Operator& op() { return op_; }
+  OperatorCommands& op() { return op_; }
   Tracer& tracer() { return tracer_; }
   const SocketServer& socket() const { return socket_; }
 
@@ -51,7 +51,7 @@ class OperatorSurface {
   std::string socket_path_;
   std::optional<TransportAddress> metrics_address_;
   Logger& logger_;
-  Operator op_;
+  OperatorCommands op_;
   Tracer tracer_;
   Dispatcher dispatcher_;
   SocketServer socket_;

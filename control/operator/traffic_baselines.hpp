@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "dataplane/contract/counters.hpp"
-#include "dataplane/setup/runtime.hpp"
+#include "dataplane/contract/stats.hpp"
 #include "dataplane/contract/table_writer.hpp"
 
 namespace tern::ctl {

@@ -24,34 +24,34 @@ sigset_t handled_signals() {
 
 }  // namespace
 
-bool Service::block_signals() {
+bool ControlLoop::block_signals() {
   const sigset_t set = handled_signals();
   return pthread_sigmask(SIG_BLOCK, &set, nullptr) == 0;
 }
 
-Service::Service(ControlPlane& plane, dp::ControlIo& io, Logger& logger)
+ControlLoop::ControlLoop(ControlPlane& plane, dp::ControlIo& io, Logger& logger)
     : plane_(plane), io_(io), logger_(logger) {}
 
-Service::~Service() {
+ControlLoop::~ControlLoop() {
   if (signal_fd_ >= 0) {
     loop_.remove(signal_fd_);
     close(signal_fd_);
   }
 }
 
-Now Service::now() const {
+Now ControlLoop::now() const {
   timespec wall{};
   clock_gettime(CLOCK_REALTIME, &wall);
   return Now{io_.now(), static_cast<int64_t>(wall.tv_sec)};
 }
 
-uint64_t Service::now_ms() {
+uint64_t ControlLoop::now_ms() {
   timespec t{};
   clock_gettime(CLOCK_MONOTONIC, &t);
   return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_nsec) / 1'000'000;
 }
 
-void Service::on_signal() {
+void ControlLoop::on_signal() {
   signalfd_siginfo info{};
   while (read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
     const int signo = static_cast<int>(info.ssi_signo);
@@ -66,7 +66,7 @@ void Service::on_signal() {
 }
 
 // The control plane's decisions on a burst, for a running trace.
-void Service::trace_burst(size_t n, size_t answers) {
+void ControlLoop::trace_burst(size_t n, size_t answers) {
   Tracer& tracer = surface_->tracer();
   for (size_t i = 0; i < n; ++i) {
     std::span<const uint8_t> answer;
@@ -76,7 +76,7 @@ void Service::trace_burst(size_t n, size_t answers) {
   }
 }
 
-size_t Service::serve_punts(Now now) {
+size_t ControlLoop::serve_punts(Now now) {
   size_t handled = 0;
   for (size_t burst = 0; burst < kMaxBurstsPerWakeup; ++burst) {
     const size_t n = io_.receive(punted_);
@@ -99,7 +99,7 @@ size_t Service::serve_punts(Now now) {
   return handled;
 }
 
-bool Service::run() {
+bool ControlLoop::run() {
   const sigset_t set = handled_signals();
   signal_fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   if (!loop_.ok() || signal_fd_ < 0 ||

@@ -18,16 +18,16 @@ namespace tern::ctl {
 
 class OperatorSurface;
 
-class Service {
+class ControlLoop {
  public:
   // Blocks the signals the service handles in the calling thread and every thread it starts
   // later; call it before the EAL starts its threads, so they arrive only through the signalfd.
   static bool block_signals();
 
-  Service(ControlPlane& plane, dp::ControlIo& io, Logger& logger);
-  ~Service();
-  Service(const Service&) = delete;
-  Service& operator=(const Service&) = delete;
+  ControlLoop(ControlPlane& plane, dp::ControlIo& io, Logger& logger);
+  ~ControlLoop();
+  ControlLoop(const ControlLoop&) = delete;
+  ControlLoop& operator=(const ControlLoop&) = delete;
 
   EventLoop& loop() { return loop_; }
   // The operator surface, built on loop(); served from the next wakeup on.

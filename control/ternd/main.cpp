@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
                                           : ctl::Logger::to_stderr(config->log.level);
   // Before the EAL starts its threads, so SIGINT/SIGTERM/SIGHUP reach only the control loop's
   // signalfd.
-  if (!ctl::Service::block_signals()) {
+  if (!ctl::ControlLoop::block_signals()) {
     logger.line(ctl::LogLevel::error, "start_failed").kv("reason", "cannot block signals");
     return 1;
   }
@@ -125,10 +125,10 @@ int main(int argc, char** argv) {
   {
     ctl::TrafficBaselines tables(dataplane->tables(), dataplane->stats(), config->dataplane.table_size);
     ctl::ControlPlane plane(*config, tables, *engine, logger);
-    ctl::Service service(plane, dataplane->io(), logger);
+    ctl::ControlLoop service(plane, dataplane->io(), logger);
     ctl::OperatorSurface surface(service.loop(),
                                  {plane, *engine, logger, dataplane->stats(), dataplane->io(), tables, dataplane->tracing()},
-                                 absolute(args.config), *config, service.now(), ctl::Service::now_ms());
+                                 absolute(args.config), *config, service.now(), ctl::ControlLoop::now_ms());
     if (!surface.open(error)) {
       logger.line(ctl::LogLevel::error, "start_failed").kv("reason", error);
       status = 1;

@@ -79,7 +79,7 @@ ControlPort::~ControlPort() {
   for (unsigned i = 0; i < held_count_; ++i) rte_pktmbuf_free(held_[(held_head_ + i) % kHeldTotal].m);
 }
 
-size_t ControlPort::receive_at(std::span<PuntedMessage> out, const Now& now) {
+size_t ControlPort::receive_at(std::span<PuntedMessage> out, const Instant& now) {
   if (now.table != last_upkeep_) upkeep(now);
   expire_held(now.tsc);
 
@@ -257,7 +257,7 @@ void ControlPort::transmit_burst(unsigned port, rte_mbuf** pkts, unsigned n) {
 
 // A worker's packet: routed again from its own destination address (the routes never change
 // while workers run, so this is the next hop the worker found unresolved).
-void ControlPort::hold_from_worker(rte_mbuf* m, const Now& now) {
+void ControlPort::hold_from_worker(rte_mbuf* m, const Instant& now) {
   uint8_t* f = frame(m);
   NextHop hop;
   if (ether(f)->ether_type == kEtherTypeIpv4) {
@@ -277,7 +277,7 @@ void ControlPort::hold_from_worker(rte_mbuf* m, const Now& now) {
 
 // Queues a finished packet until its next hop's MAC is known (sent at once if it is by now), and
 // asks for the next hop. false when there was no room (the packet is then freed).
-bool ControlPort::hold(rte_mbuf* m, const NextHop& hop, const Now& now) {
+bool ControlPort::hold(rte_mbuf* m, const NextHop& hop, const Instant& now) {
   count(ControlCounterId::held);
   MacWord mac;
   if (hop.ipv6 ? neighbours_.find(hop.port, hop.ip6, mac) : neighbours_.find(hop.port, hop.ip, mac)) {
@@ -408,7 +408,7 @@ void ControlPort::learned(const NextHop& hop, MacWord mac, Neighbours::Learned r
 
 // RFC 826's merge: learn the sender when the packet is for us or the sender is known; answer a
 // request for one of our addresses.
-void ControlPort::handle_arp(rte_mbuf* m, uint16_t port_id, const Now& now) {
+void ControlPort::handle_arp(rte_mbuf* m, uint16_t port_id, const Instant& now) {
   const unsigned port = interfaces_.index_of(port_id);
   if (port == kNoPort) {
     rte_pktmbuf_free(m);
@@ -446,7 +446,7 @@ void ControlPort::handle_arp(rte_mbuf* m, uint16_t port_id, const Now& now) {
 // RFC 4861 §7.2.3-§7.2.5: a solicitation for one of our addresses teaches the solicitor's MAC
 // (its source link-layer option) and is answered; an advertisement teaches the target's MAC when
 // it is for us (the answer to our solicitation) or about a neighbour we know.
-void ControlPort::handle_ndp(rte_mbuf* m, uint16_t port_id, const Now& now) {
+void ControlPort::handle_ndp(rte_mbuf* m, uint16_t port_id, const Instant& now) {
   const unsigned port = interfaces_.index_of(port_id);
   uint8_t* f = frame(m);
   const rte_ipv6_hdr* ip = ipv6(f);
@@ -567,7 +567,7 @@ bool ControlPort::solicit(unsigned port, const Ip6& target, MacWord dst_mac, boo
   return true;
 }
 
-void ControlPort::upkeep(const Now& clock) {
+void ControlPort::upkeep(const Instant& clock) {
   const TableTime now = clock.table;
   last_upkeep_ = now;
   // Next hops that packets wait for are asked again each second until they answer.

@@ -91,7 +91,7 @@ class ControlPort final : public ControlIo {
   ControlCounterValues counters() const override { return counters_; }
 
   // receive() at a given time (tests drive the neighbour upkeep's clock with it).
-  size_t receive_at(std::span<PuntedMessage> out, const Now& now);
+  size_t receive_at(std::span<PuntedMessage> out, const Instant& now);
   size_t receive_at(std::span<PuntedMessage> out, TableTime now) {
     return receive_at(out, setup_.clock->at(now));
   }
@@ -118,9 +118,9 @@ class ControlPort final : public ControlIo {
   };
 
   void count(ControlCounterId id, uint64_t n = 1) { counters_[static_cast<size_t>(id)] += n; }
-  void upkeep(const Now& now);
-  void handle_arp(rte_mbuf* m, uint16_t port_id, const Now& now);
-  void handle_ndp(rte_mbuf* m, uint16_t port_id, const Now& now);
+  void upkeep(const Instant& now);
+  void handle_arp(rte_mbuf* m, uint16_t port_id, const Instant& now);
+  void handle_ndp(rte_mbuf* m, uint16_t port_id, const Instant& now);
   void learned(const NextHop& hop, MacWord mac, Neighbours::Learned result, bool ipv6);
   bool resolve(const NextHop& hop, TableTime now);
   bool request_budget(TableTime now);
@@ -130,8 +130,8 @@ class ControlPort final : public ControlIo {
                       std::span<const uint8_t> payload, SendResult& result);
   SendResult transmit(unsigned port, rte_mbuf* m);
   void transmit_burst(unsigned port, rte_mbuf** pkts, unsigned n);
-  bool hold(rte_mbuf* m, const NextHop& hop, const Now& now);
-  void hold_from_worker(rte_mbuf* m, const Now& now);
+  bool hold(rte_mbuf* m, const NextHop& hop, const Instant& now);
+  void hold_from_worker(rte_mbuf* m, const Instant& now);
   void release_held(const NextHop& hop, MacWord mac);
   void expire_held(uint64_t tsc);
   void forget_waiting(const NextHop& hop);

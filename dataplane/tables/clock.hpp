@@ -13,7 +13,7 @@
 namespace tern::dp {
 
 // One reading of the clock, taken once per burst.
-struct Now {
+struct Instant {
   TableTime table = 1;  // seconds since start, from 1: expiry checks
   uint64_t tsc = 0;     // raw TSC ticks: rate limiters
 };
@@ -25,7 +25,7 @@ class Clock {
 
   uint64_t hz() const { return hz_; }
   TableTime table_time(uint64_t tsc) const { return static_cast<TableTime>(1 + (tsc - start_) / hz_); }
-  Now now() const {
+  Instant now() const {
     const uint64_t tsc = rte_rdtsc();
     return {table_time(tsc), tsc};
   }
@@ -34,7 +34,7 @@ class Clock {
     return static_cast<uint64_t>(static_cast<unsigned __int128>(tsc - start_) * 1'000'000'000u / hz_);
   }
   // The first instant of table second t (tests drive time with it).
-  Now at(TableTime t) const { return {t, start_ + uint64_t{t - 1} * hz_}; }
+  Instant at(TableTime t) const { return {t, start_ + uint64_t{t - 1} * hz_}; }
 
  private:
   uint64_t hz_;

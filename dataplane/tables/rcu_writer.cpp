@@ -19,7 +19,7 @@ void* as_data(uintptr_t value) { return reinterpret_cast<void*>(value); }
 
 }  // namespace
 
-TablesWriter::TablesWriter(Tables& tables, rte_rcu_qsbr* rcu)
+RcuTableWriter::RcuTableWriter(Tables& tables, rte_rcu_qsbr* rcu)
     : t_(tables),
       rcu_(rcu),
       generation_(tables.capacity(), 0),
@@ -31,9 +31,9 @@ TablesWriter::TablesWriter(Tables& tables, rte_rcu_qsbr* rcu)
   for (uint32_t i = tables.channel6_pool_size_; i > 0; --i) free_pool6_.push_back(i - 1);
 }
 
-std::unique_ptr<TablesWriter> TablesWriter::create(Tables& tables, const TablesConfig& config,
+std::unique_ptr<RcuTableWriter> RcuTableWriter::create(Tables& tables, const TablesConfig& config,
                                                    std::string& error) {
-  std::unique_ptr<TablesWriter> w(new TablesWriter(tables, config.rcu));
+  std::unique_ptr<RcuTableWriter> w(new RcuTableWriter(tables, config.rcu));
   if (config.rcu == nullptr) return w;  // no readers on other threads: reuse at once
   const std::string name = config.name + "_dq";
   rte_rcu_qsbr_dq_parameters params{};
@@ -43,7 +43,7 @@ std::unique_ptr<TablesWriter> TablesWriter::create(Tables& tables, const TablesC
   params.esize = sizeof(Retired);
   params.trigger_reclaim_limit = 0;  // reclaim when the control plane asks (reclaimed())
   params.max_reclaim_size = 1024;
-  params.free_fn = &TablesWriter::free_retired;
+  params.free_fn = &RcuTableWriter::free_retired;
   params.p = w.get();
   params.v = config.rcu;
   w->dq_ = rte_rcu_qsbr_dq_create(&params);
@@ -54,18 +54,18 @@ std::unique_ptr<TablesWriter> TablesWriter::create(Tables& tables, const TablesC
   return w;
 }
 
-TablesWriter::~TablesWriter() {
+RcuTableWriter::~RcuTableWriter() {
   if (dq_ != nullptr) rte_rcu_qsbr_dq_delete(dq_);
 }
 
-void TablesWriter::free_retired(void* self, void* elements, unsigned int n) {
-  auto* w = static_cast<TablesWriter*>(self);
+void RcuTableWriter::free_retired(void* self, void* elements, unsigned int n) {
+  auto* w = static_cast<RcuTableWriter*>(self);
   const auto* r = static_cast<const Retired*>(elements);
   for (unsigned i = 0; i < n; ++i) w->release(r[i]);
 }
 
 // Called once no worker can still hold what r names.
-void TablesWriter::release(const Retired& r) {
+void RcuTableWriter::release(const Retired& r) {
   switch (r.kind) {
     case Retired::slot:
       reclaimed_.push_back(r.a);
@@ -82,7 +82,7 @@ void TablesWriter::release(const Retired& r) {
   }
 }
 
-void TablesWriter::retire(const Retired& r) {
+void RcuTableWriter::retire(const Retired& r) {
   if (dq_ == nullptr) {
     release(r);
     return;
@@ -94,13 +94,13 @@ void TablesWriter::retire(const Retired& r) {
   }
 }
 
-bool TablesWriter::published(AllocId id) const { return id < t_.capacity() && in_use_[id]; }
+bool RcuTableWriter::published(AllocId id) const { return id < t_.capacity() && in_use_[id]; }
 
 // The 5-tuple and the relayed address each are IPv4 or IPv6 (RFC 8656 §7.2: the relayed address's
 // family is the one the client asked for, whatever its own).
 // The max_bps buckets, made with the first allocation that needs them (Tables::rate_limits_).
 // nullptr when DPDK memory runs out: that allocation is refused (508), the others go on.
-RateLimit* TablesWriter::rate_limits() {
+RateLimit* RcuTableWriter::rate_limits() {
   RateLimit* limits = t_.rate_limits_.load(std::memory_order_relaxed);
   if (limits != nullptr) return limits;
   limits = static_cast<RateLimit*>(rte_zmalloc_socket(
@@ -109,7 +109,7 @@ RateLimit* TablesWriter::rate_limits() {
   return limits;
 }
 
-WriteResult TablesWriter::add_allocation(AllocId id, const AllocationEntry& e) {
+WriteResult RcuTableWriter::add_allocation(AllocId id, const AllocationEntry& e) {
   if (id >= t_.capacity() || in_use_[id]) return WriteResult::not_found;
   const FiveTuple& ft = e.five_tuple;
   const bool client6 = ft.client.ip.is_v6();
@@ -122,7 +122,7 @@ WriteResult TablesWriter::add_allocation(AllocId id, const AllocationEntry& e) {
   RateLimit* limits = e.max_bps != 0 ? rate_limits() : nullptr;
   if (e.max_bps != 0 && limits == nullptr) return WriteResult::no_room;
 
-  Allocation& a = t_.slots_[id];
+  AllocationSlot& a = t_.slots_[id];
   a.client_ip = client6 ? 0 : be_ip(ft.client.ip);
   a.client_port = be_port(ft.client.port);
   a.server_ip = client6 ? 0 : be_ip(ft.server.ip);
@@ -130,8 +130,8 @@ WriteResult TablesWriter::add_allocation(AllocId id, const AllocationEntry& e) {
   a.relay_ip = relay6 ? 0 : be_ip(e.relayed.ip);
   a.relay_port = be_port(e.relayed.port);
   if (client6 || relay6) {
-    Allocation6& a6 = t_.slots6_[id];
-    a6 = Allocation6{};
+    AllocationSlot6& a6 = t_.slots6_[id];
+    a6 = AllocationSlot6{};
     if (client6) {
       a6.client_ip = Ip6::of(ft.client.ip);
       a6.server_ip = Ip6::of(ft.server.ip);
@@ -167,15 +167,15 @@ WriteResult TablesWriter::add_allocation(AllocId id, const AllocationEntry& e) {
   return WriteResult::ok;
 }
 
-WriteResult TablesWriter::set_allocation_expiry(AllocId id, TableTime expires) {
+WriteResult RcuTableWriter::set_allocation_expiry(AllocId id, TableTime expires) {
   if (!published(id)) return WriteResult::not_found;
   t_.slots_[id].expires.store(expires, std::memory_order_release);
   return WriteResult::ok;
 }
 
-WriteResult TablesWriter::remove_allocation(AllocId id) {
+WriteResult RcuTableWriter::remove_allocation(AllocId id) {
   if (!published(id)) return WriteResult::not_found;
-  Allocation& a = t_.slots_[id];
+  AllocationSlot& a = t_.slots_[id];
   a.expires.store(0, std::memory_order_release);  // workers stop relaying for it now
   index_client(id, false);
   t_.relay_index_[(size_t{a.relay_index} << 16) | rte_be_to_cpu_16(a.relay_port)].store(
@@ -194,10 +194,10 @@ WriteResult TablesWriter::remove_allocation(AllocId id) {
 }
 
 // Adds the allocation's 5-tuple to its family's client index, or removes it.
-bool TablesWriter::index_client(AllocId id, bool add) {
-  const Allocation& a = t_.slots_[id];
+bool RcuTableWriter::index_client(AllocId id, bool add) {
+  const AllocationSlot& a = t_.slots_[id];
   if (a.flags.load(std::memory_order_relaxed) & kClientIpv6) {
-    const Allocation6& a6 = t_.slots6_[id];
+    const AllocationSlot6& a6 = t_.slots6_[id];
     const ClientKey6 key = make_client_key(a6.client_ip, a.client_port, a6.server_ip, a.server_port);
     return add ? rte_hash_add_key_data(t_.clients6_, &key, as_data(id)) == 0
                : rte_hash_del_key(t_.clients6_, &key) >= 0;
@@ -207,7 +207,7 @@ bool TablesWriter::index_client(AllocId id, bool add) {
              : rte_hash_del_key(t_.clients_, &key) >= 0;
 }
 
-void TablesWriter::drop_overflow(AllocId id) {
+void RcuTableWriter::drop_overflow(AllocId id) {
   const auto it = overflow_.find(id);
   if (it == overflow_.end()) return;
   for (const Ip6& ip : it->second.permissions6) {
@@ -233,8 +233,8 @@ void TablesWriter::drop_overflow(AllocId id) {
   overflow_.erase(it);
 }
 
-void TablesWriter::update_overflow_flags(AllocId id) {
-  Allocation& a = t_.slots_[id];
+void RcuTableWriter::update_overflow_flags(AllocId id) {
+  AllocationSlot& a = t_.slots_[id];
   uint8_t flags = a.flags.load(std::memory_order_relaxed) &
                   static_cast<uint8_t>(~(kPermissionOverflow | kChannelOverflow));
   const auto it = overflow_.find(id);
@@ -246,7 +246,7 @@ void TablesWriter::update_overflow_flags(AllocId id) {
   a.flags.store(flags, std::memory_order_release);
 }
 
-WriteResult TablesWriter::set_permission(AllocId id, const IpAddress& peer, TableTime expires) {
+WriteResult RcuTableWriter::set_permission(AllocId id, const IpAddress& peer, TableTime expires) {
   if (!published(id)) return WriteResult::not_found;
   // RFC 8656 §9.1: a peer of the relayed address's family (the control plane answers 443 else).
   if (relays_ipv6(id)) {
@@ -256,7 +256,7 @@ WriteResult TablesWriter::set_permission(AllocId id, const IpAddress& peer, Tabl
   if (!is_v4(peer)) return WriteResult::unsupported;
   const uint32_t ip = be_ip(peer);
   const uint64_t word = PermissionWord::make(ip, expires);
-  Allocation& a = t_.slots_[id];
+  AllocationSlot& a = t_.slots_[id];
   std::atomic<uint64_t>* free_entry = nullptr;
   for (auto& p : a.permissions) {
     const uint64_t w = p.load(std::memory_order_relaxed);
@@ -286,7 +286,7 @@ WriteResult TablesWriter::set_permission(AllocId id, const IpAddress& peer, Tabl
   return WriteResult::ok;
 }
 
-WriteResult TablesWriter::remove_permission(AllocId id, const IpAddress& peer) {
+WriteResult RcuTableWriter::remove_permission(AllocId id, const IpAddress& peer) {
   if (!published(id)) return WriteResult::not_found;
   if (relays_ipv6(id)) {
     const IpAddress p = peer.canonical();
@@ -313,7 +313,7 @@ WriteResult TablesWriter::remove_permission(AllocId id, const IpAddress& peer) {
   return WriteResult::ok;
 }
 
-WriteResult TablesWriter::set_channel(AllocId id, uint16_t channel, const TransportAddress& peer,
+WriteResult RcuTableWriter::set_channel(AllocId id, uint16_t channel, const TransportAddress& peer,
                                       TableTime expires) {
   if (!published(id)) return WriteResult::not_found;
   if (relays_ipv6(id)) {
@@ -323,7 +323,7 @@ WriteResult TablesWriter::set_channel(AllocId id, uint16_t channel, const Transp
   }
   if (!is_v4(peer.ip)) return WriteResult::unsupported;
   const uint64_t binding = ChannelEntry::make(channel, be_port(peer.port), be_ip(peer.ip));
-  Allocation& a = t_.slots_[id];
+  AllocationSlot& a = t_.slots_[id];
 
   // Refresh where the channel already is (RFC 8656 §12.2: same channel, same peer).
   for (auto& c : a.channels) {
@@ -376,10 +376,10 @@ WriteResult TablesWriter::set_channel(AllocId id, uint16_t channel, const Transp
   return WriteResult::ok;
 }
 
-WriteResult TablesWriter::remove_channel(AllocId id, uint16_t channel) {
+WriteResult RcuTableWriter::remove_channel(AllocId id, uint16_t channel) {
   if (!published(id)) return WriteResult::not_found;
   if (relays_ipv6(id)) return remove_channel6(id, channel);
-  Allocation& a = t_.slots_[id];
+  AllocationSlot& a = t_.slots_[id];
   for (unsigned i = 0; i < kInlineChannels; ++i) {
     ChannelEntry& c = a.channels[i];
     const uint64_t b = c.binding.load(std::memory_order_relaxed);
@@ -413,7 +413,7 @@ WriteResult TablesWriter::remove_channel(AllocId id, uint16_t channel) {
   return WriteResult::ok;
 }
 
-size_t TablesWriter::reclaimed(std::span<AllocId> out) {
+size_t RcuTableWriter::reclaimed(std::span<AllocId> out) {
   if (dq_ != nullptr) {
     unsigned freed = 0, pending = 0, available = 0;
     rte_rcu_qsbr_dq_reclaim(dq_, UINT32_MAX, &freed, &pending, &available);
@@ -426,7 +426,7 @@ size_t TablesWriter::reclaimed(std::span<AllocId> out) {
 
 // ---- an IPv6 allocation's peers: hashed only ----
 
-WriteResult TablesWriter::set_permission6(AllocId id, const Ip6& peer, TableTime expires) {
+WriteResult RcuTableWriter::set_permission6(AllocId id, const Ip6& peer, TableTime expires) {
   const PermissionKey6 key{id, 0, peer};
   // Adds, or refreshes the expiry of a permission already there (one atomic data store).
   if (rte_hash_add_key_data(t_.permission6_, &key, as_data(expires)) != 0) return WriteResult::no_room;
@@ -435,7 +435,7 @@ WriteResult TablesWriter::set_permission6(AllocId id, const Ip6& peer, TableTime
   return WriteResult::ok;
 }
 
-WriteResult TablesWriter::remove_permission6(AllocId id, const Ip6& peer) {
+WriteResult RcuTableWriter::remove_permission6(AllocId id, const Ip6& peer) {
   const auto it = overflow_.find(id);
   if (it == overflow_.end()) return WriteResult::not_found;
   auto& list = it->second.permissions6;
@@ -448,7 +448,7 @@ WriteResult TablesWriter::remove_permission6(AllocId id, const Ip6& peer) {
   return WriteResult::ok;
 }
 
-WriteResult TablesWriter::set_channel6(AllocId id, uint16_t channel, const Ip6& peer,
+WriteResult RcuTableWriter::set_channel6(AllocId id, uint16_t channel, const Ip6& peer,
                                        uint16_t peer_port, TableTime expires) {
   Overflow& o = overflow_[id];
   for (const auto& [number, index] : o.channels6) {
@@ -484,7 +484,7 @@ WriteResult TablesWriter::set_channel6(AllocId id, uint16_t channel, const Ip6& 
   return WriteResult::ok;
 }
 
-WriteResult TablesWriter::remove_channel6(AllocId id, uint16_t channel) {
+WriteResult RcuTableWriter::remove_channel6(AllocId id, uint16_t channel) {
   const auto it = overflow_.find(id);
   if (it == overflow_.end()) return WriteResult::not_found;
   auto& list = it->second.channels6;
@@ -498,7 +498,7 @@ WriteResult TablesWriter::remove_channel6(AllocId id, uint16_t channel) {
 }
 
 // Out of both hashes, expired at once, reused after the grace period.
-void TablesWriter::unhash_channel6(AllocId id, uint16_t channel, uint32_t index) {
+void RcuTableWriter::unhash_channel6(AllocId id, uint16_t channel, uint32_t index) {
   ChannelEntry6& c = t_.channel6_pool_[index];
   const ChannelNumberKey by_number{id, channel, 0};
   const ChannelPeerKey6 by_peer{id, c.peer_port, 0, c.peer_ip};

@@ -14,11 +14,11 @@
 
 namespace tern::dp {
 
-class TablesWriter final : public TableWriter {
+class RcuTableWriter final : public TableWriter {
  public:
-  static std::unique_ptr<TablesWriter> create(Tables& tables, const TablesConfig& config,
+  static std::unique_ptr<RcuTableWriter> create(Tables& tables, const TablesConfig& config,
                                               std::string& error);
-  ~TablesWriter() override;
+  ~RcuTableWriter() override;
 
   WriteResult add_allocation(AllocId id, const AllocationEntry& entry) override;
   WriteResult set_allocation_expiry(AllocId id, TableTime expires) override;
@@ -48,7 +48,7 @@ class TablesWriter final : public TableWriter {
     }
   };
 
-  TablesWriter(Tables& tables, rte_rcu_qsbr* rcu);
+  RcuTableWriter(Tables& tables, rte_rcu_qsbr* rcu);
   static void free_retired(void* self, void* elements, unsigned int n);
   void release(const Retired& r);
   void retire(const Retired& r);

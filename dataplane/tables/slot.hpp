@@ -4,7 +4,7 @@
 // and the first permissions); line 1 the inline channel bindings. Sets that outgrow the inline
 // entries overflow into hashes (tables.hpp).
 //
-// Ownership: the control lcore writes (through TablesWriter, the only writer), workers read.
+// Ownership: the control lcore writes (through RcuTableWriter, the only writer), workers read.
 // Every field a worker reads while the slot is live is either written before the slot is
 // published (expires_ stored last, with release) or is one atomic word, so a reader never sees
 // half an update. Addresses and ports are kept in network byte order, as on the wire.
@@ -50,12 +50,12 @@ enum AllocationFlags : uint8_t {
   kPermissionOverflow = 1u << 1,  // more permissions in the overflow hash
   kChannelOverflow = 1u << 2,     // more channels in the overflow hashes
   kRateLimited = 1u << 3,         // max_bps applies (token bucket in Tables)
-  kClientIpv6 = 1u << 4,          // the 5-tuple is IPv6: its addresses are in Allocation6
-  kRelayIpv6 = 1u << 5,           // the relayed address (and so every peer) is IPv6: Allocation6,
+  kClientIpv6 = 1u << 4,          // the 5-tuple is IPv6: its addresses are in AllocationSlot6
+  kRelayIpv6 = 1u << 5,           // the relayed address (and so every peer) is IPv6: AllocationSlot6,
                                   // permissions and channels in the IPv6 hashes
 };
 
-struct alignas(64) Allocation {
+struct alignas(64) AllocationSlot {
   // ---- line 0: every packet ----
   std::atomic<TableTime> expires{0};  // dp: ro, ctl: rw. 0 = slot not published
   uint32_t client_ip = 0;             // dp: ro, ctl: rw (before publish). 5-tuple, client side
@@ -72,17 +72,17 @@ struct alignas(64) Allocation {
   ChannelEntry channels[kInlineChannels];
 };
 
-static_assert(sizeof(Allocation) == 128, "an allocation is two cache lines");
+static_assert(sizeof(AllocationSlot) == 128, "an allocation is two cache lines");
 
 // The IPv6 side of an allocation, when it has one (kClientIpv6, kRelayIpv6): a line beside the
-// slot, in an array with the same index. The Allocation's IPv4 fields of that side are then zero;
+// slot, in an array with the same index. The AllocationSlot's IPv4 fields of that side are then zero;
 // its ports stay where they are. Written before the slot is published, read only while it is.
-struct alignas(64) Allocation6 {
+struct alignas(64) AllocationSlot6 {
   Ip6 client_ip{};  // dp: ro, ctl: rw (before publish). kClientIpv6
   Ip6 server_ip{};  //   the listener address the client talks to. kClientIpv6
   Ip6 relay_ip{};   //   the relayed address. kRelayIpv6
 };
-static_assert(sizeof(Allocation6) == 64);
+static_assert(sizeof(AllocationSlot6) == 64);
 
 // A channel binding to an IPv6 peer: entries of a pool, found through two hashes (tables.hpp).
 // Everything but the expiry is written before the entry is published and reused only after a

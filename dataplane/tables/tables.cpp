@@ -69,8 +69,8 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
   }
 
   const int socket = config.socket_id;
-  t->slots_ = static_cast<Allocation*>(
-      rte_zmalloc_socket("tern_slots", sizeof(Allocation) * config.capacity, 64, socket));
+  t->slots_ = static_cast<AllocationSlot*>(
+      rte_zmalloc_socket("tern_slots", sizeof(AllocationSlot) * config.capacity, 64, socket));
   t->socket_id_ = socket;
   t->tsc_hz_ = config.tsc_hz != 0 ? config.tsc_hz : rte_get_tsc_hz();
   t->relay6_count_ = static_cast<unsigned>(config.relay_ips6.size());
@@ -104,8 +104,8 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
     return nullptr;
 
   if (config.ipv6 || t->relay6_count_ > 0) {
-    t->slots6_ = static_cast<Allocation6*>(
-        rte_zmalloc_socket("tern_slots6", sizeof(Allocation6) * config.capacity, 64, socket));
+    t->slots6_ = static_cast<AllocationSlot6*>(
+        rte_zmalloc_socket("tern_slots6", sizeof(AllocationSlot6) * config.capacity, 64, socket));
     t->channel6_pool_size_ = t->channel_pool_size_;
     t->channel6_pool_ = static_cast<ChannelEntry6*>(rte_zmalloc_socket(
         "tern_channel6_pool", sizeof(ChannelEntry6) * t->channel6_pool_size_, 64, socket));
@@ -125,7 +125,7 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
       return nullptr;
   }
 
-  t->writer_ = TablesWriter::create(*t, config, error);
+  t->writer_ = RcuTableWriter::create(*t, config, error);
   if (!t->writer_) return nullptr;
   return t;
 }
@@ -217,13 +217,13 @@ void Tables::find_clients(const ClientKey6* const* keys, unsigned n, AllocId* ou
 }
 
 // RFC 8656 §9: an IPv6 allocation's permissions are all in the hash (no inline entries).
-bool Tables::permitted(AllocId id, const Allocation&, const Ip6& peer_ip, TableTime now) const {
+bool Tables::permitted(AllocId id, const AllocationSlot&, const Ip6& peer_ip, TableTime now) const {
   const PermissionKey6 key{id, 0, peer_ip};
   const uintptr_t expires = lookup(permission6_, &key);
   return expires != UINTPTR_MAX && now < expires;
 }
 
-bool Tables::channel_peer(AllocId id, const Allocation&, uint16_t channel, TableTime now,
+bool Tables::channel_peer(AllocId id, const AllocationSlot&, uint16_t channel, TableTime now,
                           Ip6& peer_ip, uint16_t& peer_port) const {
   const ChannelNumberKey key{id, channel, 0};
   const uintptr_t index = lookup(channel6_by_number_, &key);
@@ -235,7 +235,7 @@ bool Tables::channel_peer(AllocId id, const Allocation&, uint16_t channel, Table
   return true;
 }
 
-uint16_t Tables::channel_of_peer(AllocId id, const Allocation&, const Ip6& peer_ip,
+uint16_t Tables::channel_of_peer(AllocId id, const AllocationSlot&, const Ip6& peer_ip,
                                  uint16_t peer_port, TableTime now) const {
   const ChannelPeerKey6 key{id, peer_port, 0, peer_ip};
   const uintptr_t index = lookup(channel6_by_peer_, &key);

@@ -2,7 +2,7 @@
 // The allocation tables (DESIGN.md "Tables"): one writer (the control lcore, through writer()),
 // many lock-free readers (the workers).
 //
-//   allocations    AllocId -> Allocation        preallocated array of two-line slots
+//   allocations    AllocId -> AllocationSlot        preallocated array of two-line slots
 //   client index   client 5-tuple -> AllocId    rte_hash, RW_CONCURRENCY_LF, RCU-reclaimed keys
 //   relay index    (relay address, port) -> AllocId   flat atomic array, O(1), no hashing
 //   permissions    (AllocId, peer IP) -> expiry  inline in the slot, overflow to an rte_hash
@@ -10,7 +10,7 @@
 //                                                over a preallocated entry pool
 //
 // IPv6 (only when configured, TablesConfig::ipv6): an allocation with an IPv6 side keeps its
-// addresses in a parallel array of Allocation6 lines; IPv6 5-tuples have their own client index
+// addresses in a parallel array of AllocationSlot6 lines; IPv6 5-tuples have their own client index
 // (a 40-byte key); IPv6 relay addresses follow the IPv4 ones in the relay index; an IPv6
 // allocation's permissions and channels live in hashes of their own (16-byte peers do not fit the
 // inline words). Chosen for simplicity over speed: an IPv6 peer's permission is one hash lookup,
@@ -87,7 +87,7 @@ struct TablesConfig {
   uint64_t tsc_hz = 0;                         // rate limiters' clock; 0: rte_get_tsc_hz()
 };
 
-class TablesWriter;
+class RcuTableWriter;
 
 class Tables {
  public:
@@ -136,15 +136,15 @@ class Tables {
   AllocId find_client(const ClientKey6& key) const;
   void find_clients(const ClientKey6* const* keys, unsigned n, AllocId* out) const;
   // The IPv6 side of an allocation flagged kClientIpv6 or kRelayIpv6.
-  const Allocation6& slot6(AllocId id) const { return slots6_[id]; }
+  const AllocationSlot6& slot6(AllocId id) const { return slots6_[id]; }
   void prefetch6(AllocId id) const { rte_prefetch0(&slots6_[id]); }
-  bool permitted(AllocId id, const Allocation& a, const Ip6& peer_ip, TableTime now) const;
-  bool channel_peer(AllocId id, const Allocation& a, uint16_t channel, TableTime now, Ip6& peer_ip,
+  bool permitted(AllocId id, const AllocationSlot& a, const Ip6& peer_ip, TableTime now) const;
+  bool channel_peer(AllocId id, const AllocationSlot& a, uint16_t channel, TableTime now, Ip6& peer_ip,
                     uint16_t& peer_port) const;
-  uint16_t channel_of_peer(AllocId id, const Allocation& a, const Ip6& peer_ip, uint16_t peer_port,
+  uint16_t channel_of_peer(AllocId id, const AllocationSlot& a, const Ip6& peer_ip, uint16_t peer_port,
                            TableTime now) const;
 
-  const Allocation& slot(AllocId id) const { return slots_[id]; }
+  const AllocationSlot& slot(AllocId id) const { return slots_[id]; }
   // Line 0 (5-tuple, relayed address, expiry, first permissions).
   void prefetch(AllocId id) const { rte_prefetch0(&slots_[id]); }
   // Both lines: for packets that also look at the channels.
@@ -158,12 +158,12 @@ class Tables {
   RateLimit& rate_limit(AllocId id) const { return rate_limits_.load(std::memory_order_acquire)[id]; }
 
   // A live allocation: published and not yet expired.
-  static bool live(const Allocation& a, TableTime now) {
+  static bool live(const AllocationSlot& a, TableTime now) {
     return now < a.expires.load(std::memory_order_acquire);
   }
 
   // RFC 8656 §9: is there an unexpired permission for this peer IP?
-  bool permitted(AllocId id, const Allocation& a, uint32_t peer_ip, TableTime now) const {
+  bool permitted(AllocId id, const AllocationSlot& a, uint32_t peer_ip, TableTime now) const {
     for (const auto& p : a.permissions) {
       const uint64_t w = p.load(std::memory_order_acquire);
       if (PermissionWord::peer_ip(w) == peer_ip && w != 0) return now < PermissionWord::expires(w);
@@ -173,7 +173,7 @@ class Tables {
   }
 
   // RFC 8656 §12: the peer a channel is bound to. false when unbound or expired.
-  bool channel_peer(AllocId id, const Allocation& a, uint16_t channel, TableTime now,
+  bool channel_peer(AllocId id, const AllocationSlot& a, uint16_t channel, TableTime now,
                     uint32_t& peer_ip, uint16_t& peer_port) const {
     for (const auto& c : a.channels) {
       const uint64_t b = c.binding.load(std::memory_order_acquire);
@@ -185,7 +185,7 @@ class Tables {
   }
 
   // The channel bound to a peer transport address, or 0 when none is (a Data indication then).
-  uint16_t channel_of_peer(AllocId id, const Allocation& a, uint32_t peer_ip, uint16_t peer_port,
+  uint16_t channel_of_peer(AllocId id, const AllocationSlot& a, uint32_t peer_ip, uint16_t peer_port,
                            TableTime now) const {
     const uint64_t want = ChannelEntry::make(0, peer_port, peer_ip);
     for (const auto& c : a.channels) {
@@ -201,7 +201,7 @@ class Tables {
   TableWriter& writer();
 
  private:
-  friend class TablesWriter;
+  friend class RcuTableWriter;
   Tables() = default;
 
   static bool bound(const ChannelEntry& c, uint64_t binding, TableTime now, uint32_t& peer_ip,
@@ -218,7 +218,7 @@ class Tables {
                                     TableTime now) const;
 
   uint32_t capacity_ = 0;
-  Allocation* slots_ = nullptr;                      // capacity_ slots, rte_zmalloc'd
+  AllocationSlot* slots_ = nullptr;                      // capacity_ slots, rte_zmalloc'd
   // capacity_ entries, rte_zmalloc'd by the writer with the first allocation that has max_bps: a
   // table that never rate-limits does not pay 32 bytes a slot for them. Published (release)
   // before any slot flagged kRateLimited, which a worker reads only after it saw that flag.
@@ -233,7 +233,7 @@ class Tables {
   unsigned relay_count_ = 0;
   Ip6 relay_ips6_[kMaxRelayAddresses] = {};
   unsigned relay6_count_ = 0;
-  Allocation6* slots6_ = nullptr;                    // capacity_ lines when IPv6 is on
+  AllocationSlot6* slots6_ = nullptr;                    // capacity_ lines when IPv6 is on
   rte_hash* clients6_ = nullptr;                     // ClientKey6 -> AllocId
   rte_hash* permission6_ = nullptr;                  // (AllocId, peer IPv6) -> expiry
   rte_hash* channel6_by_number_ = nullptr;           // (AllocId, channel) -> entry6 index
@@ -247,7 +247,7 @@ class Tables {
   rte_hash* channel_by_peer_ = nullptr;              // (AllocId, peer IP, port) -> entry index
   ChannelEntry* channel_pool_ = nullptr;             // overflow channel entries
   uint32_t channel_pool_size_ = 0;
-  std::unique_ptr<TablesWriter> writer_;
+  std::unique_ptr<RcuTableWriter> writer_;
 };
 
 }  // namespace tern::dp

@@ -21,24 +21,24 @@ namespace {
 
 // An allocation's addresses in the family of their side.
 template <class F>
-typename F::Address client_ip(const Tables& t, AllocId id, const Allocation& a) {
+typename F::Address client_ip(const Tables& t, AllocId id, const AllocationSlot& a) {
   if constexpr (F::kIpv6) return t.slot6(id).client_ip;
   else return a.client_ip;
 }
 template <class F>
-typename F::Address server_ip(const Tables& t, AllocId id, const Allocation& a) {
+typename F::Address server_ip(const Tables& t, AllocId id, const AllocationSlot& a) {
   if constexpr (F::kIpv6) return t.slot6(id).server_ip;
   else return a.server_ip;
 }
 template <class F>
-typename F::Address relay_ip(const Tables& t, AllocId id, const Allocation& a) {
+typename F::Address relay_ip(const Tables& t, AllocId id, const AllocationSlot& a) {
   if constexpr (F::kIpv6) return t.slot6(id).relay_ip;
   else return a.relay_ip;
 }
 
 }  // namespace
 
-void Worker::finish(Packet& p, const Now& now) {
+void Worker::finish(Packet& p, const Instant& now) {
   switch (p.kind) {
     case Kind::channel_data:
     case Kind::send:
@@ -63,9 +63,9 @@ void Worker::finish(Packet& p, const Now& now) {
 // RFC 8656 §12.6 (ChannelData) and §11.2 (Send indication): the client's 5-tuple names the
 // allocation; the channel or XOR-PEER-ADDRESS names the peer; a permission for the peer's IP
 // must exist; the application data goes to the peer from the relayed transport address.
-void Worker::client_data(Packet& p, const Now& now) {
+void Worker::client_data(Packet& p, const Instant& now) {
   if (p.id == kNoAllocation) return drop(p.m, CounterId::drop_no_allocation);
-  const Allocation& a = tables_.slot(p.id);
+  const AllocationSlot& a = tables_.slot(p.id);
   if (!Tables::live(a, now.table)) return drop_for(p, p.id, Direction::to_peer, CounterId::drop_expired);
   const uint8_t flags = a.flags.load(std::memory_order_acquire);
   if (flags & kRelayIpv6) return client_to_peer<V6>(p, a, flags, now);
@@ -73,7 +73,7 @@ void Worker::client_data(Packet& p, const Now& now) {
 }
 
 template <class Peer>
-void Worker::client_to_peer(Packet& p, const Allocation& a, uint8_t flags, const Now& now) {
+void Worker::client_to_peer(Packet& p, const AllocationSlot& a, uint8_t flags, const Instant& now) {
   typename Peer::Address peer_ip;
   uint16_t peer_port = p.peer_port;
   if (p.kind == Kind::channel_data) {
@@ -118,7 +118,7 @@ void Worker::client_to_peer(Packet& p, const Allocation& a, uint8_t flags, const
 
 // RFC 8656 §11.3 / §12.7: a peer's datagram to a relayed transport address (of the packet's own
 // family: the relay index of an IPv6 address holds IPv6 allocations only).
-void Worker::peer_data(Packet& p, const Now& now) {
+void Worker::peer_data(Packet& p, const Instant& now) {
   if (p.id == kNoAllocation) return drop(p.m, CounterId::drop_no_relay);
   if (p.ipv6) return to_client<V6>(p, p.id, p.src6, p.src_port, p.df, now);
   to_client<V4>(p, p.id, p.src_ip, p.src_port, p.df, now);
@@ -128,8 +128,8 @@ void Worker::peer_data(Packet& p, const Now& now) {
 // counted as sent by it (and as a hairpin) only once it is delivered.
 template <class Peer>
 void Worker::to_client(Packet& p, AllocId id, const typename Peer::Address& from_ip,
-                       uint16_t from_port, bool df, const Now& now, AllocId hairpin_from) {
-  const Allocation& a = tables_.slot(id);
+                       uint16_t from_port, bool df, const Instant& now, AllocId hairpin_from) {
+  const AllocationSlot& a = tables_.slot(id);
   if (!Tables::live(a, now.table)) return drop_for(p, id, Direction::to_client, CounterId::drop_expired);
   // RFC 8656 §11.3: no permission for the peer's IP, no relaying (CreatePermission fixes it).
   if (!tables_.permitted(id, a, from_ip, now.table))
@@ -148,7 +148,7 @@ void Worker::to_client(Packet& p, AllocId id, const typename Peer::Address& from
 }
 
 template <class Peer, class Client>
-void Worker::deliver(Packet& p, AllocId id, const Allocation& a,
+void Worker::deliver(Packet& p, AllocId id, const AllocationSlot& a,
                      const typename Peer::Address& from_ip, uint16_t from_port, uint16_t channel,
                      bool df, AllocId hairpin_from) {
   const typename Client::Address to = client_ip<Client>(tables_, id, a);
@@ -219,7 +219,7 @@ void Worker::deliver(Packet& p, AllocId id, const Allocation& a,
 }
 
 template <class Peer>
-void Worker::emit_to_peer(Packet& p, const Allocation& a, AllocId id,
+void Worker::emit_to_peer(Packet& p, const AllocationSlot& a, AllocId id,
                           const typename Peer::Address& peer_ip, uint16_t peer_port, bool df) {
   const auto route = interfaces_.route(peer_ip);
   if (route.port == kNoPort) return drop_for(p, id, Direction::to_peer, CounterId::drop_no_route);

@@ -37,7 +37,7 @@ TransportAddress address6(const Ip6& ip, uint16_t port_be) {
 // Reads an allocation's client address of either family into a hop.
 template <class Hop>
 void client_of(const Tables& t, AllocId id, Hop& hop) {
-  const Allocation& a = t.slot(id);
+  const AllocationSlot& a = t.slot(id);
   hop.ipv6 = (a.flags.load(std::memory_order_acquire) & kClientIpv6) != 0;
   if (hop.ipv6)
     hop.ip6 = t.slot6(id).client_ip;
@@ -73,7 +73,7 @@ bool matches(const Packet& p, const Hop& hop, uint64_t filter, const Ip6& traced
 
 }  // namespace
 
-void Worker::process_traced(unsigned port, rte_mbuf** pkts, uint16_t n, const Now& now,
+void Worker::process_traced(unsigned port, rte_mbuf** pkts, uint16_t n, const Instant& now,
                             uint64_t filter) {
   Ip6 traced6{};
   traced6.w[0] = trace_filter_.ipv6[0].load(std::memory_order_relaxed);
@@ -102,7 +102,7 @@ void Worker::process_traced(unsigned port, rte_mbuf** pkts, uint16_t n, const No
 // Fills in what classification leaves out for packets it does not take apart (ARP's addresses,
 // the addresses of a packet dropped early), and finds where the packet would go. Reads only: the
 // tables, the packet's own headers.
-Worker::Hop Worker::hop_of(Packet& p, const Now& now) const {
+Worker::Hop Worker::hop_of(Packet& p, const Instant& now) const {
   Hop hop;
   const uint8_t* f = rte_pktmbuf_mtod(p.m, const uint8_t*);
   const uint16_t len = rte_pktmbuf_data_len(p.m);
@@ -147,7 +147,7 @@ Worker::Hop Worker::hop_of(Packet& p, const Now& now) const {
         if (!p.peer_ipv6) hop.ip6 = Ip6{};
       }
       if (p.id == kNoAllocation) return hop;
-      const Allocation& a = tables_.slot(p.id);
+      const AllocationSlot& a = tables_.slot(p.id);
       if (p.kind == Kind::channel_data) {
         hop.channel = p.channel;
         hop.ipv6 = (a.flags.load(std::memory_order_acquire) & kRelayIpv6) != 0;
@@ -164,7 +164,7 @@ Worker::Hop Worker::hop_of(Packet& p, const Now& now) const {
     }
     case Kind::peer: {
       if (p.id == kNoAllocation) return hop;
-      const Allocation& a = tables_.slot(p.id);
+      const AllocationSlot& a = tables_.slot(p.id);
       client_of(tables_, p.id, hop);
       hop.channel = p.ipv6 ? tables_.channel_of_peer(p.id, a, p.src6, p.src_port, now.table)
                            : tables_.channel_of_peer(p.id, a, p.src_ip, p.src_port, now.table);
@@ -175,7 +175,7 @@ Worker::Hop Worker::hop_of(Packet& p, const Now& now) const {
 }
 
 // Finishes the packet and records what became of it.
-void Worker::finish_traced(Packet& p, const Hop& hop, const Now& now) {
+void Worker::finish_traced(Packet& p, const Hop& hop, const Instant& now) {
   CounterValues before;
   for (size_t c = 0; c < kCounterCount; ++c) before[c] = counters_.values[c].value();
   const Kind kind = p.kind;

@@ -53,7 +53,7 @@ void Worker::run(const Clock& clock, const std::atomic<bool>& running) {
     const uint64_t tsc = rte_rdtsc();
     account(tsc - last, busy);
     last = tsc;
-    busy = poll(Now{clock.table_time(tsc), tsc});
+    busy = poll(Instant{clock.table_time(tsc), tsc});
   }
   account(rte_rdtsc() - last, busy);
   flush();
@@ -65,7 +65,7 @@ void Worker::account(uint64_t cycles, bool busy) {
   if (busy) counters_[CounterId::busy_cycles].add(cycles);
 }
 
-bool Worker::poll(const Now& now, Mode mode) {
+bool Worker::poll(const Instant& now, Mode mode) {
   rte_mbuf* pkts[kBurst];
   bool received = false;
   for (const RxQueue& q : r_.rx) {
@@ -79,7 +79,7 @@ bool Worker::poll(const Now& now, Mode mode) {
   return received;
 }
 
-void Worker::process(unsigned port, rte_mbuf** pkts, uint16_t n, const Now& now, Mode mode) {
+void Worker::process(unsigned port, rte_mbuf** pkts, uint16_t n, const Instant& now, Mode mode) {
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
   counters_[CounterId::rx_packets].add(n);
@@ -106,7 +106,7 @@ void Worker::process(unsigned port, rte_mbuf** pkts, uint16_t n, const Now& now,
   }
 }
 
-void Worker::process_one(unsigned port, rte_mbuf* m, const Now& now) {
+void Worker::process_one(unsigned port, rte_mbuf* m, const Instant& now) {
   Packet p;
   classify(p, m, port);
   find_allocation(p);
@@ -125,7 +125,7 @@ void Worker::find_allocation(Packet& p) const {
 // finish every packet in arrival order (the same order as the scalar loop, so both produce the
 // same packets).
 void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsigned count,
-                           unsigned n, const Now& now) {
+                           unsigned n, const Instant& now) {
   Packet group[kGroup];
   const ClientKey* keys[kGroup];
   uint8_t client_of[kGroup];

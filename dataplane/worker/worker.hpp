@@ -104,11 +104,11 @@ class alignas(64) Worker {
   void run(const Clock& clock, const std::atomic<bool>& running);
   // One iteration: every RX queue once, transmit, quiescent state. true when packets came in.
   bool poll(const Clock& clock) { return poll(clock.now()); }
-  bool poll(const Now& now, Mode mode = Mode::bulk);
+  bool poll(const Instant& now, Mode mode = Mode::bulk);
 
   // One received burst from `port` (an Interfaces index): classify, relay, answer, punt or drop.
   // Outputs wait in the TX buffers until flush().
-  void process(unsigned port, rte_mbuf** pkts, uint16_t n, const Now& now, Mode mode = Mode::bulk);
+  void process(unsigned port, rte_mbuf** pkts, uint16_t n, const Instant& now, Mode mode = Mode::bulk);
   // Hands the buffered packets to the TX queues; frees the dropped ones.
   void flush();
 
@@ -117,16 +117,16 @@ class alignas(64) Worker {
 
  private:
   void process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsigned count, unsigned n,
-                     const Now& now);
-  void process_one(unsigned port, rte_mbuf* m, const Now& now);
+                     const Instant& now);
+  void process_one(unsigned port, rte_mbuf* m, const Instant& now);
   void account(uint64_t cycles, bool busy);
   void find_allocation(Packet& p) const;
 
   // worker_trace.cpp: a burst while a trace runs, packet by packet.
   struct Hop;
-  void process_traced(unsigned port, rte_mbuf** pkts, uint16_t n, const Now& now, uint64_t filter);
-  Hop hop_of(Packet& p, const Now& now) const;
-  void finish_traced(Packet& p, const Hop& hop, const Now& now);
+  void process_traced(unsigned port, rte_mbuf** pkts, uint16_t n, const Instant& now, uint64_t filter);
+  Hop hop_of(Packet& p, const Instant& now) const;
+  void finish_traced(Packet& p, const Hop& hop, const Instant& now);
 
   // classify.cpp
   void classify(Packet& p, rte_mbuf* m, unsigned port);
@@ -143,19 +143,19 @@ class alignas(64) Worker {
   bool fingerprint_ok(const uint8_t* message, uint16_t fingerprint_at);
 
   // relay.cpp: RFC 8656 §11-§12 fast paths
-  void finish(Packet& p, const Now& now);
-  void client_data(Packet& p, const Now& now);
+  void finish(Packet& p, const Instant& now);
+  void client_data(Packet& p, const Instant& now);
   template <class Peer>
-  void client_to_peer(Packet& p, const Allocation& a, uint8_t flags, const Now& now);
-  void peer_data(Packet& p, const Now& now);
+  void client_to_peer(Packet& p, const AllocationSlot& a, uint8_t flags, const Instant& now);
+  void peer_data(Packet& p, const Instant& now);
   template <class Peer>
   void to_client(Packet& p, AllocId id, const typename Peer::Address& from_ip, uint16_t from_port,
-                 bool df, const Now& now, AllocId hairpin_from = kNoAllocation);
+                 bool df, const Instant& now, AllocId hairpin_from = kNoAllocation);
   template <class Peer, class Client>
-  void deliver(Packet& p, AllocId id, const Allocation& a, const typename Peer::Address& from_ip,
+  void deliver(Packet& p, AllocId id, const AllocationSlot& a, const typename Peer::Address& from_ip,
                uint16_t from_port, uint16_t channel, bool df, AllocId hairpin_from);
   template <class Peer>
-  void emit_to_peer(Packet& p, const Allocation& a, AllocId id,
+  void emit_to_peer(Packet& p, const AllocationSlot& a, AllocId id,
                     const typename Peer::Address& peer_ip, uint16_t peer_port, bool df);
   uint16_t received_envelope(const Packet& p) const;
   uint16_t data_sum(const Packet& p) const;

@@ -137,7 +137,7 @@ class Golden : public testing::Test {
   std::unique_ptr<dp::Worker> worker_;
   std::unique_ptr<dp::ControlPort> control_;
   std::unique_ptr<dp::NeighbourPrimingWriter> priming_;
-  dp::Now now_{kNow, 5 * kTscHz};
+  dp::Instant now_{kNow, 5 * kTscHz};
 };
 
 // Bytes side by side, for failure messages.

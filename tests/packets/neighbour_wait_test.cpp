@@ -29,7 +29,7 @@ class NeighbourWait : public Golden {
   uint64_t control_counter(ControlCounterId id) const {
     return control_->counters()[static_cast<size_t>(id)];
   }
-  size_t receive(const dp::Now& now) {
+  size_t receive(const dp::Instant& now) {
     std::vector<dp::PuntedMessage> out(16);
     const size_t n = control_->receive_at(out, now);
     for (size_t i = 0; i < n; ++i) control_->release(out[i].handle);
@@ -168,15 +168,15 @@ TEST_F(NeighbourWait, UnansweredPacketsExpire) {
   inject(0, from_client(send_to(kNewPeerIp, 9, text("anyone?"))).bytes());
   inject(0, from_client(send_to(kNewPeerIp, 9, text("anyone?"))).bytes());
   run();
-  const dp::Now held_at = clock_.at(kNow);
+  const dp::Instant held_at = clock_.at(kNow);
   receive(held_at);
   EXPECT_EQ(drain_tx().size(), 1u);  // who-has
 
-  receive(dp::Now{kNow, held_at.tsc + kTscHz / 2});
+  receive(dp::Instant{kNow, held_at.tsc + kTscHz / 2});
   EXPECT_EQ(control_->held(), 2u);
   EXPECT_TRUE(drain_tx().empty());
   // At kHoldTime the packets are gone; the second's upkeep had asked once more before.
-  receive(dp::Now{kNow + 1, held_at.tsc + kTscHz});
+  receive(dp::Instant{kNow + 1, held_at.tsc + kTscHz});
   EXPECT_EQ(control_->held(), 0u);
   EXPECT_EQ(control_counter(ControlCounterId::held_expired), 2u);
   const auto out = drain_tx();

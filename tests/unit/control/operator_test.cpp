@@ -367,7 +367,7 @@ TEST(Operator, ProbeCredentialsWorkAreHiddenAndGoAway) {
   ASSERT_TRUE(plan);
   const auto& cred = plan->credential;
   EXPECT_EQ(cred.realm, "example.org");
-  EXPECT_EQ(cred.expires_in, Operator::kProbeLifetime);
+  EXPECT_EQ(cred.expires_in, OperatorCommands::kProbeLifetime);
   EXPECT_EQ(plan->listeners, std::vector<TransportAddress>{ta("192.0.2.1:3478")});
   EXPECT_EQ(plan->relay_port_min, 50000u);
   EXPECT_EQ(plan->relay_port_max, 50199u);
@@ -395,9 +395,9 @@ TEST(Operator, ProbeCredentialsWorkAreHiddenAndGoAway) {
 TEST(Operator, ProbeCredentialsExpireAndAreBounded) {
   OperatorHarness o;
   std::vector<std::string> names;
-  for (size_t i = 0; i < Operator::kMaxProbes; ++i) names.push_back(o.run(api::ProbeRequest{})->credential.username);
+  for (size_t i = 0; i < OperatorCommands::kMaxProbes; ++i) names.push_back(o.run(api::ProbeRequest{})->credential.username);
   EXPECT_EQ(o.run(api::ProbeRequest{}).error().code, api::ErrorCode::busy);
-  o.h.advance(Operator::kProbeLifetime - 1);
+  o.h.advance(OperatorCommands::kProbeLifetime - 1);
   o.op.tick(o.h.now);
   EXPECT_EQ(o.run(api::ProbeRequest{}).error().code, api::ErrorCode::busy);
   o.h.advance(1);

@@ -1,7 +1,7 @@
 #pragma once
 // The operator core's tests: the control plane harness (control_test_util.hpp) loaded from a
 // configuration file on disk (so reload has something to re-read), a fake data plane (Stats,
-// ControlIo) with counters the test sets, and an Operator over all of it.
+// ControlIo) with counters the test sets, and an OperatorCommands over all of it.
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 #include "control/operator/commands.hpp"
 #include "control/operator/traffic_baselines.hpp"
 #include "dataplane/contract/control_io.hpp"
-#include "dataplane/setup/runtime.hpp"
+#include "dataplane/contract/stats.hpp"
 #include "dataplane/contract/trace.hpp"
 #include "tests/unit/control/control_test_util.hpp"
 
@@ -163,7 +163,7 @@ class OperatorHarness {
   FakeStats stats;
   FakeControlIo io;
   TrafficBaselines baselines;
-  Operator op;
+  OperatorCommands op;
 };
 
 }  // namespace tern::ctl::test

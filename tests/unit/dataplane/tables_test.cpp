@@ -51,7 +51,7 @@ class TablesTest : public testing::Test {
   }
 
   TableWriter& w() { return tables_->writer(); }
-  const Allocation& slot(AllocId id) { return tables_->slot(id); }
+  const AllocationSlot& slot(AllocId id) { return tables_->slot(id); }
 
   std::unique_ptr<Tables> tables_;
   rte_rcu_qsbr* rcu_ = nullptr;
@@ -368,7 +368,7 @@ TEST_F(Tables6Test, EitherSideMayBeEitherFamily) {
 TEST_F(Tables6Test, PermissionsAndChannelsOfIpv6Peers) {
   ASSERT_EQ(w().add_allocation(5, entry6("10.90.0.10:5000", "10.90.0.1:3478", "[2001:db8:1::1]:50000")),
             WriteResult::ok);
-  const Allocation& a = slot(5);
+  const AllocationSlot& a = slot(5);
   // RFC 8656 §9.1: the peers of an IPv6 relayed address are IPv6.
   EXPECT_EQ(w().set_permission(5, *IpAddress::parse("203.0.113.1"), 500), WriteResult::unsupported);
   EXPECT_EQ(w().set_channel(5, 0x4000, ta("203.0.113.1:7000"), 500), WriteResult::unsupported);
