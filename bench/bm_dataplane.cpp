@@ -35,15 +35,10 @@
 #include <string>
 #include <vector>
 
-#include "crypto/engine.hpp"
+#include "dataplane/setup/assembly.hpp"
 #include "dataplane/wire/checksum.hpp"
-#include "dataplane/tables/interfaces.hpp"
-#include "dataplane/tables/neighbours.hpp"
 #include "dataplane/wire/headers.hpp"
-#include "dataplane/worker/punt.hpp"
 #include "dataplane/wire/stun.hpp"
-#include "dataplane/tables/tables.hpp"
-#include "dataplane/worker/worker.hpp"
 
 namespace tern::dp {
 namespace {
@@ -143,40 +138,49 @@ Frame make_frame(Path path, AllocId id) {
   return {};
 }
 
+const Ip6 kGatewayIp6 = Ip6::of(*IpAddress::parse("fe80::fe"));
+
 struct Env {
   rte_mempool* pool = nullptr;
   uint16_t port = 0;
-  std::optional<Interfaces> interfaces;
-  std::unique_ptr<Neighbours> neighbours;
-  rte_ring* punt = nullptr;
-  int punt_offset = -1;
+  InterfacesConfig ipv4;  // the port with the IPv4 listener and relayed addresses
+  InterfacesConfig ipv6;  // and with the IPv6 ones
+  Clock clock;
 };
-Env env;
+std::optional<Env> env;
 
-// One allocation table of a given size, fully published, with its own worker.
+// One allocation table of a given size, fully published, with its own worker: a data plane built
+// as ternd builds its own (Assembly), over the net_null port, polled by hand.
 struct World {
-  std::unique_ptr<Tables> tables;
-  AllocationTraffic* traffic = nullptr;
-  std::unique_ptr<Worker> worker;
+  std::unique_ptr<Assembly> dp;
+  Worker* worker = nullptr;
   std::mt19937 rng{7};
 };
 
-// The worker of a world whose tables are published: its traffic counters and its resources.
-World& start_worker(World& w, uint32_t allocations) {
-  w.traffic = static_cast<AllocationTraffic*>(
-      rte_zmalloc(nullptr, sizeof(AllocationTraffic) * allocations, 64));
-  WorkerShared shared;
-  shared.tables = w.tables.get();
-  shared.interfaces = &*env.interfaces;
-  shared.neighbours = env.neighbours.get();
-  shared.tsc_hz = rte_get_tsc_hz();
-  WorkerResources r;
-  r.rx = {{0, 0}};
-  r.punt_ring = env.punt;
-  r.punt_offset = env.punt_offset;
-  r.traffic = w.traffic;
-  r.engine = crypto::make_default_engine();
-  w.worker = std::make_unique<Worker>(shared, std::move(r));
+std::unique_ptr<World> build_world(const std::string& name, const InterfacesConfig& interfaces,
+                                   uint32_t allocations, std::vector<IpAddress> relay_addresses,
+                                   uint32_t permission_overflow = 0, uint32_t channel_overflow = 0) {
+  AssemblyConfig ac;
+  ac.name = name;
+  ac.interfaces = interfaces;
+  ac.pools = {env->pool};
+  ac.rx_queues = {1};
+  ac.rcu = false;
+  ac.table_size = allocations;
+  ac.relay_addresses = std::move(relay_addresses);
+  ac.permission_overflow = permission_overflow;
+  ac.channel_overflow = channel_overflow;
+  ac.neighbours_per_port = 64;
+  std::string error;
+  auto w = std::make_unique<World>();
+  w->dp = Assembly::build(ac, env->clock, error);
+  if (!w->dp) {
+    fprintf(stderr, "%s\n", error.c_str());
+    std::exit(1);
+  }
+  w->dp->neighbours().learn(0, kGatewayIp, kGatewayMac, kNow);
+  w->dp->neighbours().learn(0, kGatewayIp6, kGatewayMac, kNow);
+  w->worker = &w->dp->worker(0);
   return w;
 }
 
@@ -184,18 +188,10 @@ World& world(uint32_t allocations) {
   static std::map<uint32_t, std::unique_ptr<World>> worlds;
   auto& w = worlds[allocations];
   if (w) return *w;
-  w = std::make_unique<World>();
-  TablesConfig tc;
-  tc.name = "bm" + std::to_string(allocations);
-  tc.capacity = allocations;
-  for (uint8_t i = 0; i < 16; ++i) tc.relay_ips.push_back(ip(10, 90, 1, i));
-  std::string error;
-  w->tables = Tables::create(tc, error);
-  if (!w->tables) {
-    fprintf(stderr, "%s\n", error.c_str());
-    std::exit(1);
-  }
-  TableWriter& writer = w->tables->writer();
+  std::vector<IpAddress> relays;
+  for (uint8_t i = 0; i < 16; ++i) relays.push_back(IpAddress::v4(10, 90, 1, i));
+  w = build_world("bm" + std::to_string(allocations), env->ipv4, allocations, relays);
+  TableWriter& writer = w->dp->table_writer();
   for (AllocId id = 0; id < allocations; ++id) {
     AllocationEntry e;
     e.five_tuple.client = {IpAddress::v4(rte_be_to_cpu_32(client_ip(id))), Port{40000}};
@@ -217,7 +213,7 @@ World& world(uint32_t allocations) {
       std::exit(1);
     }
   }
-  return start_worker(*w, allocations);
+  return *w;
 }
 
 std::vector<Frame> frames(World& w, Path path, uint32_t allocations) {
@@ -229,7 +225,7 @@ std::vector<Frame> frames(World& w, Path path, uint32_t allocations) {
 
 // Allocates a burst and copies frames in, as an RX queue would hand them over.
 bool receive(rte_mbuf** pkts, const std::vector<Frame>& templates, unsigned& cursor) {
-  if (rte_pktmbuf_alloc_bulk(env.pool, pkts, kBurst) != 0) return false;
+  if (rte_pktmbuf_alloc_bulk(env->pool, pkts, kBurst) != 0) return false;
   for (unsigned i = 0; i < kBurst; ++i) {
     const Frame& f = templates[(cursor + i) & (kTemplates - 1)];
     std::memcpy(rte_pktmbuf_mtod(pkts[i], uint8_t*), f.data(), f.size());
@@ -313,7 +309,6 @@ Ip6 relay_ip6(AllocId id) { return ip6_of("2001:db8:1::", 0x100 + id / kRelayPor
 const Ip6 kListenerIp6 = relay_ip6(0);  // listener and relay address, like 10.90.1.0
 const Ip6 kPeerIp6 = ip6_of("2001:db8:3::", 0x50);       // bound to channel 0x4000
 const Ip6 kOtherPeerIp6 = ip6_of("2001:db8:3::", 0x51);  // permitted, no channel
-const Ip6 kGatewayIp6 = Ip6::of(*IpAddress::parse("fe80::fe"));
 
 Frame udp6_frame(const Ip6& src, uint16_t sport, const Ip6& dst, uint16_t dport, const Frame& payload) {
   Frame f(kUdp6HeadersLen + payload.size());
@@ -364,21 +359,11 @@ World& world6(uint32_t allocations) {
   static std::map<uint32_t, std::unique_ptr<World>> worlds;
   auto& w = worlds[allocations];
   if (w) return *w;
-  w = std::make_unique<World>();
-  TablesConfig tc;
-  tc.name = "bm6_" + std::to_string(allocations);
-  tc.capacity = allocations;
-  tc.ipv6 = true;
-  for (uint32_t i = 0; i < 16; ++i) tc.relay_ips6.push_back(relay_ip6(i * kRelayPortsPerAddress));
-  tc.permission_overflow = 2 * allocations + 1024;
-  tc.channel_overflow = allocations + 1024;
-  std::string error;
-  w->tables = Tables::create(tc, error);
-  if (!w->tables) {
-    fprintf(stderr, "%s\n", error.c_str());
-    std::exit(1);
-  }
-  TableWriter& writer = w->tables->writer();
+  std::vector<IpAddress> relays;
+  for (uint32_t i = 0; i < 16; ++i) relays.push_back(relay_ip6(i * kRelayPortsPerAddress).address());
+  w = build_world("bm6_" + std::to_string(allocations), env->ipv6, allocations, relays,
+                  2 * allocations + 1024, allocations + 1024);
+  TableWriter& writer = w->dp->table_writer();
   for (AllocId id = 0; id < allocations; ++id) {
     AllocationEntry e;
     e.five_tuple.client = {client_ip6(id).address(), Port{40000}};
@@ -393,7 +378,7 @@ World& world6(uint32_t allocations) {
       std::exit(1);
     }
   }
-  return start_worker(*w, allocations);
+  return *w;
 }
 
 void run_path6(benchmark::State& state, Path path, CounterId expect) {
@@ -428,7 +413,7 @@ void BM_IoOnly(benchmark::State& state) {
       state.SkipWithError("mempool empty");
       break;
     }
-    const uint16_t sent = rte_eth_tx_burst(env.port, 0, pkts, kBurst);
+    const uint16_t sent = rte_eth_tx_burst(env->port, 0, pkts, kBurst);
     if (sent < kBurst) rte_pktmbuf_free_bulk(pkts + sent, kBurst - sent);
   }
   per_packet(state);
@@ -447,7 +432,7 @@ void BM_ClientLookupBulk(benchmark::State& state) {
   for (auto _ : state) {
     for (unsigned i = 0; i < kGroup; ++i) batch[i] = &keys[(cursor + i) & 65535];
     cursor += kGroup;
-    w.tables->find_clients(batch, kGroup, ids);
+    w.dp->tables().find_clients(batch, kGroup, ids);
     benchmark::DoNotOptimize(ids);
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kGroup);
@@ -463,7 +448,7 @@ void BM_ClientLookup(benchmark::State& state) {
   for (unsigned i = 0; i < 65536; ++i)
     keys.push_back(make_client_key(client_ip(pick(w.rng)), kClientPort, kListenerIp, kListenerPort));
   unsigned cursor = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(w.tables->find_client(keys[cursor++ & 65535]));
+  for (auto _ : state) benchmark::DoNotOptimize(w.dp->tables().find_client(keys[cursor++ & 65535]));
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
@@ -479,7 +464,7 @@ void BM_RelayLookup(benchmark::State& state) {
   unsigned cursor = 0;
   for (auto _ : state) {
     const auto& [index, port] = keys[cursor++ & 65535];
-    benchmark::DoNotOptimize(w.tables->find_relay(index, port));
+    benchmark::DoNotOptimize(w.dp->tables().find_relay(index, port));
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
@@ -511,40 +496,30 @@ bool setup(bool huge) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) return false;
-  env.pool = rte_pktmbuf_pool_create("bm_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-  if (env.pool == nullptr || rte_dev_probe("net_null0") != 0 ||
-      rte_eth_dev_get_port_by_name("net_null0", &env.port) != 0)
+  env.emplace();
+  env->pool = rte_pktmbuf_pool_create("bm_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  if (env->pool == nullptr || rte_dev_probe("net_null0") != 0 ||
+      rte_eth_dev_get_port_by_name("net_null0", &env->port) != 0)
     return false;
   rte_eth_conf conf{};
-  if (rte_eth_dev_configure(env.port, 1, 1, &conf) != 0 ||
-      rte_eth_rx_queue_setup(env.port, 0, 512, 0, nullptr, env.pool) != 0 ||
-      rte_eth_tx_queue_setup(env.port, 0, 512, 0, nullptr) != 0 || rte_eth_dev_start(env.port) != 0)
+  if (rte_eth_dev_configure(env->port, 1, 1, &conf) != 0 ||
+      rte_eth_rx_queue_setup(env->port, 0, 512, 0, nullptr, env->pool) != 0 ||
+      rte_eth_tx_queue_setup(env->port, 0, 512, 0, nullptr) != 0 || rte_eth_dev_start(env->port) != 0)
     return false;
 
-  InterfacesConfig ic;
   PortConfig pc;
-  pc.port_id = env.port;
+  pc.port_id = env->port;
   pc.mac = kOurMac;
-  for (uint8_t i = 0; i < 16; ++i)
-    pc.addresses.push_back({IpAddress::v4(10, 90, 1, i), 16});
+  for (uint8_t i = 0; i < 16; ++i) pc.addresses.push_back({IpAddress::v4(10, 90, 1, i), 16});
   pc.gateway = IpAddress::v4(rte_be_to_cpu_32(kGatewayIp));
+  env->ipv4.ports = {pc};
+  env->ipv4.listeners = {{IpAddress::v4(rte_be_to_cpu_32(kListenerIp)), Port{3478}}};
   for (uint32_t i = 0; i < 16; ++i) pc.addresses.push_back({relay_ip6(i * kRelayPortsPerAddress).address(), 64});
   pc.gateway6 = kGatewayIp6.address();
-  ic.ports = {pc};
-  ic.listeners = {{IpAddress::v4(rte_be_to_cpu_32(kListenerIp)), Port{3478}},
-                  {kListenerIp6.address(), Port{3478}}};
-  std::string error;
-  env.interfaces = Interfaces::create(ic, error);
-  env.neighbours = Neighbours::create(1, 64, 0, nullptr, error);
-  if (!env.interfaces || !env.neighbours) {
-    fprintf(stderr, "%s\n", error.c_str());
-    return false;
-  }
-  env.neighbours->learn(0, kGatewayIp, kGatewayMac, kNow);
-  env.neighbours->learn(0, kGatewayIp6, kGatewayMac, kNow);
-  env.punt_offset = register_punt_meta();
-  env.punt = rte_ring_create("bm_punt", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  return env.punt != nullptr && env.punt_offset >= 0;
+  env->ipv6.ports = {pc};
+  env->ipv6.listeners = {{IpAddress::v4(rte_be_to_cpu_32(kListenerIp)), Port{3478}},
+                         {kListenerIp6.address(), Port{3478}}};
+  return true;
 }
 
 }  // namespace

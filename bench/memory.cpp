@@ -15,6 +15,7 @@
 #include "dataplane/tables/slot.hpp"
 #include "dataplane/contract/counters.hpp"
 #include "dataplane/tables/rate_limit.hpp"
+#include "dataplane/tables/rcu_writer.hpp"
 #include "dataplane/tables/tables.hpp"
 
 namespace tern::bench {
@@ -81,8 +82,9 @@ int memory_report(uint32_t allocations, unsigned workers, std::vector<std::strin
     std::fprintf(stderr, "tern-bench memory: %s\n", error.c_str());
     return 1;
   }
+  auto writer = dp::RcuTableWriter::create(*tables, tc, error);
   const uint64_t dpdk1 = dpdk_heap();
-  if (!publish(tables->writer(), allocations, 1'000'000, error)) {
+  if (!writer || !publish(*writer, allocations, 1'000'000, error)) {
     std::fprintf(stderr, "tern-bench memory: %s\n", error.c_str());
     return 1;
   }

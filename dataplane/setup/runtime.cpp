@@ -15,14 +15,8 @@
 #include <atomic>
 #include <map>
 
-#include "crypto/engine.hpp"
+#include "dataplane/setup/assembly.hpp"
 #include "dataplane/tables/clock.hpp"
-#include "dataplane/control_lcore/control_port.hpp"
-#include "dataplane/tables/interfaces.hpp"
-#include "dataplane/control_lcore/neighbour_priming.hpp"
-#include "dataplane/tables/neighbours.hpp"
-#include "dataplane/worker/punt.hpp"
-#include "dataplane/tables/tables.hpp"
 #include "dataplane/worker/worker.hpp"
 
 namespace tern::dp {
@@ -30,12 +24,6 @@ namespace {
 
 constexpr uint16_t kRxDescriptors = 1024;
 constexpr uint16_t kTxDescriptors = 1024;
-constexpr unsigned kPuntRingSize = 1024;
-constexpr unsigned kHoldRingSize = 512;
-constexpr unsigned kNeighboursPerPort = 4096;
-
-uint32_t be_ip(const IpAddress& ip) { return rte_cpu_to_be_32(ip.v4_host_order()); }
-
 std::string dpdk_error(const std::string& what, int err) {
   return what + ": " + rte_strerror(err < 0 ? -err : err);
 }
@@ -68,27 +56,13 @@ struct Runtime::State {
   bool eal = false;
   bool launched = false;
   std::atomic<bool> running{false};
-  unsigned worker_count = 0;
   std::vector<uint16_t> port_ids;
   std::vector<std::string> devices;        // by port index, as configured
   std::vector<bool> started;
   std::map<int, rte_mempool*> pools;       // by NUMA socket
-  std::vector<rte_mempool*> port_pools;    // by port index
-  rte_rcu_qsbr* rcu = nullptr;
-  std::optional<Interfaces> interfaces;
-  std::unique_ptr<Tables> tables;
-  std::unique_ptr<Neighbours> neighbours;
-  std::vector<rte_ring*> punt_rings;
-  std::vector<rte_ring*> hold_rings;
-  std::vector<AllocationTraffic*> traffic;
-  std::vector<std::unique_ptr<Worker>> workers;
-  std::vector<Launch> launches;
-  std::unique_ptr<ControlPort> control;
-  std::unique_ptr<NeighbourPrimingWriter> writer;
-  std::vector<rte_ring*> trace_rings;
-  std::unique_ptr<TraceHub> trace;
   std::unique_ptr<Clock> clock;
-  std::string software;
+  std::unique_ptr<Assembly> dataplane;
+  std::vector<Launch> launches;
 
   ~State() { shutdown(); }
   void shutdown();
@@ -100,32 +74,13 @@ void Runtime::State::shutdown() {
     rte_eal_mp_wait_lcore();
     launched = false;
   }
-  workers.clear();
-  writer.reset();
-  control.reset();
-  trace.reset();
-  for (rte_ring* r : trace_rings) rte_ring_free(r);
-  trace_rings.clear();
-  for (std::vector<rte_ring*>* rings : {&punt_rings, &hold_rings}) {
-    for (rte_ring* r : *rings) {
-      void* m;
-      while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-      rte_ring_free(r);
-    }
-    rings->clear();
-  }
+  dataplane.reset();
   for (size_t i = 0; i < port_ids.size(); ++i) {
     if (i < started.size() && started[i]) rte_eth_dev_stop(port_ids[i]);
     rte_eth_dev_close(port_ids[i]);
   }
   port_ids.clear();
   started.clear();
-  tables.reset();
-  neighbours.reset();
-  for (AllocationTraffic* t : traffic) rte_free(t);
-  traffic.clear();
-  rte_free(rcu);
-  rcu = nullptr;
   for (auto& [socket, pool] : pools) rte_mempool_free(pool);
   pools.clear();
   if (eal) {
@@ -194,10 +149,10 @@ bool probe(const std::string& device, unsigned workers, uint16_t& port_id, std::
 
 }  // namespace
 
-std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string& error) {
-  auto s = std::make_unique<State>();
+namespace {
 
-  // ---- EAL ----
+// ---- EAL ----
+bool start_eal(const RuntimeConfig& config, bool& up, unsigned& workers, std::string& error) {
   std::vector<std::string> args = {"ternd"};
   args.insert(args.end(), config.eal.begin(), config.eal.end());
   std::vector<char*> argv;
@@ -205,243 +160,154 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
   if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
     error = rte_errno != 0 ? dpdk_error("EAL initialisation failed", rte_errno)
                            : "EAL initialisation failed (its messages above say why)";
-    return nullptr;
+    return false;
   }
-  s->eal = true;
-  s->worker_count = rte_lcore_count() - 1;
-  const unsigned W = s->worker_count;
-  if (W == 0) {
+  up = true;
+  workers = rte_lcore_count() - 1;
+  if (workers == 0) {
     error = "the data plane needs at least two lcores (EAL -l): the control plane's and a worker's";
-    return nullptr;
+    return false;
   }
-  if (W > 255) {
+  if (workers > 255) {
     error = "at most 255 workers";
-    return nullptr;
+    return false;
   }
-  s->clock = std::make_unique<Clock>();
-  s->software = config.software;
-  const int punt_offset = register_punt_meta();
-  if (punt_offset < 0) {
-    error = dpdk_error("cannot register the punt metadata field", rte_errno);
-    return nullptr;
-  }
+  return true;
+}
 
-  // ---- ports ----
+int socket_of(uint16_t port_id) {
+  const int socket = rte_eth_dev_socket_id(port_id);
+  return socket < 0 ? static_cast<int>(rte_socket_id()) : socket;
+}
+
+// ---- one port ----
+// Probes the device and configures it: one RX and one TX queue per worker plus the control
+// lcore's TX queue (and its RX twin where the driver pairs queues), RSS across the workers' RX
+// queues where the device has it, checksum offloads where it has them, the packet pool of its
+// NUMA node (made on first use). Fills in the port's entry of the interfaces.
+bool configure_port(const RuntimePort& rp, uint16_t id, unsigned W, uint32_t mbufs,
+                    std::map<int, rte_mempool*>& pools, PortConfig& pc, uint16_t& rx_queues,
+                    rte_mempool*& pool, std::string& error) {
+  pc.port_id = id;
+  rte_eth_dev_info info{};
+  int rc = rte_eth_dev_info_get(id, &info);
+  if (rc != 0) {
+    error = dpdk_error(rp.device + ": no device information", rc);
+    return false;
+  }
+  const bool paired = paired_queues(info.driver_name);
+  const uint16_t nb_rx = static_cast<uint16_t>(paired ? W + 1 : W);
+  const uint16_t nb_tx = static_cast<uint16_t>(W + 1);
+  if (info.max_rx_queues < nb_rx || info.max_tx_queues < nb_tx) {
+    error = rp.device + ": needs " + std::to_string(nb_rx) + " RX and " + std::to_string(nb_tx) +
+            " TX queues for " + std::to_string(W) + " workers, has " +
+            std::to_string(info.max_rx_queues) + " and " + std::to_string(info.max_tx_queues);
+    return false;
+  }
+  rx_queues = nb_rx;
+
+  rte_eth_conf conf{};
+  if (nb_rx > 1 && info.flow_type_rss_offloads != 0) {
+    // RSS keeps each client 5-tuple on one worker's queue.
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+  }
+  constexpr uint64_t kTxChecksums = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+  constexpr uint64_t kRxChecksums = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+  const bool tx_offload = (info.tx_offload_capa & kTxChecksums) == kTxChecksums;
+  if (tx_offload) conf.txmode.offloads |= kTxChecksums;
+  if ((info.rx_offload_capa & kRxChecksums) == kRxChecksums) conf.rxmode.offloads |= kRxChecksums;
+  rc = rte_eth_dev_configure(id, nb_rx, nb_tx, &conf);
+  if (rc != 0) {
+    error = dpdk_error(rp.device + ": cannot configure", rc);
+    return false;
+  }
+  uint16_t nb_rxd = kRxDescriptors;
+  uint16_t nb_txd = kTxDescriptors;
+  rte_eth_dev_adjust_nb_rx_tx_desc(id, &nb_rxd, &nb_txd);
+
+  const int socket = socket_of(id);
+  pool = pools[socket];
+  if (pool == nullptr) {
+    const std::string name = "tern_pool_" + std::to_string(socket);
+    const unsigned cache = mbufs >= 8192 ? 256 : 32;
+    pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    if (pool == nullptr) {
+      error = dpdk_error("cannot create a pool of " + std::to_string(mbufs) +
+                             " packet buffers on socket " + std::to_string(socket),
+                         rte_errno);
+      return false;
+    }
+    pools[socket] = pool;
+  }
+  rte_eth_rxconf rxconf = info.default_rxconf;
+  rxconf.offloads = conf.rxmode.offloads;
+  for (uint16_t q = 0; q < nb_rx; ++q) {
+    rc = rte_eth_rx_queue_setup(id, q, nb_rxd, static_cast<unsigned>(socket), &rxconf, pool);
+    if (rc != 0) {
+      error = dpdk_error(rp.device + ": RX queue " + std::to_string(q), rc);
+      return false;
+    }
+  }
+  rte_eth_txconf txconf = info.default_txconf;
+  txconf.offloads = conf.txmode.offloads;
+  for (uint16_t q = 0; q < nb_tx; ++q) {
+    rc = rte_eth_tx_queue_setup(id, q, nb_txd, static_cast<unsigned>(socket), &txconf);
+    if (rc != 0) {
+      error = dpdk_error(rp.device + ": TX queue " + std::to_string(q), rc);
+      return false;
+    }
+  }
+  rte_ether_addr mac{};
+  rte_eth_macaddr_get(id, &mac);
+  pc.mac = load_mac(mac.addr_bytes);
+  pc.addresses = rp.addresses;
+  pc.gateway = rp.gateway;
+  pc.gateway6 = rp.gateway6;
+  pc.tx_checksum_offload = tx_offload;
+  return true;
+}
+
+}  // namespace
+
+// EAL, then every port, then the data plane's parts (Assembly), then the ports start and the
+// workers are launched on every lcore but the main one.
+std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string& error) {
+  auto s = std::make_unique<State>();
+  unsigned W = 0;
+  if (!start_eal(config, s->eal, W, error)) return nullptr;
+  s->clock = std::make_unique<Clock>();
   if (config.ports.empty() || config.ports.size() > kMaxPorts) {
     error = "between 1 and " + std::to_string(kMaxPorts) + " data-plane ports are needed";
     return nullptr;
   }
-  InterfacesConfig ic;
-  ic.listeners = config.listeners;
-  std::vector<uint16_t> rx_queues;
+
+  AssemblyConfig ac;
+  ac.interfaces.listeners = config.listeners;
   for (const RuntimePort& rp : config.ports) {
     uint16_t id = 0;
     if (!probe(rp.device, W, id, error)) return nullptr;
     s->port_ids.push_back(id);
     s->devices.push_back(rp.device);
-    rte_eth_dev_info info{};
-    int rc = rte_eth_dev_info_get(id, &info);
-    if (rc != 0) {
-      error = dpdk_error(rp.device + ": no device information", rc);
-      return nullptr;
-    }
-    const bool paired = paired_queues(info.driver_name);
-    const uint16_t nb_rx = static_cast<uint16_t>(paired ? W + 1 : W);
-    const uint16_t nb_tx = static_cast<uint16_t>(W + 1);
-    if (info.max_rx_queues < nb_rx || info.max_tx_queues < nb_tx) {
-      error = rp.device + ": needs " + std::to_string(nb_rx) + " RX and " + std::to_string(nb_tx) +
-              " TX queues for " + std::to_string(W) + " workers, has " +
-              std::to_string(info.max_rx_queues) + " and " + std::to_string(info.max_tx_queues);
-      return nullptr;
-    }
-    rx_queues.push_back(nb_rx);
-
-    rte_eth_conf conf{};
-    if (nb_rx > 1 && info.flow_type_rss_offloads != 0) {
-      // RSS keeps each client 5-tuple on one worker's queue.
-      conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-      conf.rx_adv_conf.rss_conf.rss_hf =
-          (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
-    }
-    constexpr uint64_t kTxChecksums = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
-    constexpr uint64_t kRxChecksums = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
-    const bool tx_offload = (info.tx_offload_capa & kTxChecksums) == kTxChecksums;
-    if (tx_offload) conf.txmode.offloads |= kTxChecksums;
-    if ((info.rx_offload_capa & kRxChecksums) == kRxChecksums) conf.rxmode.offloads |= kRxChecksums;
-    rc = rte_eth_dev_configure(id, nb_rx, nb_tx, &conf);
-    if (rc != 0) {
-      error = dpdk_error(rp.device + ": cannot configure", rc);
-      return nullptr;
-    }
-    uint16_t nb_rxd = kRxDescriptors;
-    uint16_t nb_txd = kTxDescriptors;
-    rte_eth_dev_adjust_nb_rx_tx_desc(id, &nb_rxd, &nb_txd);
-
-    int socket = rte_eth_dev_socket_id(id);
-    if (socket < 0) socket = static_cast<int>(rte_socket_id());
-    rte_mempool*& pool = s->pools[socket];
-    if (pool == nullptr) {
-      const std::string name = "tern_pool_" + std::to_string(socket);
-      const unsigned cache = config.mbufs >= 8192 ? 256 : 32;
-      pool = rte_pktmbuf_pool_create(name.c_str(), config.mbufs, cache, 0,
-                                     RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-      if (pool == nullptr) {
-        error = dpdk_error("cannot create a pool of " + std::to_string(config.mbufs) +
-                               " packet buffers on socket " + std::to_string(socket),
-                           rte_errno);
-        return nullptr;
-      }
-    }
-    s->port_pools.push_back(pool);
-    rte_eth_rxconf rxconf = info.default_rxconf;
-    rxconf.offloads = conf.rxmode.offloads;
-    for (uint16_t q = 0; q < nb_rx; ++q) {
-      rc = rte_eth_rx_queue_setup(id, q, nb_rxd, static_cast<unsigned>(socket), &rxconf, pool);
-      if (rc != 0) {
-        error = dpdk_error(rp.device + ": RX queue " + std::to_string(q), rc);
-        return nullptr;
-      }
-    }
-    rte_eth_txconf txconf = info.default_txconf;
-    txconf.offloads = conf.txmode.offloads;
-    for (uint16_t q = 0; q < nb_tx; ++q) {
-      rc = rte_eth_tx_queue_setup(id, q, nb_txd, static_cast<unsigned>(socket), &txconf);
-      if (rc != 0) {
-        error = dpdk_error(rp.device + ": TX queue " + std::to_string(q), rc);
-        return nullptr;
-      }
-    }
-    rte_ether_addr mac{};
-    rte_eth_macaddr_get(id, &mac);
     PortConfig pc;
-    pc.port_id = id;
-    pc.mac = load_mac(mac.addr_bytes);
-    pc.addresses = rp.addresses;
-    pc.gateway = rp.gateway;
-    pc.gateway6 = rp.gateway6;
-    pc.tx_checksum_offload = tx_offload;
-    ic.ports.push_back(std::move(pc));
+    uint16_t rx_queues = 0;
+    rte_mempool* pool = nullptr;
+    if (!configure_port(rp, id, W, config.mbufs, s->pools, pc, rx_queues, pool, error)) return nullptr;
+    ac.interfaces.ports.push_back(std::move(pc));
+    ac.rx_queues.push_back(rx_queues);
+    ac.pools.push_back(pool);
   }
-  s->interfaces = Interfaces::create(ic, error);
-  if (!s->interfaces) return nullptr;
-  std::vector<uint32_t> relay_ips;
-  std::vector<Ip6> relay_ips6;
-  for (const IpAddress& a : config.relay_addresses) {
-    if (a.is_v6() ? !s->interfaces->is_local(Ip6::of(a)) : !s->interfaces->is_local(be_ip(a))) {
-      error = "relay address " + a.to_string() + " is not an address of a data-plane port";
-      return nullptr;
-    }
-    if (a.is_v6())
-      relay_ips6.push_back(Ip6::of(a));
-    else
-      relay_ips.push_back(be_ip(a));
-  }
-  const int socket = rte_eth_dev_socket_id(s->port_ids[0]) < 0
-                         ? static_cast<int>(rte_socket_id())
-                         : rte_eth_dev_socket_id(s->port_ids[0]);
-
-  // ---- RCU, tables, neighbours ----
-  const size_t rcu_size = rte_rcu_qsbr_get_memsize(W);
-  s->rcu = static_cast<rte_rcu_qsbr*>(rte_zmalloc_socket("tern_rcu", rcu_size, RTE_CACHE_LINE_SIZE, socket));
-  if (s->rcu == nullptr || rte_rcu_qsbr_init(s->rcu, W) != 0) {
-    error = "cannot create the RCU variable";
-    return nullptr;
-  }
-  for (unsigned w = 0; w < W; ++w) rte_rcu_qsbr_thread_register(s->rcu, w);
-  TablesConfig tc;
-  tc.capacity = config.table_size;
-  tc.relay_ips = relay_ips;
-  tc.relay_ips6 = relay_ips6;
-  tc.ipv6 = s->interfaces->has_ipv6();
-  tc.socket_id = socket;
-  tc.rcu = s->rcu;
-  tc.tsc_hz = s->clock->hz();
-  s->tables = Tables::create(tc, error);
-  if (!s->tables) return nullptr;
-  s->neighbours = Neighbours::create(static_cast<unsigned>(config.ports.size()), kNeighboursPerPort,
-                                     socket, s->rcu, error);
-  if (!s->neighbours) return nullptr;
-
-  // ---- workers ----
   std::vector<unsigned> lcores;
   unsigned lcore;
   RTE_LCORE_FOREACH_WORKER(lcore) lcores.push_back(lcore);
-  for (unsigned w = 0; w < W; ++w) {
-    rte_ring* ring = rte_ring_create_elem(("tern_trace_" + std::to_string(w)).c_str(),
-                                          sizeof(TraceRecord), kTraceRingSize,
-                                          static_cast<int>(rte_lcore_to_socket_id(lcores[w])),
-                                          RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (ring == nullptr) {
-      error = "not enough DPDK memory for worker " + std::to_string(w) + "'s trace ring";
-      return nullptr;
-    }
-    s->trace_rings.push_back(ring);
-  }
-  s->trace = std::make_unique<TraceHub>(s->trace_rings, *s->clock);
-  WorkerShared shared;
-  shared.tables = s->tables.get();
-  shared.interfaces = &*s->interfaces;
-  shared.neighbours = s->neighbours.get();
-  shared.rcu = s->rcu;
-  shared.tsc_hz = s->clock->hz();
-  shared.software = s->software;
-  shared.trace = &s->trace->filter();
-  for (unsigned w = 0; w < W; ++w) {
-    const int wsocket = static_cast<int>(rte_lcore_to_socket_id(lcores[w]));
-    const std::string n = std::to_string(w);
-    rte_ring* punt = rte_ring_create(("tern_punt_" + n).c_str(), kPuntRingSize, wsocket,
-                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
-    rte_ring* hold = rte_ring_create(("tern_hold_" + n).c_str(), kHoldRingSize, wsocket,
-                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
-    auto* traffic = static_cast<AllocationTraffic*>(rte_zmalloc_socket(
-        "tern_traffic", sizeof(AllocationTraffic) * size_t{config.table_size}, RTE_CACHE_LINE_SIZE,
-        wsocket));
-    if (punt) s->punt_rings.push_back(punt);
-    if (hold) s->hold_rings.push_back(hold);
-    if (traffic) s->traffic.push_back(traffic);
-    if (!punt || !hold || !traffic) {
-      error = "not enough DPDK memory for worker " + n + "'s rings and traffic counters";
-      return nullptr;
-    }
-    WorkerResources r;
-    r.index = w;
-    for (unsigned p = 0; p < s->port_ids.size(); ++p) {
-      r.rx.push_back({p, static_cast<uint16_t>(w)});
-      if (rx_queues[p] > W && p % W == w) r.rx.push_back({p, static_cast<uint16_t>(W)});
-    }
-    r.tx_queue = static_cast<uint16_t>(w);
-    r.punt_ring = punt;
-    r.hold_ring = hold;
-    r.trace_ring = s->trace_rings[w];
-    r.punt_offset = punt_offset;
-    r.traffic = traffic;
-    r.engine = crypto::make_default_engine();
-    uint8_t seed[10];
-    if (!r.engine || !crypto::random_bytes(seed)) {
-      error = "no crypto engine or random source for worker " + n;
-      return nullptr;
-    }
-    std::memcpy(&r.transaction_id_seed, seed, 8);
-    std::memcpy(&r.first_ip_id, seed + 8, 2);
-    s->workers.push_back(std::make_unique<Worker>(shared, std::move(r)));
-  }
-
-  std::vector<const WorkerCounters*> counters;
-  for (const auto& worker : s->workers) counters.push_back(&worker->counters());
-  s->trace->set_worker_counters(std::move(counters));
-
-  ControlPortSetup cs;
-  cs.interfaces = &*s->interfaces;
-  cs.neighbours = s->neighbours.get();
-  cs.clock = s->clock.get();
-  cs.punt_rings = s->punt_rings;
-  cs.hold_rings = s->hold_rings;
-  cs.pools = s->port_pools;
-  cs.punt_offset = punt_offset;
-  cs.tx_queue = static_cast<uint16_t>(W);
-  cs.trace = s->trace.get();
-  s->control = std::make_unique<ControlPort>(cs);
-  s->writer = std::make_unique<NeighbourPrimingWriter>(s->tables->writer(), *s->control);
+  ac.workers = W;
+  for (unsigned l : lcores) ac.worker_sockets.push_back(static_cast<int>(rte_lcore_to_socket_id(l)));
+  ac.socket = socket_of(s->port_ids[0]);
+  ac.table_size = config.table_size;
+  ac.relay_addresses = config.relay_addresses;
+  ac.software = config.software;
+  s->dataplane = Assembly::build(ac, *s->clock, error);
+  if (!s->dataplane) return nullptr;
 
   for (size_t i = 0; i < s->port_ids.size(); ++i) {
     const int rc = rte_eth_dev_start(s->port_ids[i]);
@@ -455,7 +321,7 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
   s->running.store(true, std::memory_order_relaxed);
   s->launches.reserve(W);
   for (unsigned w = 0; w < W; ++w) {
-    s->launches.push_back({s->workers[w].get(), s->clock.get(), &s->running});
+    s->launches.push_back({&s->dataplane->worker(w), s->clock.get(), &s->running});
     if (rte_eal_remote_launch(worker_main, &s->launches[w], lcores[w]) != 0) {
       error = "cannot launch worker " + std::to_string(w) + " on lcore " + std::to_string(lcores[w]);
       s->launched = w > 0;
@@ -471,21 +337,19 @@ Runtime::~Runtime() = default;
 
 void Runtime::stop() { s_->shutdown(); }
 
-TableWriter& Runtime::tables() { return *s_->writer; }
-ControlIo& Runtime::io() { return *s_->control; }
-unsigned Runtime::workers() const { return static_cast<unsigned>(s_->workers.size()); }
+TableWriter& Runtime::tables() { return s_->dataplane->writer(); }
+ControlIo& Runtime::io() { return s_->dataplane->control(); }
+unsigned Runtime::workers() const { return s_->dataplane ? s_->dataplane->workers() : 0; }
 
 CounterValues Runtime::worker_counters(unsigned worker) const {
   CounterValues v{};
-  if (worker < s_->workers.size()) accumulate(v, s_->workers[worker]->counters());
+  if (s_->dataplane && worker < s_->dataplane->workers())
+    accumulate(v, s_->dataplane->worker(worker).counters());
   return v;
 }
 
 AllocationTrafficValues Runtime::allocation_traffic(AllocId id) const {
-  AllocationTrafficValues v;
-  if (!s_->tables || id >= s_->tables->capacity()) return v;
-  for (const AllocationTraffic* t : s_->traffic) accumulate(v, t[id]);
-  return v;
+  return s_->dataplane ? s_->dataplane->allocation_traffic(id) : AllocationTrafficValues{};
 }
 
 std::vector<PortStats> Runtime::ports() const {
@@ -530,18 +394,14 @@ std::vector<PoolStats> Runtime::pools() const {
 
 WorkerRingStats Runtime::worker_rings(unsigned worker) const {
   WorkerRingStats r;
-  if (worker < s_->punt_rings.size()) {
-    r.punt = rte_ring_count(s_->punt_rings[worker]);
-    r.punt_capacity = rte_ring_get_capacity(s_->punt_rings[worker]);
-  }
-  if (worker < s_->hold_rings.size()) {
-    r.hold = rte_ring_count(s_->hold_rings[worker]);
-    r.hold_capacity = rte_ring_get_capacity(s_->hold_rings[worker]);
-  }
-  if (worker < s_->trace_rings.size()) {
-    r.trace = rte_ring_count(s_->trace_rings[worker]);
-    r.trace_capacity = rte_ring_get_capacity(s_->trace_rings[worker]);
-  }
+  if (!s_->dataplane || worker >= s_->dataplane->workers()) return r;
+  const Assembly& a = *s_->dataplane;
+  r.punt = rte_ring_count(a.punt_ring(worker));
+  r.punt_capacity = rte_ring_get_capacity(a.punt_ring(worker));
+  r.hold = rte_ring_count(a.hold_ring(worker));
+  r.hold_capacity = rte_ring_get_capacity(a.hold_ring(worker));
+  r.trace = rte_ring_count(a.trace_ring(worker));
+  r.trace_capacity = rte_ring_get_capacity(a.trace_ring(worker));
   return r;
 }
 
@@ -549,19 +409,19 @@ uint64_t Runtime::tsc_hz() const { return s_->clock ? s_->clock->hz() : rte_get_
 
 // Tracing: nothing to trace once stopped.
 void Runtime::set_trace(const std::optional<IpAddress>& address) {
-  if (s_->trace) s_->trace->set_trace(address);
+  if (s_->dataplane) s_->dataplane->trace().set_trace(address);
 }
 std::optional<IpAddress> Runtime::trace_address() const {
-  return s_->trace ? s_->trace->trace_address() : std::nullopt;
+  return s_->dataplane ? s_->dataplane->trace().trace_address() : std::nullopt;
 }
 size_t Runtime::read_trace(std::span<TraceRecord> out) {
-  return s_->trace ? s_->trace->read_trace(out) : 0;
+  return s_->dataplane ? s_->dataplane->trace().read_trace(out) : 0;
 }
 void Runtime::append_trace(const TraceRecord& record) {
-  if (s_->trace) s_->trace->append_trace(record);
+  if (s_->dataplane) s_->dataplane->trace().append_trace(record);
 }
 uint64_t Runtime::trace_suppressed() const {
-  return s_->trace ? s_->trace->trace_suppressed() : 0;
+  return s_->dataplane ? s_->dataplane->trace().trace_suppressed() : 0;
 }
 
 }  // namespace tern::dp

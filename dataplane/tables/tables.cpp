@@ -9,7 +9,6 @@
 #include <unordered_map>
 
 #include "dataplane/tables/keys.hpp"
-#include "dataplane/tables/rcu_writer.hpp"
 
 namespace tern::dp {
 namespace {
@@ -125,13 +124,10 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
       return nullptr;
   }
 
-  t->writer_ = RcuTableWriter::create(*t, config, error);
-  if (!t->writer_) return nullptr;
   return t;
 }
 
 Tables::~Tables() {
-  writer_.reset();
   rte_hash_free(channel6_by_peer_);
   rte_hash_free(channel6_by_number_);
   rte_hash_free(permission6_);
@@ -148,7 +144,6 @@ Tables::~Tables() {
   rte_free(slots_);
 }
 
-TableWriter& Tables::writer() { return *writer_; }
 
 AllocId Tables::find_client(const ClientKey& key) const {
   void* data = nullptr;

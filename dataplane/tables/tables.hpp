@@ -1,6 +1,7 @@
 #pragma once
-// The allocation tables (DESIGN.md "Tables"): one writer (the control lcore, through writer()),
-// many lock-free readers (the workers).
+// The allocation tables, read side (docs/ARCHITECTURE.md "Tables"): many lock-free readers (the
+// workers) and one writer, RcuTableWriter (rcu_writer.hpp), which the control lcore owns and which
+// reaches into these arrays and hashes as a friend.
 //
 //   allocations    AllocId -> AllocationSlot        preallocated array of two-line slots
 //   client index   client 5-tuple -> AllocId    rte_hash, RW_CONCURRENCY_LF, RCU-reclaimed keys
@@ -197,9 +198,6 @@ class Tables {
     return channel_of_peer_overflow(id, peer_ip, peer_port, now);
   }
 
-  // ---- control side: the only writer ----
-  TableWriter& writer();
-
  private:
   friend class RcuTableWriter;
   Tables() = default;
@@ -247,7 +245,6 @@ class Tables {
   rte_hash* channel_by_peer_ = nullptr;              // (AllocId, peer IP, port) -> entry index
   ChannelEntry* channel_pool_ = nullptr;             // overflow channel entries
   uint32_t channel_pool_size_ = 0;
-  std::unique_ptr<RcuTableWriter> writer_;
 };
 
 }  // namespace tern::dp

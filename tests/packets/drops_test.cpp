@@ -223,7 +223,7 @@ TEST_F(Drops, NoRouteWithoutAGateway) {
   std::string error;
   auto no_gateway = dp::Interfaces::create(ic, error);
   ASSERT_TRUE(no_gateway) << error;
-  interfaces_ = no_gateway;  // the worker holds a reference to interfaces_: same object, new value
+  *interfaces_ = *no_gateway;  // the worker holds a reference to interfaces_: same object, new value
   inject(0, from_client(send_to("192.168.77.1", 9, text("far away"))).bytes());
   EXPECT_TRUE(run().empty());
   EXPECT_EQ(counter(CounterId::drop_no_route), 1u);

@@ -79,79 +79,41 @@ void Golden::build(const GoldenOptions& options) {
   ic.ports = {p0, p1};
   ic.listeners = {*TransportAddress::parse("10.90.0.1:3478")};
   if (options.ipv6) ic.listeners.push_back(*TransportAddress::parse("[2001:db8::1]:3478"));
-  std::string error;
-  interfaces_ = dp::Interfaces::create(ic, error);
-  ASSERT_TRUE(interfaces_) << error;
-
-  dp::TablesConfig tc;
-  tc.name = tag;
-  tc.capacity = 1024;
-  tc.relay_ips = {ip_be(kRelayIp), ip_be(kRelayIp1)};
+  dp::AssemblyConfig ac;
+  ac.name = tag;
+  ac.interfaces = ic;
+  ac.pools = {pool_, pool_};
+  ac.rx_queues = {1, 1};
+  ac.workers = 1;
+  ac.rcu = false;
+  ac.table_size = 1024;
+  ac.relay_addresses = {*IpAddress::parse(kRelayIp), *IpAddress::parse(kRelayIp1)};
   if (options.ipv6)
-    tc.relay_ips6 = {dp::Ip6::of(*IpAddress::parse("2001:db8::2")),
-                     dp::Ip6::of(*IpAddress::parse("2001:db8:1::1"))};
-  tc.tsc_hz = kTscHz;
-  tables_ = dp::Tables::create(tc, error);
-  ASSERT_TRUE(tables_) << error;
-
-  neighbours_ = dp::Neighbours::create(2, 64, 0, nullptr, error);
-  ASSERT_TRUE(neighbours_) << error;
+    ac.relay_addresses.insert(ac.relay_addresses.end(),
+                              {*IpAddress::parse("2001:db8::2"), *IpAddress::parse("2001:db8:1::1")});
+  ac.software = options.software;
+  ac.punt_ring_size = options.punt_ring_size;
+  ac.hold_ring_size = options.hold_ring_size;
+  ac.trace_ring_size = options.trace_ring_size;
+  ac.neighbours_per_port = 64;
+  ac.held_per_neighbour = options.held_per_neighbour;
+  ac.held_total = options.held_total;
+  ac.seeds = dp::WorkerSeeds{kTransactionSeed, kFirstIpId, 0x2000};
+  std::string error;
+  dp_ = dp::Assembly::build(ac, clock_, error);
+  ASSERT_TRUE(dp_) << error;
+  interfaces_ = &dp_->interfaces();
+  neighbours_ = &dp_->neighbours();
+  worker_ = &dp_->worker(0);
+  control_ = &dp_->control();
+  trace_ = &dp_->trace();
+  punt_ring_ = dp_->punt_ring(0);
+  hold_ring_ = dp_->hold_ring(0);
+  trace_ring_ = dp_->trace_ring(0);
+  punt_offset_ = dp_->punt_offset();
   neighbours_->learn(0, ip_be(kClientIp), kClientMac.word(), kNow);
   neighbours_->learn(0, ip_be(kGatewayIp), kGatewayMac.word(), kNow);
   neighbours_->learn(1, ip_be(kPeerIp), kPeerMac.word(), kNow);
-
-  punt_offset_ = dp::register_punt_meta();
-  ASSERT_GE(punt_offset_, 0);
-  punt_ring_ = rte_ring_create((tag + "_punt").c_str(), options.punt_ring_size, 0,
-                               RING_F_SP_ENQ | RING_F_SC_DEQ);
-  hold_ring_ = rte_ring_create((tag + "_hold").c_str(), options.hold_ring_size, 0,
-                               RING_F_SP_ENQ | RING_F_SC_DEQ);
-  trace_ring_ = rte_ring_create_elem((tag + "_trace").c_str(), sizeof(dp::TraceRecord),
-                                     options.trace_ring_size, 0,
-                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
-  ASSERT_TRUE(punt_ring_ && hold_ring_ && trace_ring_);
-  trace_ = std::make_unique<dp::TraceHub>(std::vector<rte_ring*>{trace_ring_}, clock_);
-  traffic_ = static_cast<dp::AllocationTraffic*>(
-      rte_zmalloc("golden_traffic", sizeof(dp::AllocationTraffic) * tc.capacity, 64));
-  ASSERT_NE(traffic_, nullptr);
-
-  dp::WorkerShared shared;
-  shared.tables = tables_.get();
-  shared.interfaces = &*interfaces_;
-  shared.neighbours = neighbours_.get();
-  shared.tsc_hz = kTscHz;
-  shared.software = options_.software;
-  shared.trace = &trace_->filter();
-  dp::WorkerResources r;
-  r.index = 0;
-  r.rx = {{0, 0}, {1, 0}};
-  r.tx_queue = 0;
-  r.punt_ring = punt_ring_;
-  r.hold_ring = hold_ring_;
-  r.trace_ring = trace_ring_;
-  r.punt_offset = punt_offset_;
-  r.traffic = traffic_;
-  r.engine = crypto::make_default_engine();
-  r.transaction_id_seed = kTransactionSeed;
-  r.first_ip_id = kFirstIpId;
-  worker_ = std::make_unique<dp::Worker>(shared, std::move(r));
-  trace_->set_worker_counters({&worker_->counters()});
-
-  dp::ControlPortSetup cs;
-  cs.interfaces = &*interfaces_;
-  cs.neighbours = neighbours_.get();
-  cs.clock = &clock_;
-  cs.punt_rings = {punt_ring_};
-  cs.hold_rings = {hold_ring_};
-  cs.pools = {pool_, pool_};
-  cs.punt_offset = punt_offset_;
-  cs.tx_queue = 1;
-  cs.first_ip_id = 0x2000;
-  cs.held_per_neighbour = options.held_per_neighbour;
-  cs.held_total = options.held_total;
-  cs.trace = trace_.get();
-  control_ = std::make_unique<dp::ControlPort>(cs);
-  priming_ = std::make_unique<dp::NeighbourPrimingWriter>(tables_->writer(), *control_);
 
   // kAlloc: on-link client, relayed on port 0's relay address, a permission for both peers and
   // a channel to the on-link one. kAlloc2: a client behind the gateway, relayed on port 1.
@@ -174,19 +136,15 @@ void Golden::build(const GoldenOptions& options) {
 }
 
 void Golden::TearDown() {
-  if (worker_) {
-    worker_->flush();
-    worker_.reset();
-  }
-  priming_.reset();
-  control_.reset();
-  trace_.reset();
+  // The workers flush what they hold onto the TX rings; the punt and hold rings are emptied.
+  dp_.reset();
+  worker_ = nullptr;
+  control_ = nullptr;
+  trace_ = nullptr;
+  neighbours_ = nullptr;
+  interfaces_ = nullptr;
+  punt_ring_ = hold_ring_ = trace_ring_ = nullptr;
   // Nothing may stay in flight: every buffer goes back to the pool (a leak fails the test).
-  for (rte_ring* ring : {punt_ring_, hold_ring_}) {
-    void* m;
-    while (ring != nullptr && rte_ring_dequeue(ring, &m) == 0)
-      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-  }
   if (pool_ != nullptr) {
     for (unsigned p = 0; p < 2; ++p) {
       void* m;
@@ -211,15 +169,6 @@ void Golden::TearDown() {
     rte_mempool_free(pool_);
     pool_ = nullptr;
   }
-  rte_ring_free(punt_ring_);
-  rte_ring_free(hold_ring_);
-  rte_ring_free(trace_ring_);
-  punt_ring_ = hold_ring_ = trace_ring_ = nullptr;
-  rte_free(traffic_);
-  traffic_ = nullptr;
-  tables_.reset();
-  neighbours_.reset();
-  interfaces_.reset();
 }
 
 void Golden::inject(unsigned port, const Bytes& frame) {
@@ -257,9 +206,7 @@ std::vector<Sent> Golden::drain_tx() {
 }
 
 dp::AllocationTrafficValues Golden::traffic(dp::AllocId id) const {
-  dp::AllocationTrafficValues v;
-  dp::accumulate(v, traffic_[id]);
-  return v;
+  return dp_->allocation_traffic(id);
 }
 
 PacketBuilder Golden::from_client(const Bytes& payload) const {

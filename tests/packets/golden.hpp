@@ -25,12 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/control_lcore/control_port.hpp"
-#include "dataplane/tables/interfaces.hpp"
-#include "dataplane/control_lcore/neighbour_priming.hpp"
-#include "dataplane/tables/neighbours.hpp"
-#include "dataplane/tables/tables.hpp"
-#include "dataplane/worker/worker.hpp"
+#include "dataplane/setup/assembly.hpp"
 #include "tests/packets/packet_builder.hpp"
 
 namespace tern::test {
@@ -106,9 +101,9 @@ class Golden : public testing::Test {
 
   uint64_t counter(dp::CounterId id) const { return worker_->counters()[id].value(); }
   dp::AllocationTrafficValues traffic(dp::AllocId id) const;
-  dp::TableWriter& writer() { return tables_->writer(); }
+  dp::TableWriter& writer() { return dp_->table_writer(); }
   // The writer ternd's control plane gets: the tables' writer that also resolves next hops ahead.
-  dp::TableWriter& priming_writer() { return *priming_; }
+  dp::TableWriter& priming_writer() { return dp_->writer(); }
 
   // Frames as the network delivers them.
   PacketBuilder from_client(const Bytes& payload) const;         // client -> listener, port 0
@@ -124,19 +119,17 @@ class Golden : public testing::Test {
   rte_ring* tx_[2][2] = {};
   uint16_t port_ids_[2] = {};
   std::string port_names_[2];
-  std::optional<dp::Interfaces> interfaces_;
-  std::unique_ptr<dp::Tables> tables_;
-  std::unique_ptr<dp::Neighbours> neighbours_;
+  dp::Clock clock_{kTscHz, 0};
+  std::unique_ptr<dp::Assembly> dp_;  // everything below is part of it
+  dp::Interfaces* interfaces_ = nullptr;
+  dp::Neighbours* neighbours_ = nullptr;
+  dp::Worker* worker_ = nullptr;
+  dp::ControlPort* control_ = nullptr;
+  dp::TraceHub* trace_ = nullptr;
   rte_ring* punt_ring_ = nullptr;
   rte_ring* hold_ring_ = nullptr;
   rte_ring* trace_ring_ = nullptr;
-  std::unique_ptr<dp::TraceHub> trace_;
-  dp::AllocationTraffic* traffic_ = nullptr;
   int punt_offset_ = -1;
-  dp::Clock clock_{kTscHz, 0};
-  std::unique_ptr<dp::Worker> worker_;
-  std::unique_ptr<dp::ControlPort> control_;
-  std::unique_ptr<dp::NeighbourPrimingWriter> priming_;
   dp::Instant now_{kNow, 5 * kTscHz};
 };
 

@@ -1,3 +1,4 @@
+#include "dataplane/tables/rcu_writer.hpp"
 #include "dataplane/tables/tables.hpp"
 
 #include <gtest/gtest.h>
@@ -22,12 +23,15 @@ class TablesTest : public testing::Test {
  protected:
   void SetUp() override { make(nullptr); }
   void TearDown() override {
+    writer_.reset();
     tables_.reset();
     if (rcu_ != nullptr) rte_free(rcu_);
   }
 
   void make(rte_rcu_qsbr* rcu, uint32_t capacity = 1024, uint32_t overflow = 1024, bool ipv6 = false) {
     static int serial = 0;
+    writer_.reset();
+    writer_.reset();
     tables_.reset();
     TablesConfig config;
     config.name = "t" + std::to_string(serial++);
@@ -40,6 +44,8 @@ class TablesTest : public testing::Test {
     std::string error;
     tables_ = Tables::create(config, error);
     ASSERT_TRUE(tables_) << error;
+    writer_ = RcuTableWriter::create(*tables_, config, error);
+    ASSERT_TRUE(writer_) << error;
   }
 
   AllocationEntry entry(const char* client, const char* relayed, TableTime expires = 700) {
@@ -50,10 +56,11 @@ class TablesTest : public testing::Test {
     return e;
   }
 
-  TableWriter& w() { return tables_->writer(); }
+  TableWriter& w() { return *writer_; }
   const AllocationSlot& slot(AllocId id) { return tables_->slot(id); }
 
   std::unique_ptr<Tables> tables_;
+  std::unique_ptr<RcuTableWriter> writer_;
   rte_rcu_qsbr* rcu_ = nullptr;
 };
 
@@ -294,8 +301,11 @@ TEST_F(TablesTest, MillionAllocations) {
   config.capacity = 1'000'000;
   for (uint32_t i = 0; i < 16; ++i) config.relay_ips.push_back(rte_cpu_to_be_32(0x0a5a0100u + i));
   std::string error;
+  writer_.reset();
   tables_ = Tables::create(config, error);
   ASSERT_TRUE(tables_) << error;
+  writer_ = RcuTableWriter::create(*tables_, config, error);
+  ASSERT_TRUE(writer_) << error;
   const auto client = [](AllocId id) { return 0x0b000000u + id; };  // 11.x.y.z
   for (AllocId id = 0; id < config.capacity; ++id) {
     AllocationEntry e;
