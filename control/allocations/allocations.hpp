@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "control/allocations/allocation.hpp"
-#include "control/turn/counters.hpp"
+#include "control/base/counters.hpp"
 #include "control/allocations/expiry_wheel.hpp"
 #include "control/base/hash.hpp"
 #include "control/base/log.hpp"

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "control/turn/counters.hpp"
+#include "control/base/counters.hpp"
 #include "dataplane/contract/control_io.hpp"
 #include "dataplane/contract/counters.hpp"
 #include "dataplane/contract/stats.hpp"

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "control/api/codec.hpp"
-#include "control/turn/counters.hpp"
+#include "control/base/counters.hpp"
 #include "control/ternctl/args.hpp"
 #include "control/ternctl/connection.hpp"
 #include "control/ternctl/probe.hpp"

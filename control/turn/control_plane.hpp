@@ -27,7 +27,7 @@
 #include "control/allocations/allocations.hpp"
 #include "control/auth/authenticator.hpp"
 #include "control/base/clock.hpp"
-#include "control/turn/counters.hpp"
+#include "control/base/counters.hpp"
 #include "control/auth/credentials.hpp"
 #include "control/base/log.hpp"
 #include "control/auth/nonce.hpp"

@@ -9,7 +9,7 @@
 #include "control/allocations/allocations.hpp"
 #include "control/auth/authenticator.hpp"
 #include "control/base/clock.hpp"
-#include "control/turn/counters.hpp"
+#include "control/base/counters.hpp"
 #include "control/base/log.hpp"
 #include "control/turn/peer_policy.hpp"
 #include "control/allocations/port_pool.hpp"

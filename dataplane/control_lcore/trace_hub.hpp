@@ -20,49 +20,13 @@
 #include "dataplane/tables/clock.hpp"
 #include "dataplane/contract/counters.hpp"
 #include "dataplane/contract/trace.hpp"
+#include "dataplane/tables/trace_filter.hpp"
+#include "dataplane/worker/trace_budget.hpp"
 
 namespace tern::dp {
 
 inline constexpr unsigned kTraceRingSize = 1024;        // records per worker ring
 inline constexpr size_t kControlTraceRecords = 1024;    // the control lcore's own, unread
-
-// A record's address from network-order fields.
-inline TransportAddress trace_address(uint32_t ip_be, uint16_t port_be) {
-  return {IpAddress::v4(rte_be_to_cpu_32(ip_be)), Port{rte_be_to_cpu_16(port_be)}};
-}
-
-struct alignas(64) TraceFilter {
-  static constexpr uint64_t kOn = 1ULL << 63;
-  static constexpr uint64_t kIpv6 = 1ULL << 62;
-  // dp: ro (once per burst), ctl: rw. 0: off; else kOn, kIpv6 for an IPv6 address, and an IPv4
-  // address (network order) in the low 32 bits.
-  std::atomic<uint64_t> state{0};
-  // dp: ro, ctl: rw. The IPv6 address's bytes as two words, as they sit in memory.
-  std::atomic<uint64_t> ipv6[2] = {};
-
-  static uint64_t ipv4_state(uint32_t ip_be) { return kOn | ip_be; }
-  static bool is_ipv4(uint64_t state) { return (state & kIpv6) == 0; }
-  static uint32_t ipv4(uint64_t state) { return static_cast<uint32_t>(state); }
-};
-
-// A worker's record budget: a token bucket in its virtual-scheduling form (rate_limit.hpp), one
-// writer, plain integers.
-class TraceBudget {
- public:
-  TraceBudget() = default;
-  TraceBudget(uint64_t tsc_hz, uint32_t rate, uint32_t burst)
-      : cost_(tsc_hz / std::max<uint32_t>(rate, 1)), tolerance_(cost_ * burst) {}
-  bool take(uint64_t tsc) {
-    if (tat_ > tsc + tolerance_) return false;
-    tat_ = std::max(tat_, tsc) + cost_;
-    return true;
-  }
-
- private:
-  uint64_t tat_ = 0;
-  uint64_t cost_ = 0;
-  uint64_t tolerance_ = 0;
-};
 
 class TraceHub final : public Tracing {
  public:

@@ -30,6 +30,9 @@ TracePacket packet_of(Kind k) {
   return TracePacket::unclassified;
 }
 
+TransportAddress address4(uint32_t ip_be, uint16_t port_be) {
+  return {IpAddress::v4(rte_be_to_cpu_32(ip_be)), Port{rte_be_to_cpu_16(port_be)}};
+}
 TransportAddress address6(const Ip6& ip, uint16_t port_be) {
   return {ip.address(), Port{rte_be_to_cpu_16(port_be)}};
 }
@@ -188,9 +191,9 @@ void Worker::finish_traced(Packet& p, const Hop& hop, const Instant& now) {
   r.time_ns = now.tsc;  // TraceHub::read_trace() makes it time since start
   r.source = static_cast<uint8_t>(r_.index);
   r.packet = packet_of(kind);
-  r.from = p.ipv6 ? address6(p.src6, p.src_port) : trace_address(p.src_ip, p.src_port);
-  r.to = p.ipv6 ? address6(p.dst6, p.dst_port) : trace_address(p.dst_ip, p.dst_port);
-  if (hop.set) r.next = hop.ipv6 ? address6(hop.ip6, hop.port) : trace_address(hop.ip, hop.port);
+  r.from = p.ipv6 ? address6(p.src6, p.src_port) : address4(p.src_ip, p.src_port);
+  r.to = p.ipv6 ? address6(p.dst6, p.dst_port) : address4(p.dst_ip, p.dst_port);
+  if (hop.set) r.next = hop.ipv6 ? address6(hop.ip6, hop.port) : address4(hop.ip, hop.port);
   r.allocation = p.id;
   r.channel = kind == Kind::channel_data ? p.channel : hop.channel;
   r.reason = UINT16_MAX;  // unknown, until the counters say

@@ -38,7 +38,9 @@
 #include "dataplane/tables/interfaces.hpp"
 #include "dataplane/tables/neighbours.hpp"
 #include "dataplane/tables/tables.hpp"
-#include "dataplane/control_lcore/trace_hub.hpp"
+#include "dataplane/contract/trace.hpp"
+#include "dataplane/tables/trace_filter.hpp"
+#include "dataplane/worker/trace_budget.hpp"
 #include "dataplane/worker/transaction_ids.hpp"
 
 namespace tern::dp {

@@ -1,4 +1,4 @@
-#include "control/turn/counters.hpp"
+#include "control/base/counters.hpp"
 
 namespace tern::ctl {
 
