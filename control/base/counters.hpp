@@ -11,6 +11,7 @@
 
 #include "control/stun/error_attributes.hpp"
 #include "control/stun/message.hpp"
+#include "dataplane/contract/counter_list.hpp"
 
 namespace tern::ctl {
 
@@ -90,29 +91,9 @@ namespace tern::ctl {
 
 enum class CounterKind : uint8_t { counter, gauge };
 
-enum class Counter : uint16_t {
-#define TERN_CTL_ENUM(name, help) name,
-  TERN_CTL_COUNTERS(TERN_CTL_ENUM, TERN_CTL_ENUM)
-#undef TERN_CTL_ENUM
-};
-
-inline constexpr size_t kCounterCount = 0
-#define TERN_CTL_ONE(name, help) +1
-    TERN_CTL_COUNTERS(TERN_CTL_ONE, TERN_CTL_ONE)
-#undef TERN_CTL_ONE
-    ;
-
-inline constexpr std::array<std::string_view, kCounterCount> kCounterNames = {
-#define TERN_CTL_NAME(name, help) #name,
-    TERN_CTL_COUNTERS(TERN_CTL_NAME, TERN_CTL_NAME)
-#undef TERN_CTL_NAME
-};
-
-inline constexpr std::array<std::string_view, kCounterCount> kCounterHelp = {
-#define TERN_CTL_HELP(name, help) help,
-    TERN_CTL_COUNTERS(TERN_CTL_HELP, TERN_CTL_HELP)
-#undef TERN_CTL_HELP
-};
+// Every counter and gauge alike, for the enum, the names and the help texts.
+#define TERN_CTL_ALL(X) TERN_CTL_COUNTERS(X, X)
+TERN_COUNTER_LIST(TERN_CTL_ALL, Counter, kCounterCount, kCounterNames, kCounterHelp);
 
 inline constexpr std::array<CounterKind, kCounterCount> kCounterKinds = {
 #define TERN_CTL_C(name, help) CounterKind::counter,

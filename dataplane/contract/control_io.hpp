@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "conf/net.hpp"
+#include "dataplane/contract/counter_list.hpp"
 #include "dataplane/contract/table_writer.hpp"
 
 namespace tern::dp {
@@ -85,26 +86,8 @@ std::string_view to_string(SendResult result);
   X(mempool_empty, "packet buffers the pool could not supply")                                 \
   X(tx_full, "packets a control TX queue did not take")
 
-enum class ControlCounterId : uint16_t {
-#define TERN_X(name, help) name,
-  TERN_CONTROL_IO_COUNTERS(TERN_X)
-#undef TERN_X
-};
-inline constexpr size_t kControlCounterCount = 0
-#define TERN_X(name, help) +1
-    TERN_CONTROL_IO_COUNTERS(TERN_X)
-#undef TERN_X
-    ;
-inline constexpr std::array<std::string_view, kControlCounterCount> kControlCounterNames = {
-#define TERN_X(name, help) #name,
-    TERN_CONTROL_IO_COUNTERS(TERN_X)
-#undef TERN_X
-};
-inline constexpr std::array<std::string_view, kControlCounterCount> kControlCounterHelp = {
-#define TERN_X(name, help) help,
-    TERN_CONTROL_IO_COUNTERS(TERN_X)
-#undef TERN_X
-};
+TERN_COUNTER_LIST(TERN_CONTROL_IO_COUNTERS, ControlCounterId, kControlCounterCount, kControlCounterNames,
+                  kControlCounterHelp);
 using ControlCounterValues = std::array<uint64_t, kControlCounterCount>;
 
 class ControlIo {

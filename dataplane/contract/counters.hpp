@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dataplane/contract/counter_list.hpp"
+
 namespace tern::dp {
 
 // X(name, help)
@@ -68,28 +70,7 @@ namespace tern::dp {
   X(drop_punt_ring_full, "packets for the control plane dropped because its queue was full")       \
   X(drop_tx_full, "packets a NIC TX queue did not take")
 
-enum class CounterId : uint16_t {
-#define TERN_X(name, help) name,
-  TERN_WORKER_COUNTERS(TERN_X)
-#undef TERN_X
-};
-
-inline constexpr size_t kCounterCount = 0
-#define TERN_X(name, help) +1
-    TERN_WORKER_COUNTERS(TERN_X)
-#undef TERN_X
-    ;
-
-inline constexpr std::array<std::string_view, kCounterCount> kCounterNames = {
-#define TERN_X(name, help) #name,
-    TERN_WORKER_COUNTERS(TERN_X)
-#undef TERN_X
-};
-inline constexpr std::array<std::string_view, kCounterCount> kCounterHelp = {
-#define TERN_X(name, help) help,
-    TERN_WORKER_COUNTERS(TERN_X)
-#undef TERN_X
-};
+TERN_COUNTER_LIST(TERN_WORKER_COUNTERS, CounterId, kCounterCount, kCounterNames, kCounterHelp);
 
 constexpr std::string_view counter_name(CounterId id) { return kCounterNames[static_cast<size_t>(id)]; }
 // A drop_* counter: a reason a worker freed a packet without sending it.

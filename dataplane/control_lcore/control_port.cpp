@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/wire/arp.hpp"
 #include "dataplane/wire/checksum.hpp"
 #include "dataplane/wire/ndp.hpp"
 #include "dataplane/wire/headers.hpp"
@@ -430,16 +431,7 @@ void ControlPort::handle_arp(rte_mbuf* m, uint16_t port_id, const Instant& now) 
     rte_pktmbuf_free(m);
     return;
   }
-  const MacWord ours = interfaces_.port(port).mac;
-  a->arp_opcode = be16(RTE_ARP_OP_REPLY);
-  store_mac(a->arp_data.arp_tha.addr_bytes, sender_mac);
-  a->arp_data.arp_tip = sender_ip;
-  store_mac(a->arp_data.arp_sha.addr_bytes, ours);
-  a->arp_data.arp_sip = target_ip;
-  write_ether(f, sender_mac, ours, kEtherTypeArp);
-  m->data_len = kEtherLen + kArpLen;
-  m->pkt_len = m->data_len;
-  m->ol_flags = 0;
+  make_arp_reply(m, interfaces_.port(port).mac);
   if (transmit(port, m) == SendResult::sent) count(ControlCounterId::arp_answered);
 }
 

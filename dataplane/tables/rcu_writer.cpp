@@ -41,7 +41,8 @@ std::unique_ptr<RcuTableWriter> RcuTableWriter::create(Tables& tables, const Tab
   params.size = tables.capacity() + tables.channel_pool_size_ + tables.channel6_pool_size_ +
                 tables.capacity() * kInlineChannels;
   params.esize = sizeof(Retired);
-  params.trigger_reclaim_limit = 0;  // reclaim when the control plane asks (reclaimed())
+  // 0: every enqueue (retire()) also reclaims what has passed its grace period, as reclaimed() does.
+  params.trigger_reclaim_limit = 0;
   params.max_reclaim_size = 1024;
   params.free_fn = &RcuTableWriter::free_retired;
   params.p = w.get();
@@ -219,17 +220,7 @@ void RcuTableWriter::drop_overflow(AllocId id) {
     const PermissionKey key{id, ip};
     rte_hash_del_key(t_.permission_overflow_, &key);
   }
-  for (const auto& [channel, index] : it->second.channels) {
-    ChannelEntry& c = t_.channel_pool_[index];
-    const uint64_t b = c.binding.load(std::memory_order_relaxed);
-    const ChannelNumberKey by_number{id, channel, 0};
-    const ChannelPeerKey by_peer{id, ChannelEntry::peer_ip(b), ChannelEntry::peer_port(b), 0};
-    rte_hash_del_key(t_.channel_by_number_, &by_number);
-    rte_hash_del_key(t_.channel_by_peer_, &by_peer);
-    c.expires.store(0, std::memory_order_release);
-    c.binding.store(0, std::memory_order_release);
-    retire({Retired::pooled_channel, index, 0, 0});
-  }
+  for (const auto& [channel, index] : it->second.channels) unhash_channel(id, channel, index);
   overflow_.erase(it);
 }
 
@@ -366,9 +357,7 @@ WriteResult RcuTableWriter::set_channel(AllocId id, uint16_t channel, const Tran
   const bool added = rte_hash_add_key_data(t_.channel_by_number_, &by_number, as_data(index)) == 0;
   if (!added || rte_hash_add_key_data(t_.channel_by_peer_, &by_peer, as_data(index)) != 0) {
     if (added) rte_hash_del_key(t_.channel_by_number_, &by_number);
-    c.expires.store(0, std::memory_order_release);
-    c.binding.store(0, std::memory_order_release);
-    retire({Retired::pooled_channel, index, 0, 0});
+    retire_pooled_channel(index);
     return WriteResult::no_room;
   }
   overflow_[id].channels.emplace_back(channel, index);
@@ -398,16 +387,7 @@ WriteResult RcuTableWriter::remove_channel(AllocId id, uint16_t channel) {
   const auto pos = std::find_if(list.begin(), list.end(),
                                 [channel](const auto& entry) { return entry.first == channel; });
   if (pos == list.end()) return WriteResult::not_found;
-  const uint32_t index = pos->second;
-  ChannelEntry& c = t_.channel_pool_[index];
-  const uint64_t b = c.binding.load(std::memory_order_relaxed);
-  const ChannelNumberKey by_number{id, channel, 0};
-  const ChannelPeerKey by_peer{id, ChannelEntry::peer_ip(b), ChannelEntry::peer_port(b), 0};
-  rte_hash_del_key(t_.channel_by_number_, &by_number);
-  rte_hash_del_key(t_.channel_by_peer_, &by_peer);
-  c.expires.store(0, std::memory_order_release);
-  c.binding.store(0, std::memory_order_release);
-  retire({Retired::pooled_channel, index, 0, 0});
+  unhash_channel(id, channel, pos->second);
   list.erase(pos);
   update_overflow_flags(id);
   return WriteResult::ok;
@@ -497,7 +477,26 @@ WriteResult RcuTableWriter::remove_channel6(AllocId id, uint16_t channel) {
   return WriteResult::ok;
 }
 
-// Out of both hashes, expired at once, reused after the grace period.
+// An overflow channel entry out of both hashes, expired at once, reused after the grace period.
+void RcuTableWriter::unhash_channel(AllocId id, uint16_t channel, uint32_t index) {
+  const uint64_t b = t_.channel_pool_[index].binding.load(std::memory_order_relaxed);
+  const ChannelNumberKey by_number{id, channel, 0};
+  const ChannelPeerKey by_peer{id, ChannelEntry::peer_ip(b), ChannelEntry::peer_port(b), 0};
+  rte_hash_del_key(t_.channel_by_number_, &by_number);
+  rte_hash_del_key(t_.channel_by_peer_, &by_peer);
+  retire_pooled_channel(index);
+}
+
+// Expiry first, then the binding: no reader pairs this binding with a later entry's expiry, as the
+// entry is reused only after the grace period.
+void RcuTableWriter::retire_pooled_channel(uint32_t index) {
+  ChannelEntry& c = t_.channel_pool_[index];
+  c.expires.store(0, std::memory_order_release);
+  c.binding.store(0, std::memory_order_release);
+  retire({Retired::pooled_channel, index, 0, 0});
+}
+
+// The same for an IPv6 allocation's channel entry.
 void RcuTableWriter::unhash_channel6(AllocId id, uint16_t channel, uint32_t index) {
   ChannelEntry6& c = t_.channel6_pool_[index];
   const ChannelNumberKey by_number{id, channel, 0};

@@ -65,6 +65,8 @@ class RcuTableWriter final : public TableWriter {
   WriteResult set_channel6(AllocId id, uint16_t channel, const Ip6& peer, uint16_t peer_port,
                            TableTime expires);
   WriteResult remove_channel6(AllocId id, uint16_t channel);
+  void unhash_channel(AllocId id, uint16_t channel, uint32_t index);
+  void retire_pooled_channel(uint32_t index);
   void unhash_channel6(AllocId id, uint16_t channel, uint32_t index);
 
   Tables& t_;

@@ -4,6 +4,7 @@
 
 #include <rte_ring.h>
 
+#include "dataplane/wire/arp.hpp"
 #include "dataplane/wire/checksum.hpp"
 #include "dataplane/wire/ndp.hpp"
 #include "dataplane/worker/punt.hpp"
@@ -44,16 +45,7 @@ void Worker::arp(Packet& p) {
 
   if (op == RTE_ARP_OP_REQUEST && for_us) {
     if (!known || known_mac != sender_mac) return punt(p, PuntReason::arp);
-    const MacWord ours = interfaces_.port(p.port).mac;
-    a->arp_opcode = be16(RTE_ARP_OP_REPLY);
-    store_mac(a->arp_data.arp_tha.addr_bytes, sender_mac);
-    a->arp_data.arp_tip = sender_ip;
-    store_mac(a->arp_data.arp_sha.addr_bytes, ours);
-    a->arp_data.arp_sip = target_ip;
-    write_ether(f, sender_mac, ours, kEtherTypeArp);
-    m->data_len = kEtherLen + kArpLen;
-    m->pkt_len = m->data_len;
-    m->ol_flags = 0;
+    make_arp_reply(m, interfaces_.port(p.port).mac);
     counters_[CounterId::arp_answered].add(1);
     return transmit(p.port, m);
   }
