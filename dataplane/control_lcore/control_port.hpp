@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dataplane/control_lcore/datagram.hpp"
 #include "dataplane/tables/clock.hpp"
 #include "dataplane/contract/control_io.hpp"
 #include "dataplane/tables/interfaces.hpp"
@@ -100,14 +101,6 @@ class ControlPort final : public ControlIo {
   // route): traffic to a peer the control plane has just permitted then finds its MAC.
   void prepare_route(const IpAddress& destination);
   unsigned held() const { return held_count_; }
-
-  // One end of a UDP datagram: an address of either family and a port, network order.
-  struct Endpoint {
-    bool ipv6 = false;
-    uint32_t ip = 0;
-    Ip6 ip6{};
-    uint16_t port = 0;
-  };
 
  private:
   // A packet waiting for its next hop.

@@ -13,8 +13,6 @@
 namespace tern::dp {
 namespace {
 
-uint32_t be_ip(const IpAddress& ip) { return rte_cpu_to_be_32(ip.v4_host_order()); }
-
 void free_ring(rte_ring* ring) {
   if (ring == nullptr) return;
   void* m;
@@ -58,14 +56,14 @@ bool Assembly::build_tables(const AssemblyConfig& config, const Clock& clock, st
   tc.permission_overflow = config.permission_overflow;
   tc.channel_overflow = config.channel_overflow;
   for (const IpAddress& ip : config.relay_addresses) {
-    if (ip.is_v6() ? !interfaces_->is_local(Ip6::of(ip)) : !interfaces_->is_local(be_ip(ip))) {
+    if (ip.is_v6() ? !interfaces_->is_local(Ip6::of(ip)) : !interfaces_->is_local(ipv4_be(ip))) {
       error = "relay address " + ip.to_string() + " is not an address of a data-plane port";
       return false;
     }
     if (ip.is_v6())
       tc.relay_ips6.push_back(Ip6::of(ip));
     else
-      tc.relay_ips.push_back(be_ip(ip));
+      tc.relay_ips.push_back(ipv4_be(ip));
   }
   tc.ipv6 = interfaces_->has_ipv6();
   tc.socket_id = config.socket;

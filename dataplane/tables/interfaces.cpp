@@ -5,7 +5,6 @@
 namespace tern::dp {
 namespace {
 
-uint32_t be_ip(const IpAddress& ip) { return rte_cpu_to_be_32(ip.v4_host_order()); }
 uint32_t be_mask(uint8_t length) {
   return rte_cpu_to_be_32(length == 0 ? 0 : ~uint32_t{0} << (32 - length));
 }
@@ -41,7 +40,7 @@ std::optional<Interfaces> Interfaces::create(const InterfacesConfig& config, std
         error = name + ": " + a.to_string() + ": subnet length must be 1..32";
         return std::nullopt;
       }
-      const uint32_t ip = be_ip(a.ip);
+      const uint32_t ip = ipv4_be(a.ip);
       if (out.is_local(ip)) {
         error = name + ": " + a.ip.to_string() + " is configured twice";
         return std::nullopt;
@@ -63,7 +62,7 @@ std::optional<Interfaces> Interfaces::create(const InterfacesConfig& config, std
         error = name + ": gateway " + pc.gateway->to_string() + ": IPv4 only";
         return std::nullopt;
       }
-      const uint32_t gw = be_ip(*pc.gateway);
+      const uint32_t gw = ipv4_be(*pc.gateway);
       bool on_link = false;
       for (unsigned i = 0; i < v.address_count; ++i)
         on_link |= ((gw ^ v.addresses[i].ip) & v.addresses[i].mask) == 0;
@@ -91,7 +90,7 @@ std::optional<Interfaces> Interfaces::create(const InterfacesConfig& config, std
       out.listeners6_[out.listener6_count_++] = {ip, rte_cpu_to_be_16(l.port.value)};
       continue;
     }
-    const uint32_t ip = be_ip(l.ip);
+    const uint32_t ip = ipv4_be(l.ip);
     if (ip != 0 && !out.is_local(ip)) {
       error = "listener " + l.to_string() + " is not on an address of a data-plane port";
       return std::nullopt;

@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "conf/net.hpp"
+
 namespace tern::dp {
 
 inline constexpr uint16_t kEtherLen = sizeof(rte_ether_hdr);   // 14
@@ -32,6 +34,8 @@ inline constexpr uint8_t kDefaultTtl = 64;  // packets the server originates
 
 // Network-order constants, converted at compile time.
 constexpr uint16_t be16(uint16_t host) { return RTE_BE16(host); }
+// An IPv4 address as the headers carry it (network order).
+inline uint32_t ipv4_be(const IpAddress& ip) { return rte_cpu_to_be_32(ip.v4_host_order()); }
 constexpr uint32_t be32(uint32_t host) { return RTE_BE32(host); }
 
 // ICMPv6 (RFC 4443) and neighbour discovery (RFC 4861 §4.3, §4.4, §4.6.1).
