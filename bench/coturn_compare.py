@@ -224,7 +224,7 @@ def _threads(pid: int) -> int:
 
 
 def ternd_counters(log: str) -> dict:
-    """Every `key=value` of ternd's final `counters` lines, by scope (control/ternd_main.cpp log_counters)."""
+    """Every `key=value` of ternd's final `counters` lines, by scope (control/ternd/main.cpp log_counters)."""
     scopes = {}
     for line in log.splitlines():
         if "counters" not in line or "scope=" not in line:

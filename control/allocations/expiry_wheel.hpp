@@ -1,5 +1,5 @@
 #pragma once
-// A hashed timer wheel of whole seconds (DESIGN.md "Expiry by timestamp"): nothing has its own
+// A hashed timer wheel of whole seconds (docs/ARCHITECTURE.md "The tables"): nothing has its own
 // timer; an allocation is entered at the earliest second something of it expires, and the sweep
 // looks at it then. Entries are never cancelled one by one: an allocation refreshed since, or
 // gone, is recognised by its serial and the fresh state when the entry comes due, and compact()

@@ -1,7 +1,7 @@
 #pragma once
 // The Prometheus text exposition (format 0.0.4) of tern's counters. Names and help come from the
-// same X-macro lists as everywhere else (dataplane/counters.hpp, dataplane/control_io.hpp,
-// control/counters.hpp); a counter added to a list is exported with no change here.
+// same X-macro lists as everywhere else (dataplane/contract/counters.hpp, dataplane/contract/control_io.hpp,
+// control/base/counters.hpp); a counter added to a list is exported with no change here.
 //
 //   tern_dataplane_<name>_total{worker="0"}              every worker counter but the drops
 //   tern_dataplane_dropped_packets_total{worker,reason}  drop_<reason>

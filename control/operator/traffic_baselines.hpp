@@ -1,7 +1,7 @@
 #pragma once
 // Per-allocation traffic since the allocation was created. The data plane counts traffic per
 // allocation slot and a slot's counters carry on from its previous allocation
-// (dataplane/counters.hpp), so the count at the moment a slot is published is its baseline. This
+// (dataplane/contract/counters.hpp), so the count at the moment a slot is published is its baseline. This
 // TableWriter sits between the control plane and the data plane's writer: it forwards every call
 // and samples the slot's counters just before an allocation is published in it. No worker counts
 // for that slot then: a slot is reused only after the grace period of its last removal.

@@ -1,7 +1,7 @@
 #pragma once
 // The write side of the data plane's tables, as the control plane sees it.
 //
-// The control plane is the only writer (DESIGN.md "Tables"); workers read lock-free. Every change
+// The control plane is the only writer (docs/ARCHITECTURE.md "The tables"); workers read lock-free. Every change
 // to what the workers see goes through this interface, so the control plane's unit tests can
 // fake it and the real implementation (dataplane/tables) can keep its RCU discipline in one
 // place. No DPDK type appears here: control/ includes this header without an EAL.

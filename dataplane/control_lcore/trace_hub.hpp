@@ -1,5 +1,5 @@
 #pragma once
-// The machinery behind Tracing (trace.hpp): the filter every worker reads once per burst, the
+// The machinery behind Tracing (contract/trace.hpp): the filter every worker reads once per burst, the
 // workers' record rings (one per worker, SP/SC, TraceRecord elements), and the control lcore's
 // own records (the data plane's control side and the control plane, both on the control lcore).
 //

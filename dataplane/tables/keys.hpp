@@ -1,6 +1,6 @@
 #pragma once
 // The keys of the tables' overflow hashes, shared by the readers (tables.cpp) and the writer
-// (tables_writer.cpp). Every byte of a key is hashed: padding is explicit and always zero.
+// (rcu_writer.cpp). Every byte of a key is hashed: padding is explicit and always zero.
 
 #include <cstdint>
 

@@ -1,7 +1,7 @@
 #pragma once
 // The neighbour table: per port, IP address -> MAC address of the hosts on its subnets (the
 // gateway among them). One writer, the control lcore; the workers only read. A worker that meets
-// an unknown next hop hands the packet to the control lcore, which resolves it (control_port.hpp);
+// an unknown next hop hands the packet to the control lcore, which resolves it (control_lcore/control_port.hpp);
 // ARP and neighbour discovery that teach something reach the control lcore as punted packets.
 // Nothing a worker does writes here.
 //

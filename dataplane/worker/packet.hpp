@@ -76,7 +76,7 @@ struct Packet {
   }
 };
 
-// The address families, for code written once for both (STYLE.md: specialise by template, not a
+// The address families, for code written once for both (specialised by template, not a
 // branch per packet). A relayed packet's input and output families are template parameters; the
 // one branch that picks the instance is on the allocation's flags, already in cache.
 struct V4 {

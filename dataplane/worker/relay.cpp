@@ -4,7 +4,7 @@
 // application data, which never moves.
 //
 // Each side of an allocation is IPv4 or IPv6 (the client's 5-tuple; the relayed address and so
-// every peer). The paths are templates on the families (V4, V6 in worker_packet.hpp): the peer
+// every peer). The paths are templates on the families (V4, V6 in packet.hpp): the peer
 // side's family picks the tables' permission and channel lookups and the XOR-PEER-ADDRESS, the
 // output side's the headers written. A packet takes one branch on the allocation's flags to its
 // instance.

@@ -1,4 +1,4 @@
-// The worker's side of `ternctl trace` (trace.hpp): while a trace runs, a burst goes packet by
+// The worker's side of `ternctl trace` (contract/trace.hpp): while a trace runs, a burst goes packet by
 // packet through the scalar path, and a packet from or to the traced address has its decision
 // recorded.
 //

@@ -7,7 +7,7 @@
 
 namespace tern::dp {
 
-// A worker's record budget: a token bucket in its virtual-scheduling form (rate_limit.hpp), one
+// A worker's record budget: a token bucket in its virtual-scheduling form (tables/rate_limit.hpp), one
 // writer, plain integers.
 class TraceBudget {
  public:

@@ -238,7 +238,7 @@ void Worker::flush() {
 }
 
 // The next hop has no MAC address yet: the control lcore holds the packet while it resolves it
-// (control_port.hpp). A full ring drops, never waits.
+// (control_lcore/control_port.hpp). A full ring drops, never waits.
 void Worker::hold(rte_mbuf* m) {
   if (r_.hold_ring == nullptr || rte_ring_sp_enqueue(r_.hold_ring, m) != 0)
     return drop(m, CounterId::drop_hold_ring_full);

@@ -1,11 +1,11 @@
 #pragma once
-// A worker: one lcore's poll loop (DESIGN.md "Worker loop").
+// A worker: one lcore's poll loop (docs/ARCHITECTURE.md "The worker loop").
 //
 //   1. rte_eth_rx_burst on each RX queue it owns; prefetch packet i+N's headers.
 //   2. classify, IPv4 and IPv6 alike: ARP, neighbour discovery · ICMP(v6) echo to us · UDP to a
 //      listener (ChannelData, STUN) · UDP to a relayed address (peer data) · everything else
 //      dropped with a counted reason.
-//   3. look up allocations in bulk per group of up to 16 packets (client index: one rte_hash bulk
+//   3. look up a whole burst's allocations at once (client index: one rte_hash bulk
 //      lookup per family; relay index: direct loads), prefetching the slots, then finish each packet in
 //      order; a scalar loop handles the tail and is the reference implementation (Mode::scalar
 //      runs a whole burst through it; tests compare the two byte for byte).
@@ -13,7 +13,7 @@
 //      lcore over this worker's punt ring; a full ring drops and counts, never blocks. A relayed
 //      packet whose next hop has no MAC address yet is finished all but its Ethernet destination
 //      and handed to the control lcore over the hold ring: it waits there while ARP (neighbour
-//      discovery) resolves the next hop and leaves on the control TX queue (control_port.hpp).
+//      discovery) resolves the next hop and leaves on the control TX queue (control_lcore/control_port.hpp).
 //   5. rte_eth_tx_burst per port, free what was not sent (counted), RCU quiescent state.
 //   The TSC is read once an iteration, for the tables' clock and for the cycle counters.
 //
