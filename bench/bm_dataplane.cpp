@@ -61,17 +61,17 @@ const uint16_t kPeerPort = be16(7000);
 constexpr MacWord kOurMac = 0x010000000002ULL;
 constexpr MacWord kGatewayMac = 0xfe0000000002ULL;
 
-uint32_t client_ip(AllocId id) { return rte_cpu_to_be_32(0x0b000000u + id); }
+uint32_t client_ip(uint32_t id) { return rte_cpu_to_be_32(0x0b000000u + id); }
 const uint16_t kClientPort = be16(40000);
-uint32_t relay_ip(AllocId id) { return ip(10, 90, 1, static_cast<uint8_t>(id / kRelayPortsPerAddress)); }
+uint32_t relay_ip(uint32_t id) { return ip(10, 90, 1, static_cast<uint8_t>(id / kRelayPortsPerAddress)); }
 // Ports 1024.. on each relay address, the listener's 3478 skipped (10.90.1.0 is both).
-uint16_t relay_port(AllocId id) {
+uint16_t relay_port(uint32_t id) {
   const uint32_t port = 1024 + id % kRelayPortsPerAddress;
   return rte_cpu_to_be_16(static_cast<uint16_t>(port >= 3478 ? port + 1 : port));
 }
 // Hairpin pairs: allocations 2k and 2k+1 (on the same relay address) are each other's peer, bound
 // to channel 0x4001.
-AllocId partner(AllocId id) { return id ^ 1u; }
+uint32_t partner(uint32_t id) { return id ^ 1u; }
 constexpr uint16_t kHairpinChannel = 0x4001;
 
 Frame udp_frame(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const Frame& payload) {
@@ -103,7 +103,7 @@ Frame stun_message(uint16_t type, uint16_t attributes_len) {
 
 enum class Path { channel_data_to_peer, send_to_peer, peer_channel_data, peer_data_indication, binding, hairpin };
 
-Frame make_frame(Path path, AllocId id) {
+Frame make_frame(Path path, uint32_t id) {
   switch (path) {
     case Path::channel_data_to_peer: {
       const uint16_t len = kFrameLen - kUdpHeadersLen - 4;
@@ -192,20 +192,20 @@ World& world(uint32_t allocations) {
   for (uint8_t i = 0; i < 16; ++i) relays.push_back(IpAddress::v4(10, 90, 1, i));
   w = build_world("bm" + std::to_string(allocations), env->ipv4, allocations, relays);
   TableWriter& writer = w->dp->table_writer();
-  for (AllocId id = 0; id < allocations; ++id) {
+  for (uint32_t id = 0; id < allocations; ++id) {
     AllocationEntry e;
     e.five_tuple.client = {IpAddress::v4(rte_be_to_cpu_32(client_ip(id))), Port{40000}};
     e.five_tuple.server = {IpAddress::v4(rte_be_to_cpu_32(kListenerIp)), Port{3478}};
     e.relayed = {IpAddress::v4(rte_be_to_cpu_32(relay_ip(id))), Port{rte_be_to_cpu_16(relay_port(id))}};
     e.expires = 1'000'000;
-    if (writer.add_allocation(id, e) != WriteResult::ok ||
-        writer.set_permission(id, IpAddress::v4(rte_be_to_cpu_32(kPeerIp)), 1'000'000) != WriteResult::ok ||
-        writer.set_permission(id, IpAddress::v4(rte_be_to_cpu_32(kOtherPeerIp)), 1'000'000) != WriteResult::ok ||
-        writer.set_channel(id, 0x4000, {IpAddress::v4(rte_be_to_cpu_32(kPeerIp)), Port{7000}}, 1'000'000) !=
+    if (writer.add_allocation(AllocId{id}, e) != WriteResult::ok ||
+        writer.set_permission(AllocId{id}, IpAddress::v4(rte_be_to_cpu_32(kPeerIp)), 1'000'000) != WriteResult::ok ||
+        writer.set_permission(AllocId{id}, IpAddress::v4(rte_be_to_cpu_32(kOtherPeerIp)), 1'000'000) != WriteResult::ok ||
+        writer.set_channel(AllocId{id}, 0x4000, {IpAddress::v4(rte_be_to_cpu_32(kPeerIp)), Port{7000}}, 1'000'000) !=
             WriteResult::ok ||
-        writer.set_permission(id, IpAddress::v4(rte_be_to_cpu_32(relay_ip(partner(id)))), 1'000'000) !=
+        writer.set_permission(AllocId{id}, IpAddress::v4(rte_be_to_cpu_32(relay_ip(partner(id)))), 1'000'000) !=
             WriteResult::ok ||
-        writer.set_channel(id, kHairpinChannel,
+        writer.set_channel(AllocId{id}, kHairpinChannel,
                            {IpAddress::v4(rte_be_to_cpu_32(relay_ip(partner(id)))),
                             Port{rte_be_to_cpu_16(relay_port(partner(id)))}},
                            1'000'000) != WriteResult::ok) {
@@ -218,7 +218,7 @@ World& world(uint32_t allocations) {
 
 std::vector<Frame> frames(World& w, Path path, uint32_t allocations) {
   std::vector<Frame> out;
-  std::uniform_int_distribution<AllocId> pick(0, allocations - 1);
+  std::uniform_int_distribution<uint32_t> pick(0, allocations - 1);
   for (unsigned i = 0; i < kTemplates; ++i) out.push_back(make_frame(path, pick(w.rng)));
   return out;
 }
@@ -304,8 +304,8 @@ Ip6 ip6_of(const char* prefix, uint32_t host) {
   for (int i = 0; i < 4; ++i) b[15 - i] = static_cast<uint8_t>(host >> (8 * i));
   return Ip6::load(b);
 }
-Ip6 client_ip6(AllocId id) { return ip6_of("2001:db8:2::", id); }
-Ip6 relay_ip6(AllocId id) { return ip6_of("2001:db8:1::", 0x100 + id / kRelayPortsPerAddress); }
+Ip6 client_ip6(uint32_t id) { return ip6_of("2001:db8:2::", id); }
+Ip6 relay_ip6(uint32_t id) { return ip6_of("2001:db8:1::", 0x100 + id / kRelayPortsPerAddress); }
 const Ip6 kListenerIp6 = relay_ip6(0);  // listener and relay address, like 10.90.1.0
 const Ip6 kPeerIp6 = ip6_of("2001:db8:3::", 0x50);       // bound to channel 0x4000
 const Ip6 kOtherPeerIp6 = ip6_of("2001:db8:3::", 0x51);  // permitted, no channel
@@ -327,7 +327,7 @@ Frame udp6_frame(const Ip6& src, uint16_t sport, const Ip6& dst, uint16_t dport,
   return f;
 }
 
-Frame make_frame6(Path path, AllocId id, const uint8_t* transaction_id) {
+Frame make_frame6(Path path, uint32_t id, const uint8_t* transaction_id) {
   switch (path) {
     case Path::channel_data_to_peer: {
       const uint16_t len = kFrameLen - kUdp6HeadersLen - 4;
@@ -364,16 +364,16 @@ World& world6(uint32_t allocations) {
   w = build_world("bm6_" + std::to_string(allocations), env->ipv6, allocations, relays,
                   2 * allocations + 1024, allocations + 1024);
   TableWriter& writer = w->dp->table_writer();
-  for (AllocId id = 0; id < allocations; ++id) {
+  for (uint32_t id = 0; id < allocations; ++id) {
     AllocationEntry e;
     e.five_tuple.client = {client_ip6(id).address(), Port{40000}};
     e.five_tuple.server = {kListenerIp6.address(), Port{3478}};
     e.relayed = {relay_ip6(id).address(), Port{rte_be_to_cpu_16(relay_port(id))}};
     e.expires = 1'000'000;
-    if (writer.add_allocation(id, e) != WriteResult::ok ||
-        writer.set_permission(id, kPeerIp6.address(), 1'000'000) != WriteResult::ok ||
-        writer.set_permission(id, kOtherPeerIp6.address(), 1'000'000) != WriteResult::ok ||
-        writer.set_channel(id, 0x4000, {kPeerIp6.address(), Port{7000}}, 1'000'000) != WriteResult::ok) {
+    if (writer.add_allocation(AllocId{id}, e) != WriteResult::ok ||
+        writer.set_permission(AllocId{id}, kPeerIp6.address(), 1'000'000) != WriteResult::ok ||
+        writer.set_permission(AllocId{id}, kOtherPeerIp6.address(), 1'000'000) != WriteResult::ok ||
+        writer.set_channel(AllocId{id}, 0x4000, {kPeerIp6.address(), Port{7000}}, 1'000'000) != WriteResult::ok) {
       fprintf(stderr, "cannot publish IPv6 allocation %u\n", id);
       std::exit(1);
     }
@@ -385,7 +385,7 @@ void run_path6(benchmark::State& state, Path path, CounterId expect) {
   const auto allocations = static_cast<uint32_t>(state.range(0));
   World& w = world6(allocations);
   std::vector<Frame> templates;
-  std::uniform_int_distribution<AllocId> pick(0, allocations - 1);
+  std::uniform_int_distribution<uint32_t> pick(0, allocations - 1);
   uint8_t transaction_id[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
   for (unsigned i = 0; i < kTemplates; ++i) templates.push_back(make_frame6(path, pick(w.rng), transaction_id));
   run_frames(state, w, templates, expect, Worker::Mode::bulk);
@@ -423,7 +423,7 @@ void BM_ClientLookupBulk(benchmark::State& state) {
   const auto allocations = static_cast<uint32_t>(state.range(0));
   World& w = world(allocations);
   std::vector<ClientKey> keys;
-  std::uniform_int_distribution<AllocId> pick(0, allocations - 1);
+  std::uniform_int_distribution<uint32_t> pick(0, allocations - 1);
   for (unsigned i = 0; i < 65536; ++i)
     keys.push_back(make_client_key(client_ip(pick(w.rng)), kClientPort, kListenerIp, kListenerPort));
   const ClientKey* batch[kGroup];
@@ -444,7 +444,7 @@ void BM_ClientLookup(benchmark::State& state) {
   const auto allocations = static_cast<uint32_t>(state.range(0));
   World& w = world(allocations);
   std::vector<ClientKey> keys;
-  std::uniform_int_distribution<AllocId> pick(0, allocations - 1);
+  std::uniform_int_distribution<uint32_t> pick(0, allocations - 1);
   for (unsigned i = 0; i < 65536; ++i)
     keys.push_back(make_client_key(client_ip(pick(w.rng)), kClientPort, kListenerIp, kListenerPort));
   unsigned cursor = 0;
@@ -456,9 +456,9 @@ void BM_RelayLookup(benchmark::State& state) {
   const auto allocations = static_cast<uint32_t>(state.range(0));
   World& w = world(allocations);
   std::vector<std::pair<unsigned, uint16_t>> keys;
-  std::uniform_int_distribution<AllocId> pick(0, allocations - 1);
+  std::uniform_int_distribution<uint32_t> pick(0, allocations - 1);
   for (unsigned i = 0; i < 65536; ++i) {
-    const AllocId id = pick(w.rng);
+    const uint32_t id = pick(w.rng);
     keys.emplace_back(id / kRelayPortsPerAddress, relay_port(id));
   }
   unsigned cursor = 0;

@@ -30,10 +30,10 @@ constexpr uint8_t kPrefix = 16;
 constexpr uint16_t kMinSendFrame = dp::kUdpHeadersLen + dp::stun_wire::kHeaderLen +
                                    dp::stun_wire::kXorAddressAttributeLen + dp::stun_wire::kAttributeHeaderLen + 4;
 
-uint32_t client_ip(AllocId id) { return host_ip(11, 0, 0, 0) + id; }
+uint32_t client_ip(uint32_t id) { return host_ip(11, 0, 0, 0) + id; }
 uint32_t relay_ip(unsigned index) { return host_ip(10, 90, 2, static_cast<uint8_t>(index)); }
-uint32_t relay_ip_of(AllocId id) { return relay_ip(id / kRelayPortsPerAddress); }
-uint16_t relay_port_of(AllocId id) {
+uint32_t relay_ip_of(uint32_t id) { return relay_ip(id / kRelayPortsPerAddress); }
+uint16_t relay_port_of(uint32_t id) {
   const uint32_t port = kFirstRelayPort + id % kRelayPortsPerAddress;
   return static_cast<uint16_t>(port >= kListenerPort ? port + 1 : port);
 }
@@ -158,7 +158,7 @@ bool write_pcap(const MixConfig& config, const std::string& path, MixCounts& cou
     return false;
   }
   std::mt19937_64 rng(config.seed);
-  std::uniform_int_distribution<AllocId> pick(0, config.allocations - 1);
+  std::uniform_int_distribution<uint32_t> pick(0, config.allocations - 1);
   std::uniform_int_distribution<unsigned> percent(0, 9999);  // hundredths of a percent
   const unsigned indication_half = config.indication_percent * 50;  // per direction, in 1/100 %
   counts = {};
@@ -166,7 +166,7 @@ bool write_pcap(const MixConfig& config, const std::string& path, MixCounts& cou
   ++counts.arp;
   const uint16_t payload_len = static_cast<uint16_t>(config.frame_len - dp::kUdpHeadersLen);
   for (uint32_t i = 1; ok && i < config.packets; ++i) {
-    const AllocId id = pick(rng);
+    const uint32_t id = pick(rng);
     const unsigned r = percent(rng);
     Bytes frame;
     if (r < indication_half) {
@@ -217,16 +217,16 @@ dp::RuntimeConfig runtime_config(uint32_t allocations, const std::string& device
 bool publish(dp::TableWriter& writer, uint32_t allocations, dp::TableTime expires,
              std::string& error) {
   const TransportAddress bound{IpAddress::v4(kBoundPeer), Port{kPeerPort}};
-  for (AllocId id = 0; id < allocations; ++id) {
+  for (uint32_t id = 0; id < allocations; ++id) {
     dp::AllocationEntry e;
     e.five_tuple.client = {IpAddress::v4(client_ip(id)), Port{kClientPort}};
     e.five_tuple.server = {IpAddress::v4(kListener), Port{kListenerPort}};
     e.relayed = {IpAddress::v4(relay_ip_of(id)), Port{relay_port_of(id)}};
     e.expires = expires;
-    if (writer.add_allocation(id, e) != dp::WriteResult::ok ||
-        writer.set_permission(id, bound.ip, expires) != dp::WriteResult::ok ||
-        writer.set_permission(id, IpAddress::v4(kPermittedPeer), expires) != dp::WriteResult::ok ||
-        writer.set_channel(id, kChannel, bound, expires) != dp::WriteResult::ok) {
+    if (writer.add_allocation(AllocId{id}, e) != dp::WriteResult::ok ||
+        writer.set_permission(AllocId{id}, bound.ip, expires) != dp::WriteResult::ok ||
+        writer.set_permission(AllocId{id}, IpAddress::v4(kPermittedPeer), expires) != dp::WriteResult::ok ||
+        writer.set_channel(AllocId{id}, kChannel, bound, expires) != dp::WriteResult::ok) {
       error = "the tables refused allocation " + std::to_string(id);
       return false;
     }

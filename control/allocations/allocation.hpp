@@ -44,7 +44,7 @@ struct ChannelCooldown {
 };
 
 struct Allocation {
-  dp::AllocId id = 0;
+  dp::AllocId id{};
   uint64_t serial = 0;  // unique for the process's life; tells a reused slot from its last owner
   dp::FiveTuple five_tuple;
   PortLease lease;

@@ -20,7 +20,7 @@ Allocations::Allocations(dp::TableWriter& writer, PortPool& ports, uint32_t capa
                          const Logger& logger, AllocationLimits limits)
     : writer_(writer), ports_(ports), capacity_(capacity), counters_(counters), logger_(logger), limits_(limits) {
   free_slots_.reserve(capacity);
-  for (uint32_t i = capacity; i-- > 0;) free_slots_.push_back(i);
+  for (uint32_t i = capacity; i-- > 0;) free_slots_.push_back(dp::AllocId{i});
   slots_.resize(capacity);
   by_five_tuple_.reserve(std::min<uint32_t>(capacity, 1u << 20));
 }
@@ -32,18 +32,18 @@ void Allocations::count_write(dp::WriteResult result) {
 Allocation* Allocations::find(const dp::FiveTuple& five_tuple, dp::TableTime now) {
   const auto it = by_five_tuple_.find(five_tuple);
   if (it == by_five_tuple_.end()) return nullptr;
-  Allocation* a = slots_[it->second].get();
+  Allocation* a = slots_[dp::slot_index(it->second)].get();
   return expire_parts(*a, now) ? a : nullptr;
 }
 
 Allocation* Allocations::find(dp::AllocId id, dp::TableTime now) {
-  if (id >= slots_.size() || !slots_[id]) return nullptr;
-  Allocation* a = slots_[id].get();
+  if (dp::slot_index(id) >= slots_.size() || !slots_[dp::slot_index(id)]) return nullptr;
+  Allocation* a = slots_[dp::slot_index(id)].get();
   return expire_parts(*a, now) ? a : nullptr;
 }
 
 const Allocation* Allocations::peek(dp::AllocId id) const {
-  return id < slots_.size() ? slots_[id].get() : nullptr;
+  return dp::slot_index(id) < slots_.size() ? slots_[dp::slot_index(id)].get() : nullptr;
 }
 
 uint32_t Allocations::count_for(std::string_view quota_user) const {
@@ -65,7 +65,7 @@ Allocations::Added Allocations::add(Allocation proto, dp::TableTime now) {
   proto.serial = next_serial_++;
   proto.created = now;
   proto.scheduled = 0;
-  auto& slot = slots_[id];
+  auto& slot = slots_[dp::slot_index(id)];
   slot = std::make_unique<Allocation>(std::move(proto));
   Allocation& a = *slot;
   by_five_tuple_.emplace(a.five_tuple, id);
@@ -124,7 +124,7 @@ void Allocations::remove(Allocation& a, RemoveReason reason) {
       .kv("user", a.username)
       .kv(a.five_tuple)
       .kv("relayed", a.advertised);
-  slots_[id].reset();
+  slots_[dp::slot_index(id)].reset();
 }
 
 dp::WriteResult Allocations::install_permissions(Allocation& a, std::span<const IpAddress> peers,
@@ -290,7 +290,7 @@ void Allocations::schedule(Allocation& a) {
 
 void Allocations::expire(dp::TableTime now) {
   wheel_.advance(now, [this, now](dp::AllocId id, uint64_t serial, dp::TableTime when) {
-    Allocation* a = id < slots_.size() ? slots_[id].get() : nullptr;
+    Allocation* a = dp::slot_index(id) < slots_.size() ? slots_[dp::slot_index(id)].get() : nullptr;
     if (a == nullptr || a->serial != serial) return;  // gone, or the slot has a new owner
     if (a->scheduled == when) a->scheduled = 0;
     if (expire_parts(*a, now)) schedule(*a);
@@ -301,7 +301,7 @@ void Allocations::expire(dp::TableTime now) {
   // made and deleted over the longest lifetime.
   if (wheel_.size() > kWheelSlack + 2 * by_five_tuple_.size()) {
     wheel_.compact([this](dp::AllocId id, uint64_t serial, dp::TableTime when) {
-      const Allocation* a = id < slots_.size() ? slots_[id].get() : nullptr;
+      const Allocation* a = dp::slot_index(id) < slots_.size() ? slots_[dp::slot_index(id)].get() : nullptr;
       return a == nullptr || a->serial != serial || a->scheduled != when;
     });
   }

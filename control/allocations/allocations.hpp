@@ -54,7 +54,7 @@ class Allocations {
   Allocation* find(dp::AllocId id, dp::TableTime now);
   const Allocation* peek(dp::AllocId id) const;
   // Slot `id`'s allocation as the model holds it, expired or not (the operator's kill).
-  Allocation* at(dp::AllocId id) { return id < slots_.size() ? slots_[id].get() : nullptr; }
+  Allocation* at(dp::AllocId id) { return dp::slot_index(id) < slots_.size() ? slots_[dp::slot_index(id)].get() : nullptr; }
 
   size_t size() const { return by_five_tuple_.size(); }
   uint32_t capacity() const { return capacity_; }

@@ -38,6 +38,7 @@ class LogLine {
   LogLine& kv(std::string_view key, int64_t value);
   LogLine& kv(std::string_view key, uint32_t value) { return kv(key, uint64_t{value}); }
   LogLine& kv(std::string_view key, int value) { return kv(key, int64_t{value}); }
+  LogLine& kv(std::string_view key, dp::AllocId value) { return kv(key, uint64_t{dp::slot_index(value)}); }
   LogLine& kv(std::string_view key, const IpAddress& value);
   LogLine& kv(std::string_view key, const TransportAddress& value);
   // client=... server=... transport=udp

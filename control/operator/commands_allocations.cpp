@@ -9,7 +9,7 @@ namespace {
 
 api::AllocationInfo info_of(const AllocationSummary& s) {
   api::AllocationInfo a;
-  a.id = s.id;
+  a.id = dp::slot_index(s.id);
   a.user = s.user;
   a.client = s.five_tuple.client;
   a.server = s.five_tuple.server;
@@ -55,7 +55,8 @@ api::Result<api::AllocationsReply> OperatorCommands::handle(const api::Allocatio
 }
 
 api::Result<api::AllocationReply> OperatorCommands::handle(const api::AllocationRequest& req, const Caller&, Now now) {
-  const auto d = plane_.allocation(req.allocation, now);
+  const dp::AllocId id{req.allocation};
+  const auto d = plane_.allocation(id, now);
   if (!d) return api::not_found("no allocation " + std::to_string(req.allocation));
   api::AllocationReply r;
   r.allocation = info_of(d->summary);
@@ -64,7 +65,7 @@ api::Result<api::AllocationReply> OperatorCommands::handle(const api::Allocation
   if (d->reservation) r.reservation_token = conf::to_hex(d->reservation->bytes);
   for (const auto& p : d->permissions) r.permission_list.push_back({p.peer, p.expires_in});
   for (const auto& c : d->channels) r.channel_list.push_back({c.number, c.peer, c.expires_in});
-  const dp::AllocationTrafficValues t = baselines_.traffic(req.allocation);
+  const dp::AllocationTrafficValues t = baselines_.traffic(id);
   r.traffic = {t.packets_to_peer, t.bytes_to_peer, dp::total(t.drops_to_peer),
                t.packets_to_client, t.bytes_to_client, dp::total(t.drops_to_client),
                drops_info(t.drops_to_peer), drops_info(t.drops_to_client)};
@@ -75,8 +76,8 @@ api::Result<api::KillReply> OperatorCommands::handle(const api::KillRequest& req
   if (req.allocation.has_value() == req.user.has_value()) return api::bad_request("kill takes an allocation or a user, one of them");
   api::KillReply r;
   if (req.allocation) {
-    if (!plane_.allocation(*req.allocation, now)) return api::not_found("no allocation " + std::to_string(*req.allocation));
-    r.killed = static_cast<uint32_t>(plane_.kill(*req.allocation));
+    if (!plane_.allocation(dp::AllocId{*req.allocation}, now)) return api::not_found("no allocation " + std::to_string(*req.allocation));
+    r.killed = static_cast<uint32_t>(plane_.kill(dp::AllocId{*req.allocation}));
     audit("kill", caller, [&](LogLine& l) { l.kv("id", *req.allocation).kv("killed", r.killed); });
   } else {
     // The user's static-credential allocations and its TURN REST API ones ("1700000000:alice").

@@ -75,7 +75,7 @@ api::TraceRecord describe(const dp::TraceRecord& r) {
   out.from = r.from.to_string();
   out.to = r.to.to_string();
   if (has_next(r)) out.next = r.next.to_string();
-  if (r.allocation != UINT32_MAX) out.allocation = r.allocation;
+  if (r.allocation != dp::kNoAllocation) out.allocation = dp::slot_index(r.allocation);
   if (r.channel != 0) out.channel = r.channel;
   if (r.outcome != dp::TraceOutcome::control) {
     out.packet = std::string(dp::to_string(r.packet));

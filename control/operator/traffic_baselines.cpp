@@ -6,14 +6,14 @@ TrafficBaselines::TrafficBaselines(dp::TableWriter& inner, const dp::Stats& stat
     : inner_(inner), stats_(stats), baselines_(capacity) {}
 
 dp::WriteResult TrafficBaselines::add_allocation(dp::AllocId id, const dp::AllocationEntry& entry) {
-  if (id < baselines_.size()) baselines_[id] = stats_.allocation_traffic(id);
+  if (dp::slot_index(id) < baselines_.size()) baselines_[dp::slot_index(id)] = stats_.allocation_traffic(id);
   return inner_.add_allocation(id, entry);
 }
 
 dp::AllocationTrafficValues TrafficBaselines::traffic(dp::AllocId id) const {
   const dp::AllocationTrafficValues now = stats_.allocation_traffic(id);
-  if (id >= baselines_.size()) return now;
-  const dp::AllocationTrafficValues& base = baselines_[id];
+  if (dp::slot_index(id) >= baselines_.size()) return now;
+  const dp::AllocationTrafficValues& base = baselines_[dp::slot_index(id)];
   // Unsigned subtraction: the difference is right across a wrap of the 32-bit counts.
   dp::AllocationTrafficValues d;
   d.bytes_to_peer = now.bytes_to_peer - base.bytes_to_peer;

@@ -124,7 +124,7 @@ class ControlPlane {
     size_t auth = 0;       // index into auth results
     size_t original = 0;   // Kind::duplicate: the slot it repeats
     bool cacheable = false;
-    dp::AllocId created = 0;  // an allocation this Allocate created
+    dp::AllocId created{};  // an allocation this Allocate created
     uint64_t created_serial = 0;
   };
 

@@ -23,7 +23,7 @@ struct AllocationFilter {
 };
 
 struct AllocationSummary {
-  dp::AllocId id = 0;
+  dp::AllocId id{};
   std::string user;
   dp::FiveTuple five_tuple;
   TransportAddress relayed;  // as advertised to the client

@@ -17,7 +17,11 @@
 
 namespace tern::dp {
 
-using AllocId = uint32_t;  // index of an allocation slot, 0 .. table_size-1
+// An allocation slot, 0 .. table_size-1: a handle, not a number to compute with. slot_index() is its
+// position in the tables' arrays; AllocId{n} names slot n.
+enum class AllocId : uint32_t {};
+constexpr uint32_t slot_index(AllocId id) { return static_cast<uint32_t>(id); }
+inline constexpr AllocId kNoAllocation{UINT32_MAX};  // no slot
 using TableTime = uint32_t;
 
 enum class Transport : uint8_t { udp = 17 };

@@ -72,13 +72,13 @@ std::string to_string(const TraceRecord& r) {
   const std::string why = trace_reason(r);
   if (!why.empty()) s += " (" + why + ")";
   if (has_next(r)) s += (r.outcome == TraceOutcome::control ? " peer " : " to ") + r.next.to_string();
-  if (r.allocation != UINT32_MAX || r.channel != 0) {
+  if (r.allocation != kNoAllocation || r.channel != 0) {
     s += " [";
-    if (r.allocation != UINT32_MAX) s += "allocation " + std::to_string(r.allocation);
+    if (r.allocation != kNoAllocation) s += "allocation " + std::to_string(slot_index(r.allocation));
     if (r.channel != 0) {
       char channel[16];
       std::snprintf(channel, sizeof channel, "channel 0x%04x", r.channel);
-      s += (r.allocation != UINT32_MAX ? ", " : "") + std::string(channel);
+      s += (r.allocation != kNoAllocation ? ", " : "") + std::string(channel);
     }
     s += ']';
   }

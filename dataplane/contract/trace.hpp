@@ -75,7 +75,7 @@ struct TraceRecord {
   TransportAddress to;       // its destination (our listener or relayed address, ...)
   TransportAddress next;     // where it was relayed or answered to (control: the peer a request
                              // names); 0.0.0.0:0 when nowhere
-  AllocId allocation = UINT32_MAX;  // UINT32_MAX: none
+  AllocId allocation = kNoAllocation;
   uint16_t channel = 0;      // ChannelData's channel, or the bound channel it left on; 0: none
   uint16_t reason = 0;       // dropped: CounterId; punted: PuntReason; control: STUN error code
   uint16_t stun_type = 0;    // control: the STUN message type decided on

@@ -206,8 +206,8 @@ Assembly::~Assembly() {
 
 AllocationTrafficValues Assembly::allocation_traffic(AllocId id) const {
   AllocationTrafficValues v;
-  if (!tables_ || id >= tables_->capacity()) return v;
-  for (const AllocationTraffic* t : traffic_) accumulate(v, t[id]);
+  if (!tables_ || slot_index(id) >= tables_->capacity()) return v;
+  for (const AllocationTraffic* t : traffic_) accumulate(v, t[slot_index(id)]);
   return v;
 }
 

@@ -69,7 +69,7 @@ void RcuTableWriter::free_retired(void* self, void* elements, unsigned int n) {
 void RcuTableWriter::release(const Retired& r) {
   switch (r.kind) {
     case Retired::slot:
-      reclaimed_.push_back(r.a);
+      reclaimed_.push_back(AllocId{r.a});
       break;
     case Retired::inline_channel:
       if (generation_[r.a] == r.generation) channel_pending_[r.a] &= ~(1u << r.b);
@@ -95,7 +95,7 @@ void RcuTableWriter::retire(const Retired& r) {
   }
 }
 
-bool RcuTableWriter::published(AllocId id) const { return id < t_.capacity() && in_use_[id]; }
+bool RcuTableWriter::published(AllocId id) const { return slot_index(id) < t_.capacity() && in_use_[slot_index(id)]; }
 
 // The 5-tuple and the relayed address each are IPv4 or IPv6 (RFC 8656 §7.2: the relayed address's
 // family is the one the client asked for, whatever its own).
@@ -111,7 +111,7 @@ RateLimit* RcuTableWriter::rate_limits() {
 }
 
 WriteResult RcuTableWriter::add_allocation(AllocId id, const AllocationEntry& e) {
-  if (id >= t_.capacity() || in_use_[id]) return WriteResult::not_found;
+  if (slot_index(id) >= t_.capacity() || in_use_[slot_index(id)]) return WriteResult::not_found;
   const FiveTuple& ft = e.five_tuple;
   const bool client6 = ft.client.ip.is_v6();
   const bool relay6 = e.relayed.ip.is_v6();
@@ -123,7 +123,7 @@ WriteResult RcuTableWriter::add_allocation(AllocId id, const AllocationEntry& e)
   RateLimit* limits = e.max_bps != 0 ? rate_limits() : nullptr;
   if (e.max_bps != 0 && limits == nullptr) return WriteResult::no_room;
 
-  AllocationSlot& a = t_.slots_[id];
+  AllocationSlot& a = t_.slots_[slot_index(id)];
   a.client_ip = client6 ? 0 : be_ip(ft.client.ip);
   a.client_port = be_port(ft.client.port);
   a.server_ip = client6 ? 0 : be_ip(ft.server.ip);
@@ -131,7 +131,7 @@ WriteResult RcuTableWriter::add_allocation(AllocId id, const AllocationEntry& e)
   a.relay_ip = relay6 ? 0 : be_ip(e.relayed.ip);
   a.relay_port = be_port(e.relayed.port);
   if (client6 || relay6) {
-    AllocationSlot6& a6 = t_.slots6_[id];
+    AllocationSlot6& a6 = t_.slots6_[slot_index(id)];
     a6 = AllocationSlot6{};
     if (client6) {
       a6.client_ip = Ip6::of(ft.client.ip);
@@ -145,12 +145,12 @@ WriteResult RcuTableWriter::add_allocation(AllocId id, const AllocationEntry& e)
     c.binding.store(0, std::memory_order_relaxed);
     c.expires.store(0, std::memory_order_relaxed);
   }
-  channel_pending_[id] = 0;
+  channel_pending_[slot_index(id)] = 0;
   uint8_t flags = 0;
   if (e.dont_fragment) flags |= kDontFragment;
   if (e.max_bps != 0) {
     flags |= kRateLimited;
-    limits[id].configure(e.max_bps, t_.tsc_hz_);
+    limits[slot_index(id)].configure(e.max_bps, t_.tsc_hz_);
   }
   if (client6) flags |= kClientIpv6;
   if (relay6) flags |= kRelayIpv6;
@@ -163,20 +163,20 @@ WriteResult RcuTableWriter::add_allocation(AllocId id, const AllocationEntry& e)
     return WriteResult::no_room;  // the port is still someone's: the control plane's bug
   }
   relay.store(id, std::memory_order_release);
-  in_use_[id] = 1;
+  in_use_[slot_index(id)] = 1;
   a.expires.store(e.expires, std::memory_order_release);  // published
   return WriteResult::ok;
 }
 
 WriteResult RcuTableWriter::set_allocation_expiry(AllocId id, TableTime expires) {
   if (!published(id)) return WriteResult::not_found;
-  t_.slots_[id].expires.store(expires, std::memory_order_release);
+  t_.slots_[slot_index(id)].expires.store(expires, std::memory_order_release);
   return WriteResult::ok;
 }
 
 WriteResult RcuTableWriter::remove_allocation(AllocId id) {
   if (!published(id)) return WriteResult::not_found;
-  AllocationSlot& a = t_.slots_[id];
+  AllocationSlot& a = t_.slots_[slot_index(id)];
   a.expires.store(0, std::memory_order_release);  // workers stop relaying for it now
   index_client(id, false);
   t_.relay_index_[(size_t{a.relay_index} << 16) | rte_be_to_cpu_16(a.relay_port)].store(
@@ -188,23 +188,23 @@ WriteResult RcuTableWriter::remove_allocation(AllocId id) {
     c.binding.store(0, std::memory_order_release);
   }
   a.flags.store(0, std::memory_order_release);
-  in_use_[id] = 0;
-  ++generation_[id];
-  retire({Retired::slot, id, 0, generation_[id]});
+  in_use_[slot_index(id)] = 0;
+  ++generation_[slot_index(id)];
+  retire({Retired::slot, slot_index(id), 0, generation_[slot_index(id)]});
   return WriteResult::ok;
 }
 
 // Adds the allocation's 5-tuple to its family's client index, or removes it.
 bool RcuTableWriter::index_client(AllocId id, bool add) {
-  const AllocationSlot& a = t_.slots_[id];
+  const AllocationSlot& a = t_.slots_[slot_index(id)];
   if (a.flags.load(std::memory_order_relaxed) & kClientIpv6) {
-    const AllocationSlot6& a6 = t_.slots6_[id];
+    const AllocationSlot6& a6 = t_.slots6_[slot_index(id)];
     const ClientKey6 key = make_client_key(a6.client_ip, a.client_port, a6.server_ip, a.server_port);
-    return add ? rte_hash_add_key_data(t_.clients6_, &key, as_data(id)) == 0
+    return add ? rte_hash_add_key_data(t_.clients6_, &key, as_data(slot_index(id))) == 0
                : rte_hash_del_key(t_.clients6_, &key) >= 0;
   }
   const ClientKey key = make_client_key(a.client_ip, a.client_port, a.server_ip, a.server_port);
-  return add ? rte_hash_add_key_data(t_.clients_, &key, as_data(id)) == 0
+  return add ? rte_hash_add_key_data(t_.clients_, &key, as_data(slot_index(id))) == 0
              : rte_hash_del_key(t_.clients_, &key) >= 0;
 }
 
@@ -225,7 +225,7 @@ void RcuTableWriter::drop_overflow(AllocId id) {
 }
 
 void RcuTableWriter::update_overflow_flags(AllocId id) {
-  AllocationSlot& a = t_.slots_[id];
+  AllocationSlot& a = t_.slots_[slot_index(id)];
   uint8_t flags = a.flags.load(std::memory_order_relaxed) &
                   static_cast<uint8_t>(~(kPermissionOverflow | kChannelOverflow));
   const auto it = overflow_.find(id);
@@ -247,7 +247,7 @@ WriteResult RcuTableWriter::set_permission(AllocId id, const IpAddress& peer, Ta
   if (!is_v4(peer)) return WriteResult::unsupported;
   const uint32_t ip = be_ip(peer);
   const uint64_t word = PermissionWord::make(ip, expires);
-  AllocationSlot& a = t_.slots_[id];
+  AllocationSlot& a = t_.slots_[slot_index(id)];
   std::atomic<uint64_t>* free_entry = nullptr;
   for (auto& p : a.permissions) {
     const uint64_t w = p.load(std::memory_order_relaxed);
@@ -285,7 +285,7 @@ WriteResult RcuTableWriter::remove_permission(AllocId id, const IpAddress& peer)
   }
   if (!is_v4(peer)) return WriteResult::not_found;
   const uint32_t ip = be_ip(peer);
-  for (auto& p : t_.slots_[id].permissions) {
+  for (auto& p : t_.slots_[slot_index(id)].permissions) {
     const uint64_t w = p.load(std::memory_order_relaxed);
     if (w != 0 && PermissionWord::peer_ip(w) == ip) {
       p.store(0, std::memory_order_release);
@@ -314,7 +314,7 @@ WriteResult RcuTableWriter::set_channel(AllocId id, uint16_t channel, const Tran
   }
   if (!is_v4(peer.ip)) return WriteResult::unsupported;
   const uint64_t binding = ChannelEntry::make(channel, be_port(peer.port), be_ip(peer.ip));
-  AllocationSlot& a = t_.slots_[id];
+  AllocationSlot& a = t_.slots_[slot_index(id)];
 
   // Refresh where the channel already is (RFC 8656 §12.2: same channel, same peer).
   for (auto& c : a.channels) {
@@ -341,7 +341,7 @@ WriteResult RcuTableWriter::set_channel(AllocId id, uint16_t channel, const Tran
   // A new binding: a free inline entry (not awaiting a grace period), else the overflow pool.
   for (unsigned i = 0; i < kInlineChannels; ++i) {
     ChannelEntry& c = a.channels[i];
-    if (c.binding.load(std::memory_order_relaxed) != 0 || (channel_pending_[id] >> i) & 1) continue;
+    if (c.binding.load(std::memory_order_relaxed) != 0 || (channel_pending_[slot_index(id)] >> i) & 1) continue;
     c.binding.store(binding, std::memory_order_release);
     c.expires.store(expires, std::memory_order_release);
     return WriteResult::ok;
@@ -368,7 +368,7 @@ WriteResult RcuTableWriter::set_channel(AllocId id, uint16_t channel, const Tran
 WriteResult RcuTableWriter::remove_channel(AllocId id, uint16_t channel) {
   if (!published(id)) return WriteResult::not_found;
   if (relays_ipv6(id)) return remove_channel6(id, channel);
-  AllocationSlot& a = t_.slots_[id];
+  AllocationSlot& a = t_.slots_[slot_index(id)];
   for (unsigned i = 0; i < kInlineChannels; ++i) {
     ChannelEntry& c = a.channels[i];
     const uint64_t b = c.binding.load(std::memory_order_relaxed);
@@ -377,8 +377,8 @@ WriteResult RcuTableWriter::remove_channel(AllocId id, uint16_t channel) {
     // reader can pair this binding with a later entry's expiry.
     c.expires.store(0, std::memory_order_release);
     c.binding.store(0, std::memory_order_release);
-    channel_pending_[id] |= static_cast<uint8_t>(1u << i);
-    retire({Retired::inline_channel, id, i, generation_[id]});
+    channel_pending_[slot_index(id)] |= static_cast<uint8_t>(1u << i);
+    retire({Retired::inline_channel, slot_index(id), i, generation_[slot_index(id)]});
     return WriteResult::ok;
   }
   const auto it = overflow_.find(id);

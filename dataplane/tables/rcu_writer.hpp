@@ -58,7 +58,7 @@ class RcuTableWriter final : public TableWriter {
   void drop_overflow(AllocId id);
   void update_overflow_flags(AllocId id);
   bool relays_ipv6(AllocId id) const {
-    return (t_.slots_[id].flags.load(std::memory_order_relaxed) & kRelayIpv6) != 0;
+    return (t_.slots_[slot_index(id)].flags.load(std::memory_order_relaxed) & kRelayIpv6) != 0;
   }
   WriteResult set_permission6(AllocId id, const Ip6& peer, TableTime expires);
   WriteResult remove_permission6(AllocId id, const Ip6& peer);

@@ -17,7 +17,6 @@
 
 namespace tern::dp {
 
-inline constexpr AllocId kNoAllocation = UINT32_MAX;
 inline constexpr unsigned kInlinePermissions = 5;
 inline constexpr unsigned kInlineChannels = 4;
 

@@ -49,7 +49,7 @@ uintptr_t lookup(const rte_hash* h, const void* key) {
 }  // namespace
 
 std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& error) {
-  if (config.capacity == 0 || config.capacity >= kNoAllocation) {
+  if (config.capacity == 0 || config.capacity >= slot_index(kNoAllocation)) {
     error = "allocation table capacity must be between 1 and 2^32-2";
     return nullptr;
   }

@@ -137,26 +137,26 @@ class Tables {
   AllocId find_client(const ClientKey6& key) const;
   void find_clients(const ClientKey6* const* keys, unsigned n, AllocId* out) const;
   // The IPv6 side of an allocation flagged kClientIpv6 or kRelayIpv6.
-  const AllocationSlot6& slot6(AllocId id) const { return slots6_[id]; }
-  void prefetch6(AllocId id) const { rte_prefetch0(&slots6_[id]); }
+  const AllocationSlot6& slot6(AllocId id) const { return slots6_[slot_index(id)]; }
+  void prefetch6(AllocId id) const { rte_prefetch0(&slots6_[slot_index(id)]); }
   bool permitted(AllocId id, const AllocationSlot& a, const Ip6& peer_ip, TableTime now) const;
   bool channel_peer(AllocId id, const AllocationSlot& a, uint16_t channel, TableTime now, Ip6& peer_ip,
                     uint16_t& peer_port) const;
   uint16_t channel_of_peer(AllocId id, const AllocationSlot& a, const Ip6& peer_ip, uint16_t peer_port,
                            TableTime now) const;
 
-  const AllocationSlot& slot(AllocId id) const { return slots_[id]; }
+  const AllocationSlot& slot(AllocId id) const { return slots_[slot_index(id)]; }
   // Line 0 (5-tuple, relayed address, expiry, first permissions).
-  void prefetch(AllocId id) const { rte_prefetch0(&slots_[id]); }
+  void prefetch(AllocId id) const { rte_prefetch0(&slots_[slot_index(id)]); }
   // Both lines: for packets that also look at the channels.
   void prefetch_with_channels(AllocId id) const {
-    rte_prefetch0(&slots_[id]);
-    rte_prefetch0(reinterpret_cast<const char*>(&slots_[id]) + RTE_CACHE_LINE_SIZE);
+    rte_prefetch0(&slots_[slot_index(id)]);
+    rte_prefetch0(reinterpret_cast<const char*>(&slots_[slot_index(id)]) + RTE_CACHE_LINE_SIZE);
   }
 
   // The max_bps buckets of an allocation flagged kRateLimited (rate_limit.hpp). Workers update
   // them atomically; the control plane configures them before it publishes the allocation.
-  RateLimit& rate_limit(AllocId id) const { return rate_limits_.load(std::memory_order_acquire)[id]; }
+  RateLimit& rate_limit(AllocId id) const { return rate_limits_.load(std::memory_order_acquire)[slot_index(id)]; }
 
   // A live allocation: published and not yet expired.
   static bool live(const AllocationSlot& a, TableTime now) {

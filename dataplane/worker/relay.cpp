@@ -206,11 +206,11 @@ void Worker::deliver(Packet& p, AllocId id, const AllocationSlot& a,
   h.ttl = static_cast<uint8_t>(p.ttl - 1);
   h.df = df;
   finish_udp(p.m, start, end, route.port, mac, h, sum);
-  AllocationTraffic& t = r_.traffic[id];
+  AllocationTraffic& t = r_.traffic[slot_index(id)];
   bump(t.packets_to_client, 1u);
   bump(t.bytes_to_client, uint64_t{len});
   if (hairpin_from != kNoAllocation) {
-    AllocationTraffic& sender = r_.traffic[hairpin_from];
+    AllocationTraffic& sender = r_.traffic[slot_index(hairpin_from)];
     bump(sender.packets_to_peer, 1u);
     bump(sender.bytes_to_peer, uint64_t{len});
     counters_[CounterId::hairpin].add(1);
@@ -241,7 +241,7 @@ void Worker::emit_to_peer(Packet& p, const AllocationSlot& a, AllocId id,
   h.ttl = static_cast<uint8_t>(p.ttl - 1);
   h.df = df;
   finish_udp(p.m, start, end, route.port, mac, h, sum);
-  AllocationTraffic& t = r_.traffic[id];
+  AllocationTraffic& t = r_.traffic[slot_index(id)];
   bump(t.packets_to_peer, 1u);
   bump(t.bytes_to_peer, uint64_t{p.data_len});
   counters_[p.kind == Kind::channel_data ? CounterId::channel_data_to_peer

@@ -166,7 +166,7 @@ void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsig
         tables_.prefetch_with_channels(p.id);
       else
         tables_.prefetch(p.id);
-      rte_prefetch0(&r_.traffic[p.id]);
+      rte_prefetch0(&r_.traffic[slot_index(p.id)]);
     }
   }
   if (clients6 > 0) {
@@ -178,7 +178,7 @@ void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsig
       if (p.id == kNoAllocation) continue;
       tables_.prefetch_with_channels(p.id);
       tables_.prefetch6(p.id);
-      rte_prefetch0(&r_.traffic[p.id]);
+      rte_prefetch0(&r_.traffic[slot_index(p.id)]);
     }
   }
   for (unsigned k = 0; k < peers; ++k) {
@@ -186,7 +186,7 @@ void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsig
     p.id = tables_.find_relay(p.relay_index, p.dst_port);
     if (p.id == kNoAllocation) continue;
     tables_.prefetch_with_channels(p.id);
-    rte_prefetch0(&r_.traffic[p.id]);
+    rte_prefetch0(&r_.traffic[slot_index(p.id)]);
   }
 
   for (unsigned j = 0; j < count; ++j) finish(group[j], now);
@@ -207,7 +207,7 @@ void Worker::drop(rte_mbuf* m, CounterId reason) {
 }
 
 void Worker::drop_for(Packet& p, AllocId id, Direction d, CounterId reason) {
-  AllocationTraffic& t = r_.traffic[id];
+  AllocationTraffic& t = r_.traffic[slot_index(id)];
   const auto why = static_cast<size_t>(allocation_drop(reason));
   bump(d == Direction::to_peer ? t.drops_to_peer[why] : t.drops_to_client[why], 1u);
   drop(p.m, reason);

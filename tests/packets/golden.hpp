@@ -55,8 +55,8 @@ inline constexpr uint16_t kRelayPort = 50000;   // allocation kAlloc on kRelayIp
 inline constexpr uint16_t kRelayPort1 = 50001;  // allocation kAlloc2 on kRelayIp1
 inline constexpr uint16_t kChannel = 0x4001;    // kAlloc: bound to kPeerIp:kPeerPort
 
-inline constexpr dp::AllocId kAlloc = 7;   // client kClientIp:kClientPort, relayed kRelayIp:kRelayPort
-inline constexpr dp::AllocId kAlloc2 = 9;  // client kRemoteClientIp:..., relayed kRelayIp1:kRelayPort1
+inline constexpr dp::AllocId kAlloc{7};   // client kClientIp:kClientPort, relayed kRelayIp:kRelayPort
+inline constexpr dp::AllocId kAlloc2{9};  // client kRemoteClientIp:..., relayed kRelayIp1:kRelayPort1
 
 inline constexpr dp::TableTime kNow = 100;
 inline constexpr dp::TableTime kExpires = 700;

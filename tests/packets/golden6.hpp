@@ -20,10 +20,10 @@ inline constexpr std::string_view kPeerIp6 = "2001:db8:1::50";   // on-link on p
 inline constexpr std::string_view kFarPeerIp6 = "2001:db8:99::9";
 inline constexpr std::string_view kGatewayIp6 = "fe80::fe";
 
-inline constexpr dp::AllocId kAlloc6 = 11;
-inline constexpr dp::AllocId kAlloc46 = 12;
-inline constexpr dp::AllocId kAlloc64 = 13;
-inline constexpr dp::AllocId kAlloc6b = 14;
+inline constexpr dp::AllocId kAlloc6{11};
+inline constexpr dp::AllocId kAlloc46{12};
+inline constexpr dp::AllocId kAlloc64{13};
+inline constexpr dp::AllocId kAlloc6b{14};
 inline constexpr uint16_t kRelayPort6 = 50010;
 
 inline dp::AllocationEntry entry(std::string_view client, std::string_view server,

@@ -121,9 +121,9 @@ TEST_F(NeighbourWait, PeerDataWaitsForTheClient) {
                   dp::Transport::udp};
   e.relayed = *TransportAddress::parse("10.90.0.2:50077");
   e.expires = kExpires;
-  ASSERT_EQ(writer().add_allocation(30, e), dp::WriteResult::ok);
-  ASSERT_EQ(writer().set_permission(30, *IpAddress::parse(kPeerIp), kExpires), dp::WriteResult::ok);
-  ASSERT_EQ(writer().set_channel(30, 0x4abc, *TransportAddress::parse("192.0.2.50:7000"), kExpires),
+  ASSERT_EQ(writer().add_allocation(dp::AllocId{30}, e), dp::WriteResult::ok);
+  ASSERT_EQ(writer().set_permission(dp::AllocId{30}, *IpAddress::parse(kPeerIp), kExpires), dp::WriteResult::ok);
+  ASSERT_EQ(writer().set_channel(dp::AllocId{30}, 0x4abc, *TransportAddress::parse("192.0.2.50:7000"), kExpires),
             dp::WriteResult::ok);
   inject(1, from_peer(text("to a new client"), 50077).bytes());
   EXPECT_TRUE(run().empty());
@@ -145,7 +145,7 @@ TEST_F(NeighbourWait, PeerDataWaitsForTheClient) {
   expected.ether(kPort0Mac, client).ipv4(kListenerIp, "10.90.0.77").ttl(63).id(kFirstIpId)
       .udp(kListenerPort, 5555).payload(channel_data(0x4abc, text("to a new client")));
   EXPECT_FRAME(out[0].bytes, expected.bytes());
-  EXPECT_EQ(traffic(30).packets_to_client, 1u);
+  EXPECT_EQ(traffic(dp::AllocId{30}).packets_to_client, 1u);
 }
 
 // A neighbour learnt between the worker's look and the control lcore's: sent at once.
@@ -273,14 +273,14 @@ TEST_F(NeighbourWait, InstallingAPermissionResolvesAhead) {
                   dp::Transport::udp};
   e.relayed = *TransportAddress::parse("10.90.0.2:50078");
   e.expires = kExpires;
-  ASSERT_EQ(priming_writer().add_allocation(31, e), dp::WriteResult::ok);
+  ASSERT_EQ(priming_writer().add_allocation(dp::AllocId{31}, e), dp::WriteResult::ok);
   out = drain_tx();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].port, 0u);
   EXPECT_FRAME(out[0].bytes, who_has("10.90.0.78", 0));
   EXPECT_EQ(control_counter(ControlCounterId::resolutions_primed), 3u);
   // A refused write resolves nothing.
-  EXPECT_EQ(priming_writer().set_permission(999, *IpAddress::parse("192.0.2.63"), kExpires),
+  EXPECT_EQ(priming_writer().set_permission(dp::AllocId{999}, *IpAddress::parse("192.0.2.63"), kExpires),
             dp::WriteResult::not_found);
   EXPECT_TRUE(drain_tx().empty());
 }

@@ -48,7 +48,7 @@ TEST_F(Admin, ListAndFind) {
   EXPECT_EQ(d->permissions[0].peer, ip("203.0.113.5"));
   ASSERT_EQ(d->channels.size(), 1u);
   EXPECT_EQ(d->channels[0].peer, ta("203.0.113.5:9"));
-  EXPECT_FALSE(h.plane().allocation(63, h.now));
+  EXPECT_FALSE(h.plane().allocation(dp::AllocId{63}, h.now));
 }
 
 TEST_F(Admin, KillOneAndKillAUser) {
@@ -56,7 +56,7 @@ TEST_F(Admin, KillOneAndKillAUser) {
   h.writer.calls.clear();
   EXPECT_EQ(h.plane().kill(id), 1u);
   EXPECT_EQ(h.plane().kill(id), 0u);
-  EXPECT_EQ(h.writer.take_calls(), std::vector<std::string>{"remove_allocation(" + std::to_string(id) + ")"});
+  EXPECT_EQ(h.writer.take_calls(), std::vector<std::string>{"remove_allocation(" + std::to_string(dp::slot_index(id)) + ")"});
   EXPECT_EQ(b1.refresh().code(), 437);
   EXPECT_EQ(h.plane().kill_user("alice"), 2u);
   EXPECT_EQ(h.plane().allocations().size(), 0u);

@@ -40,7 +40,7 @@ TEST(Allocate, SuccessResponseAndTableWrite) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0], "add_allocation(0 client=198.51.100.1:40000 relayed=" + relayed->to_string() +
                           " expires=1600 df=0 bps=0)");
-  EXPECT_EQ(h.writer.entry(0).five_tuple, alice.five_tuple_of());
+  EXPECT_EQ(h.writer.entry(dp::AllocId{0}).five_tuple, alice.five_tuple_of());
   EXPECT_EQ(h.counter(Counter::allocations_created), 1u);
   EXPECT_EQ(h.counter(Counter::allocations_live), 1u);
   EXPECT_TRUE(h.logged("event=allocation_created id=0 user=alice client=198.51.100.1:40000"));
@@ -161,9 +161,9 @@ TEST(Allocate, DontFragmentAndBandwidthArePublished) {
   Harness h([](conf::Config& c) { c.limits.max_bps = 2'000'000; });
   Client alice(h, "198.51.100.1:40000", "alice", "alice-password");
   ASSERT_EQ(alice.allocate(with([](stun::Builder& b) { b.add_dont_fragment(); })).code(), 0);
-  EXPECT_TRUE(h.writer.entry(0).dont_fragment);
-  EXPECT_EQ(h.writer.entry(0).max_bps, 2'000'000u);
-  EXPECT_EQ(h.plane().allocation(0, h.now)->max_bps, 2'000'000u);
+  EXPECT_TRUE(h.writer.entry(dp::AllocId{0}).dont_fragment);
+  EXPECT_EQ(h.writer.entry(dp::AllocId{0}).max_bps, 2'000'000u);
+  EXPECT_EQ(h.plane().allocation(dp::AllocId{0}, h.now)->max_bps, 2'000'000u);
 }
 
 TEST(Allocate, ExternalAddressIsAdvertised) {
@@ -176,7 +176,7 @@ TEST(Allocate, ExternalAddressIsAdvertised) {
   ASSERT_EQ(a.code(), 0);
   const auto relayed = *stun::xor_relayed_address(a.msg());
   EXPECT_EQ(relayed.ip, ip("203.0.113.10"));
-  EXPECT_EQ(h.writer.entry(0).relayed, (TransportAddress{kRelayA, relayed.port}));  // bound, not advertised
+  EXPECT_EQ(h.writer.entry(dp::AllocId{0}).relayed, (TransportAddress{kRelayA, relayed.port}));  // bound, not advertised
 }
 
 TEST(Allocate, EvenPortAndReservationToken) {

@@ -260,7 +260,7 @@ TEST(Auth, WrongCredentialsOnAnotherUsersAllocation) {
   EXPECT_TRUE(bob.verifies(a, Integrity::sha1));
   EXPECT_EQ(bob.permit({"203.0.113.5:1"}).code(), 441);
   EXPECT_EQ(h.counter(Counter::auth_wrong_credentials), 2u);
-  EXPECT_EQ(h.writer.permissions(0).size(), 0u);
+  EXPECT_EQ(h.writer.permissions(dp::AllocId{0}).size(), 0u);
 }
 
 TEST(Auth, RestCredentialsBothForms) {

@@ -94,35 +94,35 @@ TEST(ExpiryWheel, FiresAtTheSecondAndNotBefore) {
   std::vector<std::pair<dp::AllocId, dp::TableTime>> fired;
   auto record = [&](dp::AllocId id, uint64_t, dp::TableTime when) { fired.push_back({id, when}); };
   wheel.advance(100, record);
-  wheel.schedule(1, 1, 105);
-  wheel.schedule(2, 2, 300);  // many laps ahead
-  wheel.schedule(3, 3, 50);   // already due: the next sweep
+  wheel.schedule(dp::AllocId{1}, 1, 105);
+  wheel.schedule(dp::AllocId{2}, 2, 300);  // many laps ahead
+  wheel.schedule(dp::AllocId{3}, 3, 50);   // already due: the next sweep
   wheel.advance(101, record);
   ASSERT_EQ(fired.size(), 1u);
-  EXPECT_EQ(fired[0].first, 3u);
+  EXPECT_EQ(fired[0].first, dp::AllocId{3});
   wheel.advance(104, record);
   EXPECT_EQ(fired.size(), 1u);
   wheel.advance(105, record);
   ASSERT_EQ(fired.size(), 2u);
-  EXPECT_EQ(fired[1].first, 1u);
+  EXPECT_EQ(fired[1].first, dp::AllocId{1});
   wheel.advance(299, record);
   EXPECT_EQ(fired.size(), 2u);
   wheel.advance(5000, record);  // a jump of many laps
   ASSERT_EQ(fired.size(), 3u);
-  EXPECT_EQ(fired[2].first, 2u);
+  EXPECT_EQ(fired[2].first, dp::AllocId{2});
   EXPECT_EQ(wheel.size(), 0u);
 }
 
 TEST(ExpiryWheel, CompactKeepsOnlyWhatStillCounts) {
   ExpiryWheel wheel(8);
-  for (dp::AllocId id = 0; id < 100; ++id) wheel.schedule(id, id, 110 + id % 20);
+  for (uint32_t n = 0; n < 100; ++n) wheel.schedule(dp::AllocId{n}, n, 110 + n % 20);
   EXPECT_EQ(wheel.size(), 100u);
-  wheel.compact([](dp::AllocId id, uint64_t, dp::TableTime) { return id % 2 == 1; });
+  wheel.compact([](dp::AllocId id, uint64_t, dp::TableTime) { return dp::slot_index(id) % 2 == 1; });
   EXPECT_EQ(wheel.size(), 50u);
   std::vector<dp::AllocId> fired;
   wheel.advance(200, [&](dp::AllocId id, uint64_t, dp::TableTime) { fired.push_back(id); });
   ASSERT_EQ(fired.size(), 50u);
-  for (const auto id : fired) EXPECT_EQ(id % 2, 0u);
+  for (const auto id : fired) EXPECT_EQ(dp::slot_index(id) % 2, 0u);
   EXPECT_EQ(wheel.size(), 0u);
 }
 

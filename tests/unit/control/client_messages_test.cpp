@@ -245,7 +245,7 @@ TEST(ClientMessages, TurnutilsUclientCapture) {
                      "1500216f624d61744a6f7332414141445a56507841414e7a53434c4d355777314863445a0000000014000b65"
                      "78616d706c652e6f72670000080014557375242bf6d21888f6857e66472b5f1775a31a802800044c676bb1"));
   EXPECT_EQ(a.code(), 0);
-  EXPECT_EQ(h.writer.permissions(0).size(), 1u);
+  EXPECT_EQ(h.writer.permissions(dp::AllocId{0}).size(), 1u);
   // ChannelBind 0x68F2: uclient draws channel numbers from RFC 5766's 0x4000-0x7FFE, and RFC 8656
   // §12 narrowed them to 0x4000-0x4FFF ("not backwards compatible with [RFC5766]"): 400.
   a = h.send(ft, hex("000900782112a442a1a388c8cca0fbeffc15f20b000c000468f200000012000800012c8bea12d547000600056"

@@ -21,7 +21,7 @@ struct WriterCall {
   enum class Op { add_allocation, set_allocation_expiry, remove_allocation, set_permission, remove_permission,
                   set_channel, remove_channel };
   Op op = Op::add_allocation;
-  dp::AllocId id = 0;
+  dp::AllocId id{};
   dp::TableTime expires = 0;
   IpAddress peer = {};
   uint16_t channel = 0;
@@ -33,19 +33,19 @@ struct WriterCall {
     std::ostringstream o;
     switch (op) {
       case Op::add_allocation:
-        o << "add_allocation(" << id << " client=" << entry.five_tuple.client.to_string()
+        o << "add_allocation(" << dp::slot_index(id) << " client=" << entry.five_tuple.client.to_string()
           << " relayed=" << entry.relayed.to_string() << " expires=" << entry.expires
           << " df=" << entry.dont_fragment << " bps=" << entry.max_bps << ")";
         break;
-      case Op::set_allocation_expiry: o << "set_allocation_expiry(" << id << " " << expires << ")"; break;
-      case Op::remove_allocation: o << "remove_allocation(" << id << ")"; break;
-      case Op::set_permission: o << "set_permission(" << id << " " << peer.to_string() << " " << expires << ")"; break;
-      case Op::remove_permission: o << "remove_permission(" << id << " " << peer.to_string() << ")"; break;
+      case Op::set_allocation_expiry: o << "set_allocation_expiry(" << dp::slot_index(id) << " " << expires << ")"; break;
+      case Op::remove_allocation: o << "remove_allocation(" << dp::slot_index(id) << ")"; break;
+      case Op::set_permission: o << "set_permission(" << dp::slot_index(id) << " " << peer.to_string() << " " << expires << ")"; break;
+      case Op::remove_permission: o << "remove_permission(" << dp::slot_index(id) << " " << peer.to_string() << ")"; break;
       case Op::set_channel:
-        o << "set_channel(" << id << " 0x" << std::hex << channel << std::dec << " " << peer_address.to_string()
+        o << "set_channel(" << dp::slot_index(id) << " 0x" << std::hex << channel << std::dec << " " << peer_address.to_string()
           << " " << expires << ")";
         break;
-      case Op::remove_channel: o << "remove_channel(" << id << " 0x" << std::hex << channel << ")"; break;
+      case Op::remove_channel: o << "remove_channel(" << dp::slot_index(id) << " 0x" << std::hex << channel << ")"; break;
     }
     return o.str();
   }

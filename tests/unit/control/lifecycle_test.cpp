@@ -159,9 +159,9 @@ TEST_F(Lifecycle, CreatePermissionAllOrNone) {
             (Calls{"set_permission(0 203.0.113.1 1310)", "set_permission(0 203.0.113.2 1310)",
                    "set_permission(0 203.0.113.3 1310)", "remove_permission(0 203.0.113.2)",
                    "set_permission(0 203.0.113.1 1300)"}));
-  EXPECT_EQ(h.writer.permissions(0).size(), 1u);
-  EXPECT_EQ(h.writer.permissions(0).at(ip("203.0.113.1")), 1300u);
-  EXPECT_EQ(h.plane().allocation(0, h.now)->permissions.size(), 1u);
+  EXPECT_EQ(h.writer.permissions(dp::AllocId{0}).size(), 1u);
+  EXPECT_EQ(h.writer.permissions(dp::AllocId{0}).at(ip("203.0.113.1")), 1300u);
+  EXPECT_EQ(h.plane().allocation(dp::AllocId{0}, h.now)->permissions.size(), 1u);
 }
 
 TEST_F(Lifecycle, PermissionLimitPerAllocation) {
@@ -188,7 +188,7 @@ TEST_F(Lifecycle, ChannelBindBindsAndPermits) {
             (Calls{"set_permission(0 203.0.113.5 1400)", "set_channel(0 0x4000 203.0.113.5:7000 1700)"}));
   EXPECT_EQ(h.counter(Counter::channels_bound), 1u);
   EXPECT_EQ(h.counter(Counter::channels_refreshed), 1u);
-  const auto detail = h.plane().allocation(0, h.now);
+  const auto detail = h.plane().allocation(dp::AllocId{0}, h.now);
   ASSERT_EQ(detail->channels.size(), 1u);
   EXPECT_EQ(detail->channels[0].number, 0x4000);
   EXPECT_EQ(detail->channels[0].expires_in, 600u);
@@ -244,7 +244,7 @@ TEST_F(Lifecycle, ChannelBindAllOrNone) {
   EXPECT_EQ(h.writer.take_calls(),
             (Calls{"set_permission(0 203.0.113.5 1300)", "set_channel(0 0x4000 203.0.113.5:1 1600)",
                    "remove_permission(0 203.0.113.5)"}));
-  EXPECT_TRUE(h.plane().allocation(0, h.now)->permissions.empty());
+  EXPECT_TRUE(h.plane().allocation(dp::AllocId{0}, h.now)->permissions.empty());
 }
 
 TEST_F(Lifecycle, ChannelExpiresAndItsNumberCoolsDown) {

@@ -117,7 +117,7 @@ TEST(Operator, AllocationShowsPermissionsChannelsAndTraffic) {
   ASSERT_EQ(a.permit({"192.0.2.50:1"}).code(), 0);
   ASSERT_EQ(a.bind(0x4001, "192.0.2.51:9000").code(), 0);
   const uint32_t id = o.run(api::AllocationsRequest{})->allocations.at(0).id;
-  o.stats.traffic[id] = {.bytes_to_peer = 1000, .bytes_to_client = 2000, .packets_to_peer = 10,
+  o.stats.traffic[dp::AllocId{id}] = {.bytes_to_peer = 1000, .bytes_to_client = 2000, .packets_to_peer = 10,
                          .packets_to_client = 20, .drops_to_peer = {1, 0, 0, 0, 0},
                          .drops_to_client = {0, 2, 0, 0, 3}};
 

@@ -33,7 +33,7 @@ class TracerTest : public ::testing::Test {
     r.packet = dp::TracePacket::peer_data;
     r.outcome = outcome;
     r.reason = reason;
-    r.allocation = 3;
+    r.allocation = dp::AllocId{3};
     r.source = 0;
     return r;
   }

@@ -216,9 +216,9 @@ TEST_F(RuntimeTest, RelaysBetweenKernelSockets) {
   e.five_tuple = {*TransportAddress::parse("10.77.0.2:43000"), *TransportAddress::parse("10.77.0.1:3478")};
   e.relayed = *TransportAddress::parse("10.77.0.1:50000");
   e.expires = now + 600;
-  ASSERT_EQ(w.add_allocation(3, e), WriteResult::ok);
-  ASSERT_EQ(w.set_permission(3, *IpAddress::parse(kKernelIp), now + 300), WriteResult::ok);
-  ASSERT_EQ(w.set_channel(3, 0x4000, *TransportAddress::parse("10.77.0.2:43001"), now + 600), WriteResult::ok);
+  ASSERT_EQ(w.add_allocation(AllocId{3}, e), WriteResult::ok);
+  ASSERT_EQ(w.set_permission(AllocId{3}, *IpAddress::parse(kKernelIp), now + 300), WriteResult::ok);
+  ASSERT_EQ(w.set_channel(AllocId{3}, 0x4000, *TransportAddress::parse("10.77.0.2:43001"), now + 600), WriteResult::ok);
 
   Bytes cd = {0x40, 0x00, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o', 0, 0, 0};  // padded
   Bytes got;
@@ -234,7 +234,7 @@ TEST_F(RuntimeTest, RelaysBetweenKernelSockets) {
   send_to(peer, {'w', 'o', 'r', 'l', 'd', '!', '!'}, 50000);
   pump([&] { return receive(client, got); });
   EXPECT_EQ(got, Bytes({0x40, 0x00, 0x00, 0x07, 'w', 'o', 'r', 'l', 'd', '!', '!'}));
-  const AllocationTrafficValues t = runtime_->allocation_traffic(3);
+  const AllocationTrafficValues t = runtime_->allocation_traffic(AllocId{3});
   EXPECT_GE(t.packets_to_peer, 1u);
   EXPECT_EQ(t.packets_to_client, 1u);
   EXPECT_EQ(t.bytes_to_client, 7u);
@@ -369,9 +369,9 @@ TEST_F(RuntimeTest, Ipv6BindingAndRelay) {
                   *TransportAddress::parse("[2001:db8:77::1]:3478")};
   e.relayed = *TransportAddress::parse("[2001:db8:77::1]:50600");
   e.expires = now + 600;
-  ASSERT_EQ(w.add_allocation(6, e), WriteResult::ok);
-  ASSERT_EQ(w.set_permission(6, *IpAddress::parse(kKernelIp6), now + 300), WriteResult::ok);
-  ASSERT_EQ(w.set_channel(6, 0x4006, *TransportAddress::parse("[2001:db8:77::2]:46001"), now + 600),
+  ASSERT_EQ(w.add_allocation(AllocId{6}, e), WriteResult::ok);
+  ASSERT_EQ(w.set_permission(AllocId{6}, *IpAddress::parse(kKernelIp6), now + 300), WriteResult::ok);
+  ASSERT_EQ(w.set_channel(AllocId{6}, 0x4006, *TransportAddress::parse("[2001:db8:77::2]:46001"), now + 600),
             WriteResult::ok);
   // Sent once: the first packet waits for the kernel's address to be resolved, it is not lost.
   send6_to(client, {0x40, 0x06, 0x00, 0x03, 's', 'i', 'x', 0}, kListener);

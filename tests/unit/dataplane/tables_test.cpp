@@ -65,17 +65,17 @@ class TablesTest : public testing::Test {
 };
 
 TEST_F(TablesTest, PublishedAllocationIsFoundByClientAndByRelay) {
-  ASSERT_EQ(w().add_allocation(7, entry("10.90.0.10:5000", "10.90.0.2:50000")), WriteResult::ok);
+  ASSERT_EQ(w().add_allocation(AllocId{7}, entry("10.90.0.10:5000", "10.90.0.2:50000")), WriteResult::ok);
   const auto key = make_client_key(be("10.90.0.10"), be16(5000), be("10.90.0.1"), be16(3478));
-  EXPECT_EQ(tables_->find_client(key), 7u);
+  EXPECT_EQ(tables_->find_client(key), AllocId{7});
   EXPECT_EQ(tables_->relay_index_of(be("10.90.0.2")), 1);
   EXPECT_EQ(tables_->relay_index_of(be("10.90.0.3")), -1);
-  EXPECT_EQ(tables_->find_relay(1, be16(50000)), 7u);
+  EXPECT_EQ(tables_->find_relay(1, be16(50000)), AllocId{7});
   EXPECT_EQ(tables_->find_relay(0, be16(50000)), kNoAllocation);
-  EXPECT_TRUE(Tables::live(slot(7), kNow));
-  EXPECT_FALSE(Tables::live(slot(7), 700));
-  EXPECT_EQ(slot(7).relay_port, be16(50000));
-  EXPECT_EQ(slot(7).client_ip, be("10.90.0.10"));
+  EXPECT_TRUE(Tables::live(slot(AllocId{7}), kNow));
+  EXPECT_FALSE(Tables::live(slot(AllocId{7}), 700));
+  EXPECT_EQ(slot(AllocId{7}).relay_port, be16(50000));
+  EXPECT_EQ(slot(AllocId{7}).client_ip, be("10.90.0.10"));
 
   const auto other = make_client_key(be("10.90.0.10"), be16(5001), be("10.90.0.1"), be16(3478));
   EXPECT_EQ(tables_->find_client(other), kNoAllocation);
@@ -87,7 +87,7 @@ TEST_F(TablesTest, BulkLookupMatchesSingleLookups) {
     if (i % 3 != 0) {
       const std::string client = "10.90.0.10:" + std::to_string(6000 + i);
       const std::string relayed = "10.90.0.1:" + std::to_string(50000 + i);
-      ASSERT_EQ(w().add_allocation(i, entry(client.c_str(), relayed.c_str())), WriteResult::ok);
+      ASSERT_EQ(w().add_allocation(AllocId{i}, entry(client.c_str(), relayed.c_str())), WriteResult::ok);
     }
     keys.push_back(make_client_key(be("10.90.0.10"), be16(6000 + i), be("10.90.0.1"), be16(3478)));
   }
@@ -97,129 +97,129 @@ TEST_F(TablesTest, BulkLookupMatchesSingleLookups) {
   tables_->find_clients(pointers.data(), 40, out);
   for (unsigned i = 0; i < 40; ++i) {
     EXPECT_EQ(out[i], tables_->find_client(keys[i])) << i;
-    EXPECT_EQ(out[i], i % 3 == 0 ? kNoAllocation : i) << i;
+    EXPECT_EQ(out[i], i % 3 == 0 ? kNoAllocation : AllocId{i}) << i;
   }
 }
 
 TEST_F(TablesTest, ExpiryAndRefresh) {
-  ASSERT_EQ(w().add_allocation(1, entry("10.90.0.10:5000", "10.90.0.1:50000", 200)), WriteResult::ok);
-  EXPECT_TRUE(Tables::live(slot(1), 199));
-  EXPECT_FALSE(Tables::live(slot(1), 200));
-  ASSERT_EQ(w().set_allocation_expiry(1, 900), WriteResult::ok);
-  EXPECT_TRUE(Tables::live(slot(1), 899));
-  EXPECT_EQ(w().set_allocation_expiry(2, 900), WriteResult::not_found);
+  ASSERT_EQ(w().add_allocation(AllocId{1}, entry("10.90.0.10:5000", "10.90.0.1:50000", 200)), WriteResult::ok);
+  EXPECT_TRUE(Tables::live(slot(AllocId{1}), 199));
+  EXPECT_FALSE(Tables::live(slot(AllocId{1}), 200));
+  ASSERT_EQ(w().set_allocation_expiry(AllocId{1}, 900), WriteResult::ok);
+  EXPECT_TRUE(Tables::live(slot(AllocId{1}), 899));
+  EXPECT_EQ(w().set_allocation_expiry(AllocId{2}, 900), WriteResult::not_found);
 }
 
 TEST_F(TablesTest, PermissionsInlineThenOverflow) {
-  ASSERT_EQ(w().add_allocation(3, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  ASSERT_EQ(w().add_allocation(AllocId{3}, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
   // Twice the inline capacity: the rest spill into the overflow hash.
   for (unsigned i = 0; i < 2 * kInlinePermissions; ++i) {
     const auto peer = IpAddress::v4(198, 51, 100, static_cast<uint8_t>(i + 1));
-    ASSERT_EQ(w().set_permission(3, peer, 400 + i), WriteResult::ok);
+    ASSERT_EQ(w().set_permission(AllocId{3}, peer, 400 + i), WriteResult::ok);
   }
-  EXPECT_TRUE(slot(3).flags.load() & kPermissionOverflow);
+  EXPECT_TRUE(slot(AllocId{3}).flags.load() & kPermissionOverflow);
   for (unsigned i = 0; i < 2 * kInlinePermissions; ++i) {
     const uint32_t peer = rte_cpu_to_be_32(IpAddress::v4(198, 51, 100, i + 1).v4_host_order());
-    EXPECT_TRUE(tables_->permitted(3, slot(3), peer, kNow)) << i;
-    EXPECT_FALSE(tables_->permitted(3, slot(3), peer, 400 + i)) << i;  // expired
+    EXPECT_TRUE(tables_->permitted(AllocId{3}, slot(AllocId{3}), peer, kNow)) << i;
+    EXPECT_FALSE(tables_->permitted(AllocId{3}, slot(AllocId{3}), peer, 400 + i)) << i;  // expired
   }
-  EXPECT_FALSE(tables_->permitted(3, slot(3), be("198.51.100.99"), kNow));
+  EXPECT_FALSE(tables_->permitted(AllocId{3}, slot(AllocId{3}), be("198.51.100.99"), kNow));
 
   // Refresh one inline and one overflow permission.
-  ASSERT_EQ(w().set_permission(3, IpAddress::v4(198, 51, 100, 1), 1000), WriteResult::ok);
-  ASSERT_EQ(w().set_permission(3, IpAddress::v4(198, 51, 100, 10), 1000), WriteResult::ok);
-  EXPECT_TRUE(tables_->permitted(3, slot(3), be("198.51.100.1"), 999));
-  EXPECT_TRUE(tables_->permitted(3, slot(3), be("198.51.100.10"), 999));
+  ASSERT_EQ(w().set_permission(AllocId{3}, IpAddress::v4(198, 51, 100, 1), 1000), WriteResult::ok);
+  ASSERT_EQ(w().set_permission(AllocId{3}, IpAddress::v4(198, 51, 100, 10), 1000), WriteResult::ok);
+  EXPECT_TRUE(tables_->permitted(AllocId{3}, slot(AllocId{3}), be("198.51.100.1"), 999));
+  EXPECT_TRUE(tables_->permitted(AllocId{3}, slot(AllocId{3}), be("198.51.100.10"), 999));
 
   // Removing every overflow permission clears the overflow flag.
   for (unsigned i = kInlinePermissions; i < 2 * kInlinePermissions; ++i)
-    ASSERT_EQ(w().remove_permission(3, IpAddress::v4(198, 51, 100, i + 1)), WriteResult::ok);
-  EXPECT_FALSE(slot(3).flags.load() & kPermissionOverflow);
-  EXPECT_FALSE(tables_->permitted(3, slot(3), be("198.51.100.10"), kNow));
-  EXPECT_TRUE(tables_->permitted(3, slot(3), be("198.51.100.1"), kNow));
-  EXPECT_EQ(w().remove_permission(3, IpAddress::v4(198, 51, 100, 10)), WriteResult::not_found);
+    ASSERT_EQ(w().remove_permission(AllocId{3}, IpAddress::v4(198, 51, 100, i + 1)), WriteResult::ok);
+  EXPECT_FALSE(slot(AllocId{3}).flags.load() & kPermissionOverflow);
+  EXPECT_FALSE(tables_->permitted(AllocId{3}, slot(AllocId{3}), be("198.51.100.10"), kNow));
+  EXPECT_TRUE(tables_->permitted(AllocId{3}, slot(AllocId{3}), be("198.51.100.1"), kNow));
+  EXPECT_EQ(w().remove_permission(AllocId{3}, IpAddress::v4(198, 51, 100, 10)), WriteResult::not_found);
 }
 
 TEST_F(TablesTest, IpV4MappedPeerIsTheSameAsIpV4) {
-  ASSERT_EQ(w().add_allocation(3, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
-  ASSERT_EQ(w().set_permission(3, *IpAddress::parse("::ffff:198.51.100.7"), 500), WriteResult::ok);
-  EXPECT_TRUE(tables_->permitted(3, slot(3), be("198.51.100.7"), kNow));
-  EXPECT_EQ(w().set_permission(3, *IpAddress::parse("2001:db8::1"), 500), WriteResult::unsupported);
+  ASSERT_EQ(w().add_allocation(AllocId{3}, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  ASSERT_EQ(w().set_permission(AllocId{3}, *IpAddress::parse("::ffff:198.51.100.7"), 500), WriteResult::ok);
+  EXPECT_TRUE(tables_->permitted(AllocId{3}, slot(AllocId{3}), be("198.51.100.7"), kNow));
+  EXPECT_EQ(w().set_permission(AllocId{3}, *IpAddress::parse("2001:db8::1"), 500), WriteResult::unsupported);
 }
 
 TEST_F(TablesTest, ChannelsBothDirectionsInlineThenOverflow) {
-  ASSERT_EQ(w().add_allocation(4, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  ASSERT_EQ(w().add_allocation(AllocId{4}, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
   const unsigned n = kInlineChannels * 3;
   for (unsigned i = 0; i < n; ++i) {
-    ASSERT_EQ(w().set_channel(4, static_cast<uint16_t>(0x4000 + i), peer(5, static_cast<uint16_t>(7000 + i)), 600),
+    ASSERT_EQ(w().set_channel(AllocId{4}, static_cast<uint16_t>(0x4000 + i), peer(5, static_cast<uint16_t>(7000 + i)), 600),
               WriteResult::ok) << i;
   }
-  EXPECT_TRUE(slot(4).flags.load() & kChannelOverflow);
+  EXPECT_TRUE(slot(AllocId{4}).flags.load() & kChannelOverflow);
   for (unsigned i = 0; i < n; ++i) {
     uint32_t ip = 0;
     uint16_t port = 0;
-    ASSERT_TRUE(tables_->channel_peer(4, slot(4), static_cast<uint16_t>(0x4000 + i), kNow, ip, port)) << i;
+    ASSERT_TRUE(tables_->channel_peer(AllocId{4}, slot(AllocId{4}), static_cast<uint16_t>(0x4000 + i), kNow, ip, port)) << i;
     EXPECT_EQ(ip, be("203.0.113.5"));
     EXPECT_EQ(port, be16(static_cast<uint16_t>(7000 + i)));
-    EXPECT_EQ(tables_->channel_of_peer(4, slot(4), be("203.0.113.5"), be16(7000 + i), kNow), 0x4000 + i);
-    EXPECT_EQ(tables_->channel_of_peer(4, slot(4), be("203.0.113.5"), be16(7000 + i), 600), 0);
+    EXPECT_EQ(tables_->channel_of_peer(AllocId{4}, slot(AllocId{4}), be("203.0.113.5"), be16(7000 + i), kNow), 0x4000 + i);
+    EXPECT_EQ(tables_->channel_of_peer(AllocId{4}, slot(AllocId{4}), be("203.0.113.5"), be16(7000 + i), 600), 0);
   }
   uint32_t ip = 0;
   uint16_t port = 0;
-  EXPECT_FALSE(tables_->channel_peer(4, slot(4), 0x4fff, kNow, ip, port));
-  EXPECT_EQ(tables_->channel_of_peer(4, slot(4), be("203.0.113.6"), be16(7000), kNow), 0);
+  EXPECT_FALSE(tables_->channel_peer(AllocId{4}, slot(AllocId{4}), 0x4fff, kNow, ip, port));
+  EXPECT_EQ(tables_->channel_of_peer(AllocId{4}, slot(AllocId{4}), be("203.0.113.6"), be16(7000), kNow), 0);
 
   // A channel cannot be bound to a second peer while bound (RFC 8656 §12.2).
-  EXPECT_EQ(w().set_channel(4, 0x4000, ta("203.0.113.5:9999"), 600), WriteResult::not_found);
+  EXPECT_EQ(w().set_channel(AllocId{4}, 0x4000, ta("203.0.113.5:9999"), 600), WriteResult::not_found);
   // Refresh keeps the binding.
-  ASSERT_EQ(w().set_channel(4, 0x4000, ta("203.0.113.5:7000"), 1200), WriteResult::ok);
-  EXPECT_TRUE(tables_->channel_peer(4, slot(4), 0x4000, 1100, ip, port));
+  ASSERT_EQ(w().set_channel(AllocId{4}, 0x4000, ta("203.0.113.5:7000"), 1200), WriteResult::ok);
+  EXPECT_TRUE(tables_->channel_peer(AllocId{4}, slot(AllocId{4}), 0x4000, 1100, ip, port));
   const uint16_t last = static_cast<uint16_t>(0x4000 + n - 1);
-  ASSERT_EQ(w().set_channel(4, last, peer(5, static_cast<uint16_t>(7000 + n - 1)), 1200), WriteResult::ok);
-  EXPECT_TRUE(tables_->channel_peer(4, slot(4), last, 1100, ip, port));
+  ASSERT_EQ(w().set_channel(AllocId{4}, last, peer(5, static_cast<uint16_t>(7000 + n - 1)), 1200), WriteResult::ok);
+  EXPECT_TRUE(tables_->channel_peer(AllocId{4}, slot(AllocId{4}), last, 1100, ip, port));
 
   // Removal, inline and overflow.
-  ASSERT_EQ(w().remove_channel(4, 0x4000), WriteResult::ok);
-  ASSERT_EQ(w().remove_channel(4, last), WriteResult::ok);
-  EXPECT_FALSE(tables_->channel_peer(4, slot(4), 0x4000, kNow, ip, port));
-  EXPECT_FALSE(tables_->channel_peer(4, slot(4), last, kNow, ip, port));
-  EXPECT_EQ(tables_->channel_of_peer(4, slot(4), be("203.0.113.5"), be16(7000), kNow), 0);
-  EXPECT_EQ(w().remove_channel(4, 0x4000), WriteResult::not_found);
+  ASSERT_EQ(w().remove_channel(AllocId{4}, 0x4000), WriteResult::ok);
+  ASSERT_EQ(w().remove_channel(AllocId{4}, last), WriteResult::ok);
+  EXPECT_FALSE(tables_->channel_peer(AllocId{4}, slot(AllocId{4}), 0x4000, kNow, ip, port));
+  EXPECT_FALSE(tables_->channel_peer(AllocId{4}, slot(AllocId{4}), last, kNow, ip, port));
+  EXPECT_EQ(tables_->channel_of_peer(AllocId{4}, slot(AllocId{4}), be("203.0.113.5"), be16(7000), kNow), 0);
+  EXPECT_EQ(w().remove_channel(AllocId{4}, 0x4000), WriteResult::not_found);
 }
 
 TEST_F(TablesTest, RemovedAllocationDisappearsAndIsReclaimed) {
-  ASSERT_EQ(w().add_allocation(9, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  ASSERT_EQ(w().add_allocation(AllocId{9}, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
   for (unsigned i = 0; i < 2 * kInlinePermissions; ++i)
-    ASSERT_EQ(w().set_permission(9, IpAddress::v4(198, 51, 100, i + 1), 500), WriteResult::ok);
+    ASSERT_EQ(w().set_permission(AllocId{9}, IpAddress::v4(198, 51, 100, i + 1), 500), WriteResult::ok);
   for (unsigned i = 0; i < 2 * kInlineChannels; ++i)
-    ASSERT_EQ(w().set_channel(9, 0x4000 + i, peer(1, static_cast<uint16_t>(1000 + i)), 500), WriteResult::ok);
-  ASSERT_EQ(w().remove_allocation(9), WriteResult::ok);
+    ASSERT_EQ(w().set_channel(AllocId{9}, 0x4000 + i, peer(1, static_cast<uint16_t>(1000 + i)), 500), WriteResult::ok);
+  ASSERT_EQ(w().remove_allocation(AllocId{9}), WriteResult::ok);
   const auto key = make_client_key(be("10.90.0.10"), be16(5000), be("10.90.0.1"), be16(3478));
   EXPECT_EQ(tables_->find_client(key), kNoAllocation);
   EXPECT_EQ(tables_->find_relay(0, be16(50000)), kNoAllocation);
-  EXPECT_FALSE(Tables::live(slot(9), kNow));
-  EXPECT_FALSE(tables_->permitted(9, slot(9), be("198.51.100.9"), kNow));
-  EXPECT_EQ(w().remove_allocation(9), WriteResult::not_found);
+  EXPECT_FALSE(Tables::live(slot(AllocId{9}), kNow));
+  EXPECT_FALSE(tables_->permitted(AllocId{9}, slot(AllocId{9}), be("198.51.100.9"), kNow));
+  EXPECT_EQ(w().remove_allocation(AllocId{9}), WriteResult::not_found);
 
   AllocId out[4];
   ASSERT_EQ(w().reclaimed(out), 1u);
-  EXPECT_EQ(out[0], 9u);
+  EXPECT_EQ(out[0], AllocId{9});
   // The slot and the port can be used again, and carry nothing of the old allocation.
-  ASSERT_EQ(w().add_allocation(9, entry("10.90.0.11:5000", "10.90.0.1:50000")), WriteResult::ok);
-  EXPECT_FALSE(tables_->permitted(9, slot(9), be("198.51.100.1"), kNow));
+  ASSERT_EQ(w().add_allocation(AllocId{9}, entry("10.90.0.11:5000", "10.90.0.1:50000")), WriteResult::ok);
+  EXPECT_FALSE(tables_->permitted(AllocId{9}, slot(AllocId{9}), be("198.51.100.1"), kNow));
   uint32_t ip = 0;
   uint16_t port = 0;
-  EXPECT_FALSE(tables_->channel_peer(9, slot(9), 0x4000, kNow, ip, port));
-  EXPECT_FALSE(slot(9).flags.load() & (kPermissionOverflow | kChannelOverflow));
+  EXPECT_FALSE(tables_->channel_peer(AllocId{9}, slot(AllocId{9}), 0x4000, kNow, ip, port));
+  EXPECT_FALSE(slot(AllocId{9}).flags.load() & (kPermissionOverflow | kChannelOverflow));
 }
 
 TEST_F(TablesTest, RelayPortInUseIsRefused) {
-  ASSERT_EQ(w().add_allocation(1, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
-  EXPECT_EQ(w().add_allocation(2, entry("10.90.0.10:5001", "10.90.0.1:50000")), WriteResult::no_room);
+  ASSERT_EQ(w().add_allocation(AllocId{1}, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  EXPECT_EQ(w().add_allocation(AllocId{2}, entry("10.90.0.10:5001", "10.90.0.1:50000")), WriteResult::no_room);
   const auto key = make_client_key(be("10.90.0.10"), be16(5001), be("10.90.0.1"), be16(3478));
   EXPECT_EQ(tables_->find_client(key), kNoAllocation);
-  EXPECT_EQ(w().add_allocation(1, entry("10.90.0.10:5002", "10.90.0.1:50002")), WriteResult::not_found);
-  EXPECT_EQ(w().add_allocation(5, entry("10.90.0.10:5003", "10.90.0.9:50002")), WriteResult::unsupported);
+  EXPECT_EQ(w().add_allocation(AllocId{1}, entry("10.90.0.10:5002", "10.90.0.1:50002")), WriteResult::not_found);
+  EXPECT_EQ(w().add_allocation(AllocId{5}, entry("10.90.0.10:5003", "10.90.0.9:50002")), WriteResult::unsupported);
 }
 
 // limits.max_bps: the buckets come with the first allocation that has it; until then a table
@@ -229,37 +229,37 @@ TEST_F(TablesTest, RateLimitBucketsComeWithTheFirstRateLimitedAllocation) {
   rte_malloc_socket_stats before{};
   rte_malloc_socket_stats after{};
   ASSERT_EQ(rte_malloc_get_socket_stats(0, &before), 0);
-  ASSERT_EQ(w().add_allocation(1, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  ASSERT_EQ(w().add_allocation(AllocId{1}, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
   ASSERT_EQ(rte_malloc_get_socket_stats(0, &after), 0);
   EXPECT_LT(after.heap_allocsz_bytes - before.heap_allocsz_bytes, sizeof(RateLimit) * 65536);
-  EXPECT_FALSE(slot(1).flags.load() & kRateLimited);
+  EXPECT_FALSE(slot(AllocId{1}).flags.load() & kRateLimited);
 
   AllocationEntry limited = entry("10.90.0.10:5001", "10.90.0.1:50002");
   limited.max_bps = 8000;  // 1000 bytes a second: 100 bytes go at once, a bucket's depth more
-  ASSERT_EQ(w().add_allocation(2, limited), WriteResult::ok);
+  ASSERT_EQ(w().add_allocation(AllocId{2}, limited), WriteResult::ok);
   ASSERT_EQ(rte_malloc_get_socket_stats(0, &after), 0);
   EXPECT_GE(after.heap_allocsz_bytes - before.heap_allocsz_bytes, sizeof(RateLimit) * 65536);
-  ASSERT_TRUE(slot(2).flags.load() & kRateLimited);
+  ASSERT_TRUE(slot(AllocId{2}).flags.load() & kRateLimited);
   const uint64_t now = 1'000'000'000;
-  EXPECT_TRUE(tables_->rate_limit(2).conforms(Direction::to_peer, 100, now));
-  EXPECT_TRUE(tables_->rate_limit(2).conforms(Direction::to_peer, 100, now));
-  EXPECT_FALSE(tables_->rate_limit(2).conforms(Direction::to_peer, 100, now));
-  EXPECT_TRUE(tables_->rate_limit(2).conforms(Direction::to_client, 100, now));
+  EXPECT_TRUE(tables_->rate_limit(AllocId{2}).conforms(Direction::to_peer, 100, now));
+  EXPECT_TRUE(tables_->rate_limit(AllocId{2}).conforms(Direction::to_peer, 100, now));
+  EXPECT_FALSE(tables_->rate_limit(AllocId{2}).conforms(Direction::to_peer, 100, now));
+  EXPECT_TRUE(tables_->rate_limit(AllocId{2}).conforms(Direction::to_client, 100, now));
 
   // Later ones share the buckets made for the first.
   limited.five_tuple.client = ta("10.90.0.10:5002");
   limited.relayed = ta("10.90.0.1:50004");
-  ASSERT_EQ(w().add_allocation(3, limited), WriteResult::ok);
-  EXPECT_EQ(&tables_->rate_limit(3), &tables_->rate_limit(2) + 1);
+  ASSERT_EQ(w().add_allocation(AllocId{3}, limited), WriteResult::ok);
+  EXPECT_EQ(&tables_->rate_limit(AllocId{3}), &tables_->rate_limit(AllocId{2}) + 1);
 }
 
 TEST_F(TablesTest, OverflowPoolExhaustionIsNoRoom) {
   make(nullptr, 64, 8);
-  ASSERT_EQ(w().add_allocation(0, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  ASSERT_EQ(w().add_allocation(AllocId{0}, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
   WriteResult last = WriteResult::ok;
   unsigned bound = 0;
   for (unsigned i = 0; i < 4096 && last == WriteResult::ok; ++i) {
-    last = w().set_channel(0, static_cast<uint16_t>(0x4000 + i), peer(1, static_cast<uint16_t>(1000 + i)), 500);
+    last = w().set_channel(AllocId{0}, static_cast<uint16_t>(0x4000 + i), peer(1, static_cast<uint16_t>(1000 + i)), 500);
     if (last == WriteResult::ok) ++bound;
   }
   EXPECT_EQ(last, WriteResult::no_room);
@@ -275,21 +275,21 @@ TEST_F(TablesTest, ReuseWaitsForEveryReaderToPassAQuiescentState) {
   rte_rcu_qsbr_thread_online(rcu_, 0);
   make(rcu_);
 
-  ASSERT_EQ(w().add_allocation(5, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
-  ASSERT_EQ(w().set_channel(5, 0x4001, ta("198.51.100.1:1000"), 500), WriteResult::ok);
-  ASSERT_EQ(w().remove_channel(5, 0x4001), WriteResult::ok);
+  ASSERT_EQ(w().add_allocation(AllocId{5}, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
+  ASSERT_EQ(w().set_channel(AllocId{5}, 0x4001, ta("198.51.100.1:1000"), 500), WriteResult::ok);
+  ASSERT_EQ(w().remove_channel(AllocId{5}, 0x4001), WriteResult::ok);
   // The entry waits for the grace period: a new channel goes to another inline entry.
   for (unsigned i = 0; i < kInlineChannels - 1; ++i)
-    ASSERT_EQ(w().set_channel(5, 0x4002 + i, peer(1, static_cast<uint16_t>(2000 + i)), 500), WriteResult::ok);
-  ASSERT_EQ(w().set_channel(5, 0x4010, ta("198.51.100.1:3000"), 500), WriteResult::ok);
-  EXPECT_TRUE(slot(5).flags.load() & kChannelOverflow);
+    ASSERT_EQ(w().set_channel(AllocId{5}, 0x4002 + i, peer(1, static_cast<uint16_t>(2000 + i)), 500), WriteResult::ok);
+  ASSERT_EQ(w().set_channel(AllocId{5}, 0x4010, ta("198.51.100.1:3000"), 500), WriteResult::ok);
+  EXPECT_TRUE(slot(AllocId{5}).flags.load() & kChannelOverflow);
 
-  ASSERT_EQ(w().remove_allocation(5), WriteResult::ok);
+  ASSERT_EQ(w().remove_allocation(AllocId{5}), WriteResult::ok);
   AllocId out[4];
   EXPECT_EQ(w().reclaimed(out), 0u);  // the reader has not been quiescent since
   rte_rcu_qsbr_quiescent(rcu_, 0);
   EXPECT_EQ(w().reclaimed(out), 1u);
-  EXPECT_EQ(out[0], 5u);
+  EXPECT_EQ(out[0], AllocId{5});
   rte_rcu_qsbr_thread_offline(rcu_, 0);
   rte_rcu_qsbr_thread_unregister(rcu_, 0);
 }
@@ -306,18 +306,18 @@ TEST_F(TablesTest, MillionAllocations) {
   ASSERT_TRUE(tables_) << error;
   writer_ = RcuTableWriter::create(*tables_, config, error);
   ASSERT_TRUE(writer_) << error;
-  const auto client = [](AllocId id) { return 0x0b000000u + id; };  // 11.x.y.z
-  for (AllocId id = 0; id < config.capacity; ++id) {
+  const auto client = [](uint32_t n) { return 0x0b000000u + n; };  // 11.x.y.z
+  for (uint32_t id = 0; id < config.capacity; ++id) {
     AllocationEntry e;
     e.five_tuple = {TransportAddress{IpAddress::v4(client(id)), Port{40000}}, ta("10.90.0.1:3478"), Transport::udp};
     e.relayed = TransportAddress{IpAddress::v4(0x0a5a0100u + id / 65536), Port{static_cast<uint16_t>(id % 65536)}};
     e.expires = 700;
-    ASSERT_EQ(w().add_allocation(id, e), WriteResult::ok) << id;
+    ASSERT_EQ(w().add_allocation(AllocId{id}, e), WriteResult::ok) << id;
   }
-  for (AllocId id : {0u, 65535u, 65536u, 999'999u}) {
+  for (uint32_t id : {0u, 65535u, 65536u, 999'999u}) {
     const auto key = make_client_key(rte_cpu_to_be_32(client(id)), be16(40000), be("10.90.0.1"), be16(3478));
-    EXPECT_EQ(tables_->find_client(key), id);
-    EXPECT_EQ(tables_->find_relay(id / 65536, be16(static_cast<uint16_t>(id % 65536))), id);
+    EXPECT_EQ(tables_->find_client(key), AllocId{id});
+    EXPECT_EQ(tables_->find_relay(id / 65536, be16(static_cast<uint16_t>(id % 65536))), AllocId{id});
   }
 }
 
@@ -339,101 +339,101 @@ class Tables6Test : public TablesTest {
 
 TEST_F(Tables6Test, Ipv6AllocationIsFoundByClientAndByRelay) {
   ASSERT_TRUE(tables_->ipv6());
-  ASSERT_EQ(w().add_allocation(7, entry6("[2001:db8::10]:5000", "[2001:db8::1]:3478", "[2001:db8:1::1]:50000")),
+  ASSERT_EQ(w().add_allocation(AllocId{7}, entry6("[2001:db8::10]:5000", "[2001:db8::1]:3478", "[2001:db8:1::1]:50000")),
             WriteResult::ok);
   const auto key = make_client_key(v6("2001:db8::10"), be16(5000), v6("2001:db8::1"), be16(3478));
-  EXPECT_EQ(tables_->find_client(key), 7u);
+  EXPECT_EQ(tables_->find_client(key), AllocId{7});
   const ClientKey6* keys[1] = {&key};
   AllocId ids[1];
   tables_->find_clients(keys, 1, ids);
-  EXPECT_EQ(ids[0], 7u);
+  EXPECT_EQ(ids[0], AllocId{7});
   EXPECT_EQ(tables_->relay_index_of(v6("2001:db8:1::1")), 2);  // after the two IPv4 ones
   EXPECT_EQ(tables_->relay_index_of(v6("2001:db8:1::2")), -1);
-  EXPECT_EQ(tables_->find_relay(2, be16(50000)), 7u);
-  EXPECT_EQ(slot(7).flags.load() & (kClientIpv6 | kRelayIpv6), kClientIpv6 | kRelayIpv6);
-  EXPECT_EQ(tables_->slot6(7).client_ip, v6("2001:db8::10"));
-  EXPECT_EQ(tables_->slot6(7).server_ip, v6("2001:db8::1"));
-  EXPECT_EQ(tables_->slot6(7).relay_ip, v6("2001:db8:1::1"));
-  EXPECT_EQ(slot(7).client_port, be16(5000));
-  EXPECT_EQ(slot(7).relay_port, be16(50000));
+  EXPECT_EQ(tables_->find_relay(2, be16(50000)), AllocId{7});
+  EXPECT_EQ(slot(AllocId{7}).flags.load() & (kClientIpv6 | kRelayIpv6), kClientIpv6 | kRelayIpv6);
+  EXPECT_EQ(tables_->slot6(AllocId{7}).client_ip, v6("2001:db8::10"));
+  EXPECT_EQ(tables_->slot6(AllocId{7}).server_ip, v6("2001:db8::1"));
+  EXPECT_EQ(tables_->slot6(AllocId{7}).relay_ip, v6("2001:db8:1::1"));
+  EXPECT_EQ(slot(AllocId{7}).client_port, be16(5000));
+  EXPECT_EQ(slot(AllocId{7}).relay_port, be16(50000));
 }
 
 // RFC 8656 §7.2: the relayed address's family may differ from the client's.
 TEST_F(Tables6Test, EitherSideMayBeEitherFamily) {
-  ASSERT_EQ(w().add_allocation(1, entry6("10.90.0.10:5000", "10.90.0.1:3478", "[2001:db8:1::1]:50001")),
+  ASSERT_EQ(w().add_allocation(AllocId{1}, entry6("10.90.0.10:5000", "10.90.0.1:3478", "[2001:db8:1::1]:50001")),
             WriteResult::ok);
-  EXPECT_EQ(slot(1).flags.load() & (kClientIpv6 | kRelayIpv6), kRelayIpv6);
-  EXPECT_EQ(tables_->find_client(make_client_key(be("10.90.0.10"), be16(5000), be("10.90.0.1"), be16(3478))), 1u);
-  ASSERT_EQ(w().add_allocation(2, entry6("[2001:db8::10]:5000", "[2001:db8::1]:3478", "10.90.0.2:50002")),
+  EXPECT_EQ(slot(AllocId{1}).flags.load() & (kClientIpv6 | kRelayIpv6), kRelayIpv6);
+  EXPECT_EQ(tables_->find_client(make_client_key(be("10.90.0.10"), be16(5000), be("10.90.0.1"), be16(3478))), AllocId{1});
+  ASSERT_EQ(w().add_allocation(AllocId{2}, entry6("[2001:db8::10]:5000", "[2001:db8::1]:3478", "10.90.0.2:50002")),
             WriteResult::ok);
-  EXPECT_EQ(slot(2).flags.load() & (kClientIpv6 | kRelayIpv6), kClientIpv6);
-  EXPECT_EQ(tables_->find_relay(1, be16(50002)), 2u);
+  EXPECT_EQ(slot(AllocId{2}).flags.load() & (kClientIpv6 | kRelayIpv6), kClientIpv6);
+  EXPECT_EQ(tables_->find_relay(1, be16(50002)), AllocId{2});
   // A 5-tuple of two families, or a relayed address that is not ours, is refused.
-  EXPECT_EQ(w().add_allocation(3, entry6("[2001:db8::10]:5001", "10.90.0.1:3478", "10.90.0.2:50003")),
+  EXPECT_EQ(w().add_allocation(AllocId{3}, entry6("[2001:db8::10]:5001", "10.90.0.1:3478", "10.90.0.2:50003")),
             WriteResult::unsupported);
-  EXPECT_EQ(w().add_allocation(3, entry6("10.90.0.10:5001", "10.90.0.1:3478", "[2001:db8:1::9]:50003")),
+  EXPECT_EQ(w().add_allocation(AllocId{3}, entry6("10.90.0.10:5001", "10.90.0.1:3478", "[2001:db8:1::9]:50003")),
             WriteResult::unsupported);
 }
 
 TEST_F(Tables6Test, PermissionsAndChannelsOfIpv6Peers) {
-  ASSERT_EQ(w().add_allocation(5, entry6("10.90.0.10:5000", "10.90.0.1:3478", "[2001:db8:1::1]:50000")),
+  ASSERT_EQ(w().add_allocation(AllocId{5}, entry6("10.90.0.10:5000", "10.90.0.1:3478", "[2001:db8:1::1]:50000")),
             WriteResult::ok);
-  const AllocationSlot& a = slot(5);
+  const AllocationSlot& a = slot(AllocId{5});
   // RFC 8656 §9.1: the peers of an IPv6 relayed address are IPv6.
-  EXPECT_EQ(w().set_permission(5, *IpAddress::parse("203.0.113.1"), 500), WriteResult::unsupported);
-  EXPECT_EQ(w().set_channel(5, 0x4000, ta("203.0.113.1:7000"), 500), WriteResult::unsupported);
+  EXPECT_EQ(w().set_permission(AllocId{5}, *IpAddress::parse("203.0.113.1"), 500), WriteResult::unsupported);
+  EXPECT_EQ(w().set_channel(AllocId{5}, 0x4000, ta("203.0.113.1:7000"), 500), WriteResult::unsupported);
   for (unsigned i = 1; i <= 20; ++i) {
     const std::string peer = "2001:db8:9::" + std::to_string(i);
-    ASSERT_EQ(w().set_permission(5, *IpAddress::parse(peer), 500), WriteResult::ok) << peer;
+    ASSERT_EQ(w().set_permission(AllocId{5}, *IpAddress::parse(peer), 500), WriteResult::ok) << peer;
   }
-  EXPECT_TRUE(tables_->permitted(5, a, v6("2001:db8:9::7"), kNow));
-  EXPECT_FALSE(tables_->permitted(5, a, v6("2001:db8:9::77"), kNow));
-  EXPECT_FALSE(tables_->permitted(5, a, v6("2001:db8:9::7"), 500));
-  ASSERT_EQ(w().set_permission(5, *IpAddress::parse("2001:db8:9::7"), 900), WriteResult::ok);  // refresh
-  EXPECT_TRUE(tables_->permitted(5, a, v6("2001:db8:9::7"), 800));
-  ASSERT_EQ(w().remove_permission(5, *IpAddress::parse("2001:db8:9::7")), WriteResult::ok);
-  EXPECT_FALSE(tables_->permitted(5, a, v6("2001:db8:9::7"), kNow));
-  EXPECT_EQ(w().remove_permission(5, *IpAddress::parse("2001:db8:9::7")), WriteResult::not_found);
+  EXPECT_TRUE(tables_->permitted(AllocId{5}, a, v6("2001:db8:9::7"), kNow));
+  EXPECT_FALSE(tables_->permitted(AllocId{5}, a, v6("2001:db8:9::77"), kNow));
+  EXPECT_FALSE(tables_->permitted(AllocId{5}, a, v6("2001:db8:9::7"), 500));
+  ASSERT_EQ(w().set_permission(AllocId{5}, *IpAddress::parse("2001:db8:9::7"), 900), WriteResult::ok);  // refresh
+  EXPECT_TRUE(tables_->permitted(AllocId{5}, a, v6("2001:db8:9::7"), 800));
+  ASSERT_EQ(w().remove_permission(AllocId{5}, *IpAddress::parse("2001:db8:9::7")), WriteResult::ok);
+  EXPECT_FALSE(tables_->permitted(AllocId{5}, a, v6("2001:db8:9::7"), kNow));
+  EXPECT_EQ(w().remove_permission(AllocId{5}, *IpAddress::parse("2001:db8:9::7")), WriteResult::not_found);
 
-  ASSERT_EQ(w().set_channel(5, 0x4001, ta("[2001:db8:9::1]:7000"), 500), WriteResult::ok);
-  ASSERT_EQ(w().set_channel(5, 0x4002, ta("[2001:db8:9::2]:7000"), 500), WriteResult::ok);
+  ASSERT_EQ(w().set_channel(AllocId{5}, 0x4001, ta("[2001:db8:9::1]:7000"), 500), WriteResult::ok);
+  ASSERT_EQ(w().set_channel(AllocId{5}, 0x4002, ta("[2001:db8:9::2]:7000"), 500), WriteResult::ok);
   Ip6 ip{};
   uint16_t port = 0;
-  ASSERT_TRUE(tables_->channel_peer(5, a, 0x4002, kNow, ip, port));
+  ASSERT_TRUE(tables_->channel_peer(AllocId{5}, a, 0x4002, kNow, ip, port));
   EXPECT_EQ(ip, v6("2001:db8:9::2"));
   EXPECT_EQ(port, be16(7000));
-  EXPECT_FALSE(tables_->channel_peer(5, a, 0x4003, kNow, ip, port));
-  EXPECT_FALSE(tables_->channel_peer(5, a, 0x4002, 500, ip, port));  // expired
-  EXPECT_EQ(tables_->channel_of_peer(5, a, v6("2001:db8:9::1"), be16(7000), kNow), 0x4001);
-  EXPECT_EQ(tables_->channel_of_peer(5, a, v6("2001:db8:9::1"), be16(7001), kNow), 0);
+  EXPECT_FALSE(tables_->channel_peer(AllocId{5}, a, 0x4003, kNow, ip, port));
+  EXPECT_FALSE(tables_->channel_peer(AllocId{5}, a, 0x4002, 500, ip, port));  // expired
+  EXPECT_EQ(tables_->channel_of_peer(AllocId{5}, a, v6("2001:db8:9::1"), be16(7000), kNow), 0x4001);
+  EXPECT_EQ(tables_->channel_of_peer(AllocId{5}, a, v6("2001:db8:9::1"), be16(7001), kNow), 0);
   // Refreshing names the same peer; another one is refused.
-  EXPECT_EQ(w().set_channel(5, 0x4001, ta("[2001:db8:9::1]:7000"), 900), WriteResult::ok);
-  EXPECT_EQ(tables_->channel_of_peer(5, a, v6("2001:db8:9::1"), be16(7000), 800), 0x4001);
-  EXPECT_EQ(w().set_channel(5, 0x4001, ta("[2001:db8:9::3]:7000"), 900), WriteResult::not_found);
-  ASSERT_EQ(w().remove_channel(5, 0x4001), WriteResult::ok);
-  EXPECT_EQ(tables_->channel_of_peer(5, a, v6("2001:db8:9::1"), be16(7000), kNow), 0);
-  EXPECT_EQ(w().remove_channel(5, 0x4001), WriteResult::not_found);
+  EXPECT_EQ(w().set_channel(AllocId{5}, 0x4001, ta("[2001:db8:9::1]:7000"), 900), WriteResult::ok);
+  EXPECT_EQ(tables_->channel_of_peer(AllocId{5}, a, v6("2001:db8:9::1"), be16(7000), 800), 0x4001);
+  EXPECT_EQ(w().set_channel(AllocId{5}, 0x4001, ta("[2001:db8:9::3]:7000"), 900), WriteResult::not_found);
+  ASSERT_EQ(w().remove_channel(AllocId{5}, 0x4001), WriteResult::ok);
+  EXPECT_EQ(tables_->channel_of_peer(AllocId{5}, a, v6("2001:db8:9::1"), be16(7000), kNow), 0);
+  EXPECT_EQ(w().remove_channel(AllocId{5}, 0x4001), WriteResult::not_found);
 }
 
 TEST_F(Tables6Test, RemovedIpv6AllocationTakesEverythingWithIt) {
-  ASSERT_EQ(w().add_allocation(9, entry6("[2001:db8::10]:5000", "[2001:db8::1]:3478", "[2001:db8:1::1]:50000")),
+  ASSERT_EQ(w().add_allocation(AllocId{9}, entry6("[2001:db8::10]:5000", "[2001:db8::1]:3478", "[2001:db8:1::1]:50000")),
             WriteResult::ok);
-  ASSERT_EQ(w().set_permission(9, *IpAddress::parse("2001:db8:9::1"), 500), WriteResult::ok);
-  ASSERT_EQ(w().set_channel(9, 0x4001, ta("[2001:db8:9::1]:7000"), 500), WriteResult::ok);
-  ASSERT_EQ(w().remove_allocation(9), WriteResult::ok);
+  ASSERT_EQ(w().set_permission(AllocId{9}, *IpAddress::parse("2001:db8:9::1"), 500), WriteResult::ok);
+  ASSERT_EQ(w().set_channel(AllocId{9}, 0x4001, ta("[2001:db8:9::1]:7000"), 500), WriteResult::ok);
+  ASSERT_EQ(w().remove_allocation(AllocId{9}), WriteResult::ok);
   const auto key = make_client_key(v6("2001:db8::10"), be16(5000), v6("2001:db8::1"), be16(3478));
   EXPECT_EQ(tables_->find_client(key), kNoAllocation);
   EXPECT_EQ(tables_->find_relay(2, be16(50000)), kNoAllocation);
-  EXPECT_FALSE(tables_->permitted(9, slot(9), v6("2001:db8:9::1"), kNow));
+  EXPECT_FALSE(tables_->permitted(AllocId{9}, slot(AllocId{9}), v6("2001:db8:9::1"), kNow));
   AllocId out[4];
   ASSERT_EQ(w().reclaimed(out), 1u);
-  ASSERT_EQ(w().add_allocation(9, entry6("10.90.0.10:5000", "10.90.0.1:3478", "[2001:db8:1::1]:50000")),
+  ASSERT_EQ(w().add_allocation(AllocId{9}, entry6("10.90.0.10:5000", "10.90.0.1:3478", "[2001:db8:1::1]:50000")),
             WriteResult::ok);
   Ip6 ip{};
   uint16_t port = 0;
-  EXPECT_FALSE(tables_->permitted(9, slot(9), v6("2001:db8:9::1"), kNow));
-  EXPECT_FALSE(tables_->channel_peer(9, slot(9), 0x4001, kNow, ip, port));
-  EXPECT_EQ(slot(9).flags.load() & kClientIpv6, 0);
+  EXPECT_FALSE(tables_->permitted(AllocId{9}, slot(AllocId{9}), v6("2001:db8:9::1"), kNow));
+  EXPECT_FALSE(tables_->channel_peer(AllocId{9}, slot(AllocId{9}), 0x4001, kNow, ip, port));
+  EXPECT_EQ(slot(AllocId{9}).flags.load() & kClientIpv6, 0);
 }
 
 TEST_F(TablesTest, Ipv6NeedsTablesMadeForIt) {
@@ -442,7 +442,7 @@ TEST_F(TablesTest, Ipv6NeedsTablesMadeForIt) {
   e.five_tuple = {ta("[2001:db8::10]:5000"), ta("[2001:db8::1]:3478"), Transport::udp};
   e.relayed = ta("10.90.0.1:50000");
   e.expires = 700;
-  EXPECT_EQ(w().add_allocation(1, e), WriteResult::unsupported);
+  EXPECT_EQ(w().add_allocation(AllocId{1}, e), WriteResult::unsupported);
   EXPECT_EQ(tables_->find_client(make_client_key(Ip6{}, 0, Ip6{}, 0)), kNoAllocation);
 }
 
