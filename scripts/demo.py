@@ -8,9 +8,9 @@ ternd runs its DPDK data plane on two net_af_packet ports bound to the server-si
   1. coturn's turnutils_uclient: sessions that allocate, bind channels and send ChannelData to turnutils_peer,
      which echoes every message back;
   2. python3-aioice's TURN client: allocate, bind a channel, echo datagrams of 1 to 1400 bytes via a UDP peer.
-Then it prints what the clients saw and what ternd's workers counted, and tears everything down.
+Then it prints what the clients saw and `ternctl status` once, tears everything down, and says what to try next.
 
-Run it with `bash scripts/demo` (installs and builds first), or directly once built:
+Run it with `bash scripts/demo` (installs and builds only ternd and ternctl first), or directly once built:
     /usr/bin/python3 scripts/demo.py [--build build] [--sessions 20] [--messages 1000]
 """
 
@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -88,16 +89,42 @@ def main() -> int:
         if status != 0:
             failures.append("aioice")
 
-        section("ternd: status and worker counters (ternctl)")
+        section("ternd: ternctl status")
         print(ternctl(s, build, "status"), flush=True)
-        print(ternctl(s, build, "stats"), flush=True)
 
     section("result")
     if failures:
         print("FAILED: " + ", ".join(failures) + f" (logs in {workdir})")
         return 1
     print(f"every message relayed through ternd and echoed back (logs in {workdir})")
+    what_next(build)
     return 0
+
+
+def what_next(build: Path) -> None:
+    try:
+        b = build.relative_to(Path.cwd())
+    except ValueError:
+        b = build
+    things = [
+        ("bash scripts/test", "installs and builds the rest (tests, benchmarks, clang, Chromium, Go), then runs every "
+                              "suite, the sanitizer builds and the fuzzers: about 35 minutes on two cores"),
+        (f"{b}/control/ternctl --help", "every operator command: stats, allocations, kill, users, reload, drain, "
+                                        "trace ADDR (what ternd decided for every packet from or to one address), "
+                                        "probe (the server as a client sees it)"),
+        (f"{b}/control/ternd -c conf/ternd.conf --check", "conf/ternd.conf is the commented example of every "
+                                                          "setting; --check validates a file without starting"),
+        ("/usr/bin/python3 scripts/demo.py --sessions 50", "this demo again, without the setup step"),
+        ("bench/run --quick", "benchmarks: ternd's worker against dpdk-testpmd, coturn side by side (installs "
+                              "what it needs, builds its own release build)"),
+        ("docs/ARCHITECTURE.md", "how the parts fit: threads, tables and their one writer, the worker loop"),
+        ("deploy/README.md", "a bare-metal relay: hugepages, vfio-pci, NUMA, systemd, Prometheus"),
+    ]
+    section("what to try next")
+    for command, what in things:
+        print(f"  {command}")
+        print(textwrap.fill(what, width=110, initial_indent="      ", subsequent_indent="      "))
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
