@@ -49,6 +49,25 @@ inline constexpr LogLevel kDefaultLogLevel = LogLevel::info;
 inline constexpr bool kDefaultSyslog = false;
 inline constexpr bool kDefaultRfc5766Channels = false;
 inline constexpr uint32_t kDefaultTableSize = 65536;
+// TURN over TCP and TLS (the `stream` and `tls` groups).
+inline constexpr uint32_t kDefaultStreamConnections = 10000;       // in all
+inline constexpr uint32_t kDefaultStreamConnectionsPerSource = 64;  // per client IP address
+inline constexpr uint32_t kDefaultTlsHandshakes = 256;              // TLS handshakes in flight
+inline constexpr std::chrono::seconds kDefaultHandshakeTimeout{10};
+inline constexpr std::chrono::seconds kDefaultFirstMessageTimeout{10};
+// A connection without an allocation that carries nothing closes after this; one with an
+// allocation lives as long as its allocation (a Refresh is traffic).
+inline constexpr std::chrono::seconds kDefaultStreamIdleTimeout{300};
+inline constexpr uint32_t kDefaultStreamMaxMessage = 4096;  // a STUN message over a stream, bytes
+inline constexpr uint32_t kDefaultStreamBuffer = 262144;     // bytes queued towards one client
+inline constexpr std::chrono::seconds kDefaultProxyHeaderTimeout{5};
+inline constexpr std::string_view kDefaultTlsMinVersion = "1.2";
+// TLS 1.2: forward secrecy and AEAD only (ECDHE with AES-GCM or ChaCha20-Poly1305). TLS 1.3's
+// suites are OpenSSL's, all AEAD.
+inline constexpr std::string_view kDefaultTlsCiphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+inline constexpr std::chrono::seconds kDefaultTicketKeyLifetime{12 * 3600};
 inline constexpr uint32_t kDefaultMbufs = 16383;  // 2^n - 1 is the mempool's most compact size
 
 // ---- limits every value is checked against (conf/validate.hpp) -------------------------------
@@ -70,7 +89,59 @@ inline constexpr size_t kMaxSocketPath = 107;     // sizeof(sockaddr_un::sun_pat
 // ---- the configuration ------------------------------------------------------------------------
 
 struct Listen {
-  std::vector<TransportAddress> udp;  // later: tcp, tls, dtls
+  std::vector<TransportAddress> udp;
+  std::vector<TransportAddress> tcp;
+  std::vector<TransportAddress> tls;
+};
+
+// One certificate chain and its private key, PEM files. Lines are where the file names them (for
+// messages about the files themselves).
+struct TlsCertificate {
+  std::string certificate;
+  std::string private_key;
+  unsigned line = 0;
+};
+
+struct Tls {
+  std::vector<TlsCertificate> certificates;  // an ECDSA chain, an RSA chain, or both
+  std::string min_version{kDefaultTlsMinVersion};  // "1.2" or "1.3"
+  std::string ciphers{kDefaultTlsCiphers};         // TLS 1.2, OpenSSL's syntax
+  std::string ciphersuites;                        // TLS 1.3, OpenSSL's syntax; "": OpenSSL's
+  bool session_tickets = true;
+  std::chrono::seconds ticket_key_lifetime = kDefaultTicketKeyLifetime;  // rotation period
+};
+
+// Limits of TCP and TLS client connections.
+struct Stream {
+  uint32_t max_connections = kDefaultStreamConnections;
+  uint32_t max_connections_per_source = kDefaultStreamConnectionsPerSource;
+  uint32_t max_handshakes = kDefaultTlsHandshakes;
+  std::chrono::seconds handshake_timeout = kDefaultHandshakeTimeout;
+  std::chrono::seconds first_message_timeout = kDefaultFirstMessageTimeout;
+  std::chrono::seconds idle_timeout = kDefaultStreamIdleTimeout;
+  uint32_t max_message = kDefaultStreamMaxMessage;
+  uint32_t buffer = kDefaultStreamBuffer;
+};
+
+// The PROXY protocol (v1 and v2) in front of these TCP or TLS listeners, accepted only from the
+// `from` prefixes (a load balancer's addresses): the client address it carries is the one tern
+// authenticates, limits, logs and answers in XOR-MAPPED-ADDRESS.
+struct ProxyProtocol {
+  std::vector<TransportAddress> listeners;
+  std::vector<Prefix> from;
+  std::chrono::seconds header_timeout = kDefaultProxyHeaderTimeout;
+};
+
+// Where 300 Try Alternate sends a client while the server drains (RFC 8489 §10), per transport:
+// a TLS client sent to a UDP port would fail.
+struct AlternateServer {
+  std::optional<TransportAddress> udp;
+  std::optional<TransportAddress> tcp;
+  std::optional<TransportAddress> tls;
+  const std::optional<TransportAddress>& of(ClientTransport transport) const {
+    return transport == ClientTransport::udp ? udp : transport == ClientTransport::tcp ? tcp : tls;
+  }
+  bool operator==(const AlternateServer&) const = default;
 };
 
 struct PortRange {  // inclusive at both ends
@@ -185,8 +256,11 @@ struct Config {
   std::string realm;
   std::string software{kDefaultSoftware};
   // Sent with 300 Try Alternate (RFC 8489 §10) while the server drains.
-  std::optional<TransportAddress> alternate_server;
+  AlternateServer alternate_server;
   Listen listen;
+  Tls tls;
+  Stream stream;
+  ProxyProtocol proxy_protocol;
   Relay relay;
   Auth auth;
   Lifetimes lifetimes;

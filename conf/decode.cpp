@@ -17,10 +17,19 @@ namespace {
 using libconfig::Setting;
 using Names = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 13> kRootNames = {
-    "realm",  "software", "alternate_server", "listen", "relay",  "auth",     "lifetimes",
-    "limits", "peers",    "control",          "log",    "compat", "dataplane"};
-constexpr std::array<std::string_view, 1> kListenNames = {"udp"};
+constexpr std::array<std::string_view, 16> kRootNames = {
+    "realm",  "software", "alternate_server", "listen", "tls",       "stream",
+    "proxy_protocol", "relay", "auth", "lifetimes", "limits", "peers",
+    "control", "log", "compat", "dataplane"};
+constexpr std::array<std::string_view, 3> kListenNames = {"udp", "tcp", "tls"};
+constexpr std::array<std::string_view, 3> kAlternateNames = {"udp", "tcp", "tls"};
+constexpr std::array<std::string_view, 7> kTlsNames = {
+    "certificate", "private_key", "certificates", "min_version", "ciphers", "ciphersuites", "session_tickets"};
+constexpr std::array<std::string_view, 2> kTlsCertificateNames = {"certificate", "private_key"};
+constexpr std::array<std::string_view, 8> kStreamNames = {
+    "max_connections", "max_connections_per_source", "max_handshakes", "handshake_timeout",
+    "first_message_timeout", "idle_timeout", "max_message", "buffer"};
+constexpr std::array<std::string_view, 3> kProxyProtocolNames = {"listeners", "from", "header_timeout"};
 constexpr std::array<std::string_view, 3> kRelayNames = {"addresses", "ports", "external"};
 constexpr std::array<std::string_view, 2> kPortRangeNames = {"min", "max"};
 constexpr std::array<std::string_view, 2> kExternalNames = {"relay", "advertise"};
@@ -301,9 +310,11 @@ class Decoder {
       if (const auto v = string(*n)) c.realm = *v;
     if (const auto n = child(root, "software"))
       if (const auto v = string(*n)) c.software = *v;
-    if (const auto n = child(root, "alternate_server"))
-      if (const auto v = string(*n)) c.alternate_server = transport(*n, *v);
+    if (const auto n = child(root, "alternate_server")) alternate_server(*n, c.alternate_server);
     if (const auto n = child(root, "listen")) listen(*n, c.listen);
+    if (const auto n = child(root, "tls")) tls(*n, c.tls);
+    if (const auto n = child(root, "stream")) stream(*n, c.stream);
+    if (const auto n = child(root, "proxy_protocol")) proxy_protocol(*n, c.proxy_protocol);
     if (const auto n = child(root, "relay")) relay(*n, c.relay);
     if (const auto n = child(root, "auth")) auth(*n, c.realm, c.auth);
     if (const auto n = child(root, "lifetimes")) lifetimes(*n, c.lifetimes);
@@ -315,13 +326,99 @@ class Decoder {
     if (const auto n = child(root, "dataplane")) dataplane(*n, c.dataplane);
   }
 
+  void transports(const Node& n, const char* name, std::vector<TransportAddress>& out) {
+    if (const auto list = child(n, name))
+      strings(*list, [&](const Node& e, const std::string& text) {
+        if (const auto address = transport(e, text)) out.push_back(*address);
+      });
+  }
+
   void listen(const Node& n, Listen& out) {
     if (!is_group(n)) return;
     known(n, kListenNames);
-    if (const auto udp = child(n, "udp"))
-      strings(*udp, [&](const Node& e, const std::string& text) {
-        if (const auto address = transport(e, text)) out.udp.push_back(*address);
+    transports(n, "udp", out.udp);
+    transports(n, "tcp", out.tcp);
+    transports(n, "tls", out.tls);
+  }
+
+  // A string names the UDP and the TCP alternate (one address:port usually serves both); a
+  // group names each transport's.
+  void alternate_server(const Node& n, AlternateServer& out) {
+    if (n.type() == Setting::TypeString) {
+      if (const auto v = string(n)) out.udp = out.tcp = transport(n, *v);
+      return;
+    }
+    if (!is_group(n)) return;
+    known(n, kAlternateNames);
+    for (const auto& [name, slot] : {std::pair{"udp", &out.udp}, {"tcp", &out.tcp}, {"tls", &out.tls}})
+      if (const auto e = child(n, name))
+        if (const auto v = string(*e)) *slot = transport(*e, *v);
+  }
+
+  void tls(const Node& n, Tls& out) {
+    if (!is_group(n)) return;
+    known(n, kTlsNames);
+    const auto pair = [&](const Node& group) {
+      TlsCertificate c;
+      c.line = group.line();
+      const auto certificate = child(group, "certificate");
+      const auto key = child(group, "private_key");
+      if (!certificate) missing(group, "certificate", "a PEM certificate chain file");
+      if (!key) missing(group, "private_key", "the PEM private key file of that certificate");
+      if (certificate)
+        if (const auto v = string(*certificate)) c.certificate = *v, c.line = certificate->line();
+      if (key)
+        if (const auto v = string(*key)) c.private_key = *v;
+      if (certificate && key) out.certificates.push_back(std::move(c));
+    };
+    if (child(n, "certificate") || child(n, "private_key")) pair(n);
+    if (const auto list = child(n, "certificates"))
+      groups(*list, kTlsCertificateNames, [&](const Node& e) { pair(e); });
+    if (const auto v = child(n, "min_version"))
+      if (const auto s = string(*v)) {
+        if (*s == "1.2" || *s == "1.3")
+          out.min_version = *s;
+        else
+          error(*v, quoted(*s) + " is not a TLS version tern offers (expected \"1.2\" or \"1.3\")");
+      }
+    if (const auto v = child(n, "ciphers"))
+      if (const auto s = string(*v)) out.ciphers = *s;
+    if (const auto v = child(n, "ciphersuites"))
+      if (const auto s = string(*v)) out.ciphersuites = *s;
+    if (const auto v = child(n, "session_tickets")) {
+      if (v->type() == Setting::TypeBoolean) {
+        if (const auto b = boolean(*v)) out.session_tickets = *b;
+      } else if (is_group(*v)) {
+        // session_tickets = { key_lifetime = 43200; } turns them on with a rotation period.
+        known(*v, std::array<std::string_view, 1>{"key_lifetime"});
+        out.session_tickets = true;
+        if (const auto k = child(*v, "key_lifetime")) seconds(*k, out.ticket_key_lifetime);
+      }
+    }
+  }
+
+  void stream(const Node& n, Stream& out) {
+    if (!is_group(n)) return;
+    known(n, kStreamNames);
+    if (const auto v = child(n, "max_connections")) count(*v, out.max_connections);
+    if (const auto v = child(n, "max_connections_per_source")) count(*v, out.max_connections_per_source);
+    if (const auto v = child(n, "max_handshakes")) count(*v, out.max_handshakes);
+    if (const auto v = child(n, "handshake_timeout")) seconds(*v, out.handshake_timeout);
+    if (const auto v = child(n, "first_message_timeout")) seconds(*v, out.first_message_timeout);
+    if (const auto v = child(n, "idle_timeout")) seconds(*v, out.idle_timeout);
+    if (const auto v = child(n, "max_message")) count(*v, out.max_message);
+    if (const auto v = child(n, "buffer")) count(*v, out.buffer);
+  }
+
+  void proxy_protocol(const Node& n, ProxyProtocol& out) {
+    if (!is_group(n)) return;
+    known(n, kProxyProtocolNames);
+    transports(n, "listeners", out.listeners);
+    if (const auto from = child(n, "from"))
+      strings(*from, [&](const Node& e, const std::string& text) {
+        if (const auto p = prefix(e, text)) out.from.push_back(*p);
       });
+    if (const auto v = child(n, "header_timeout")) seconds(*v, out.header_timeout);
   }
 
   void relay(const Node& n, Relay& out) {

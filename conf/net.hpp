@@ -69,6 +69,13 @@ struct Port {
   constexpr auto operator<=>(const Port&) const = default;
 };
 
+// How a client reaches a listener (RFC 8656 §3.1): UDP, TCP or TLS over TCP. The relayed
+// transport address is UDP whichever it is.
+enum class ClientTransport : uint8_t { udp, tcp, tls };
+constexpr std::string_view to_string(ClientTransport transport) {
+  return transport == ClientTransport::udp ? "udp" : transport == ClientTransport::tcp ? "tcp" : "tls";
+}
+
 // RFC 8489 §3: an IP address and a port.
 struct TransportAddress {
   IpAddress ip;

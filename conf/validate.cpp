@@ -63,6 +63,9 @@ class Checker {
   std::vector<Problem> run() {
     top_level();
     listen();
+    tls();
+    stream();
+    proxy_protocol();
     relay();
     auth();
     lifetimes();
@@ -122,23 +125,48 @@ class Checker {
     else
       text("realm", c_.realm, kMaxRealmChars, "RFC 8489 §14.9");
     text("software", c_.software, kMaxSoftwareChars, "RFC 8489 §14.14");
-    if (const auto& alt = c_.alternate_server) {
-      if (alt->port.value == 0)
-        add("alternate_server", alt->to_string() + " has port 0");
-      else if (std::find(c_.listen.udp.begin(), c_.listen.udp.end(), *alt) != c_.listen.udp.end())
-        add("alternate_server",
-            alt->to_string() + " is this server's own listener: clients would be sent back here");
+    const AlternateServer& alt = c_.alternate_server;
+    // alternate_server = "a:p" names UDP's and TCP's alike: checked once, under its own name.
+    const bool one = alt.udp && alt.udp == alt.tcp && !alt.tls;
+    const std::pair<const char*, ClientTransport> kinds[] = {
+        {"udp", ClientTransport::udp}, {"tcp", ClientTransport::tcp}, {"tls", ClientTransport::tls}};
+    for (const auto& [name, kind] : kinds) {
+      const auto& address = alt.of(kind);
+      if (!address || (one && kind == ClientTransport::tcp)) continue;
+      const std::string setting = one ? "alternate_server" : std::string("alternate_server.") + name;
+      const auto& own = listeners(kind);
+      const bool own_tcp = one && std::find(c_.listen.tcp.begin(), c_.listen.tcp.end(), *address) != c_.listen.tcp.end();
+      if (address->port.value == 0)
+        add(setting, address->to_string() + " has port 0");
+      else if (std::find(own.begin(), own.end(), *address) != own.end() || own_tcp)
+        add(setting, address->to_string() + " is this server's own listener: clients would be sent back here");
     }
   }
 
+  const std::vector<TransportAddress>& listeners(ClientTransport kind) const {
+    return kind == ClientTransport::udp ? c_.listen.udp
+           : kind == ClientTransport::tcp ? c_.listen.tcp
+                                          : c_.listen.tls;
+  }
+
   void listen() {
-    const auto& udp = c_.listen.udp;
-    if (udp.empty()) add("listen.udp", "empty: at least one listener is required");
-    for (size_t i = 0; i < udp.size(); ++i) {
-      const auto setting = indexed("listen.udp", i);
-      const auto& listener = udp[i];
-      if (std::find(udp.begin(), udp.begin() + static_cast<ptrdiff_t>(i), listener) !=
-          udp.begin() + static_cast<ptrdiff_t>(i)) {
+    if (c_.listen.udp.empty() && c_.listen.tcp.empty() && c_.listen.tls.empty())
+      add("listen.udp", "empty: at least one listener is required");
+    listeners_of("listen.udp", c_.listen.udp);
+    listeners_of("listen.tcp", c_.listen.tcp);
+    listeners_of("listen.tls", c_.listen.tls);
+    // One kernel socket per TCP address:port: plain TCP or TLS, not both.
+    for (size_t i = 0; i < c_.listen.tls.size(); ++i)
+      if (std::find(c_.listen.tcp.begin(), c_.listen.tcp.end(), c_.listen.tls[i]) != c_.listen.tcp.end())
+        add(indexed("listen.tls", i), c_.listen.tls[i].to_string() + " is also a listen.tcp listener");
+  }
+
+  void listeners_of(std::string_view path, const std::vector<TransportAddress>& list) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      const auto setting = indexed(path, i);
+      const auto& listener = list[i];
+      if (std::find(list.begin(), list.begin() + static_cast<ptrdiff_t>(i), listener) !=
+          list.begin() + static_cast<ptrdiff_t>(i)) {
         add(setting, listener.to_string() + " is listed twice");
         continue;
       }
@@ -152,6 +180,47 @@ class Checker {
         add(setting, "port " + std::to_string(listener.port.value) + " is inside relay.ports " +
                          relay_range() + " on relay address " + listener.ip.to_string());
     }
+  }
+
+  void tls() {
+    if (!c_.listen.tls.empty() && c_.tls.certificates.empty())
+      add("tls.certificate", "required by listen.tls: a PEM certificate chain and its private_key");
+    for (size_t i = 0; i < c_.tls.certificates.size(); ++i) {
+      const auto& c = c_.tls.certificates[i];
+      if (c.certificate.empty()) add("tls.certificate", "empty: expected a file path");
+      if (c.private_key.empty()) add("tls.private_key", "empty: expected a file path");
+    }
+    range("tls.session_tickets.key_lifetime", c_.tls.ticket_key_lifetime.count(), 60, 7 * 86400, " s");
+  }
+
+  void stream() {
+    const Stream& s = c_.stream;
+    range("stream.max_connections", s.max_connections, 1, 10'000'000);
+    range("stream.max_connections_per_source", s.max_connections_per_source, 1, s.max_connections);
+    range("stream.max_handshakes", s.max_handshakes, 1, s.max_connections);
+    range("stream.handshake_timeout", s.handshake_timeout.count(), 1, 300, " s");
+    range("stream.first_message_timeout", s.first_message_timeout.count(), 1, 300, " s");
+    range("stream.idle_timeout", s.idle_timeout.count(), 1, kMaxLifetime.count(), " s");
+    // RFC 8489 §6.2.2 leaves no bound but the 16-bit length; a few KiB hold every message tern
+    // answers (the largest: an Allocate with every credential attribute).
+    range("stream.max_message", s.max_message, 548, 65535, " bytes");
+    range("stream.buffer", s.buffer, 4096, 64u << 20, " bytes");
+  }
+
+  void proxy_protocol() {
+    const ProxyProtocol& pp = c_.proxy_protocol;
+    for (size_t i = 0; i < pp.listeners.size(); ++i) {
+      const auto& l = pp.listeners[i];
+      const auto& tcp = c_.listen.tcp;
+      const auto& tls = c_.listen.tls;
+      if (std::find(tcp.begin(), tcp.end(), l) == tcp.end() && std::find(tls.begin(), tls.end(), l) == tls.end())
+        add(indexed("proxy_protocol.listeners", i), l.to_string() + " is not a listen.tcp or listen.tls listener");
+    }
+    if (!pp.listeners.empty() && pp.from.empty())
+      add("proxy_protocol.from",
+          "required with proxy_protocol.listeners: the load balancers' prefixes (anyone else could forge client "
+          "addresses)");
+    range("proxy_protocol.header_timeout", pp.header_timeout.count(), 1, 60, " s");
   }
 
   void relay() {

@@ -47,6 +47,8 @@ struct Allocation {
   dp::AllocId id{};
   uint64_t serial = 0;  // unique for the process's life; tells a reused slot from its last owner
   dp::FiveTuple five_tuple;
+  ClientTransport client_transport = ClientTransport::udp;
+  dp::StreamId stream = dp::StreamId::none;  // a TCP or TLS client's connection: the allocation lives and dies with it
   PortLease lease;
   TransportAddress relayed;     // as bound on our relay address
   TransportAddress advertised;  // as XOR-RELAYED-ADDRESS tells it (relay.external 1:1 NAT)

@@ -12,6 +12,7 @@ std::string_view to_string(RemoveReason reason) {
     case RemoveReason::deleted: return "deleted";
     case RemoveReason::expired: return "expired";
     case RemoveReason::killed: return "killed";
+    case RemoveReason::connection_closed: return "connection_closed";
   }
   return "unknown";
 }
@@ -36,6 +37,11 @@ Allocation* Allocations::find(const dp::FiveTuple& five_tuple, dp::TableTime now
   return expire_parts(*a, now) ? a : nullptr;
 }
 
+Allocation* Allocations::find(dp::StreamId stream) {
+  const auto it = by_stream_.find(stream);
+  return it == by_stream_.end() ? nullptr : slots_[dp::slot_index(it->second)].get();
+}
+
 Allocation* Allocations::find(dp::AllocId id, dp::TableTime now) {
   if (dp::slot_index(id) >= slots_.size() || !slots_[dp::slot_index(id)]) return nullptr;
   Allocation* a = slots_[dp::slot_index(id)].get();
@@ -54,7 +60,7 @@ uint32_t Allocations::count_for(std::string_view quota_user) const {
 Allocations::Added Allocations::add(Allocation proto, dp::TableTime now) {
   if (free_slots_.empty()) return {dp::WriteResult::no_room, nullptr};
   const dp::AllocId id = free_slots_.back();
-  const dp::AllocationEntry entry{proto.five_tuple, proto.relayed, proto.expires, proto.dont_fragment,
+  const dp::AllocationEntry entry{proto.five_tuple, proto.stream, proto.relayed, proto.expires, proto.dont_fragment,
                                   proto.max_bps};
   const dp::WriteResult r = writer_.add_allocation(id, entry);
   count_write(r);
@@ -69,6 +75,7 @@ Allocations::Added Allocations::add(Allocation proto, dp::TableTime now) {
   slot = std::make_unique<Allocation>(std::move(proto));
   Allocation& a = *slot;
   by_five_tuple_.emplace(a.five_tuple, id);
+  if (a.stream != dp::StreamId::none) by_stream_.emplace(a.stream, id);
   ++per_user_[a.quota_user];
   schedule(a);
   counters_.add(Counter::allocations_created);
@@ -76,6 +83,7 @@ Allocations::Added Allocations::add(Allocation proto, dp::TableTime now) {
       .kv("id", id)
       .kv("user", a.username)
       .kv(a.five_tuple)
+      .kv("client_transport", to_string(a.client_transport))
       .kv("relayed", a.advertised)
       .kv("bound", a.relayed)
       .kv("lifetime", a.expires - now);
@@ -112,11 +120,13 @@ void Allocations::remove(Allocation& a, RemoveReason reason) {
   permissions_ -= a.permissions.size();
   channels_ -= a.channels.size();
   by_five_tuple_.erase(a.five_tuple);
+  if (a.stream != dp::StreamId::none) by_stream_.erase(a.stream);
   if (const auto it = per_user_.find(a.quota_user); it != per_user_.end() && --it->second == 0) per_user_.erase(it);
   switch (reason) {
     case RemoveReason::deleted: counters_.add(Counter::allocations_deleted); break;
     case RemoveReason::expired: counters_.add(Counter::allocations_expired); break;
     case RemoveReason::killed: counters_.add(Counter::allocations_killed); break;
+    case RemoveReason::connection_closed: counters_.add(Counter::allocations_connection_closed); break;
   }
   logger_.line(LogLevel::info, "allocation_removed")
       .kv("reason", to_string(reason))

@@ -34,6 +34,7 @@ enum class RemoveReason : uint8_t {
   deleted,  // the client's Refresh with LIFETIME 0 (RFC 8656 §8.2)
   expired,  // its time-to-expiry ran out
   killed,   // the operator
+  connection_closed,  // a TCP or TLS client's connection closed (RFC 8656 §3.1)
 };
 std::string_view to_string(RemoveReason reason);
 
@@ -50,6 +51,8 @@ class Allocations {
   // ---- lookups; both drop what has expired by `now` first ----
   // The live allocation of a 5-tuple, or nullptr.
   Allocation* find(const dp::FiveTuple& five_tuple, dp::TableTime now);
+  // The allocation of a TCP or TLS client's connection, or nullptr.
+  Allocation* find(dp::StreamId stream);
   // The live allocation in slot `id`, or nullptr.
   Allocation* find(dp::AllocId id, dp::TableTime now);
   const Allocation* peek(dp::AllocId id) const;
@@ -142,6 +145,7 @@ class Allocations {
   std::vector<dp::AllocId> free_slots_;  // a stack: the lowest ids first
   std::vector<std::unique_ptr<Allocation>> slots_;  // by AllocId
   std::unordered_map<dp::FiveTuple, dp::AllocId, FiveTupleHash> by_five_tuple_;
+  std::unordered_map<dp::StreamId, dp::AllocId> by_stream_;  // stream clients' allocations
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> per_user_;
   std::unordered_map<dp::AllocId, PortLease> reclaiming_;  // removed, waiting for the grace period
   ExpiryWheel wheel_;

@@ -207,7 +207,9 @@ struct StatusReply {
   uint32_t users = 0;
   uint32_t secrets = 0;
   std::string log_level = {};
-  std::optional<TransportAddress> alternate_server = {};
+  std::optional<TransportAddress> alternate_server = {};      // UDP clients'
+  std::optional<TransportAddress> alternate_server_tcp = {};  // TCP clients'
+  std::optional<TransportAddress> alternate_server_tls = {};  // TLS clients'
   std::vector<TransportAddress> listeners = {};
   std::vector<RelayAddress> relay = {};
   std::vector<PortStatus> ports = {};
@@ -226,6 +228,8 @@ struct StatusReply {
     v("secrets", s.secrets);
     v("log_level", s.log_level);
     v("alternate_server", s.alternate_server);
+    v("alternate_server_tcp", s.alternate_server_tcp);
+    v("alternate_server_tls", s.alternate_server_tls);
     v("listeners", s.listeners);
     v("relay", s.relay);
     v("ports", s.ports);
@@ -424,13 +428,18 @@ struct ReloadReply {
 struct DrainReply {
   bool draining = false;
   uint64_t allocations = 0;  // live allocations (those still to finish while draining)
-  std::optional<TransportAddress> alternate_server = {};  // sent with 300; absent: new Allocates get 508
+  // Sent with 300, per client transport; absent: new Allocates over it get 508.
+  std::optional<TransportAddress> alternate_server = {};
+  std::optional<TransportAddress> alternate_server_tcp = {};
+  std::optional<TransportAddress> alternate_server_tls = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
     v("draining", s.draining);
     v("allocations", s.allocations);
     v("alternate_server", s.alternate_server);
+    v("alternate_server_tcp", s.alternate_server_tcp);
+    v("alternate_server_tls", s.alternate_server_tls);
   }
 };
 

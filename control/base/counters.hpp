@@ -64,6 +64,7 @@ namespace tern::ctl {
   X(allocations_deleted, "allocations deleted by their client (Refresh with LIFETIME 0)")        \
   X(allocations_expired, "allocations expired")                                                  \
   X(allocations_killed, "allocations removed by the operator")                                   \
+  X(allocations_connection_closed, "allocations of TCP and TLS clients removed with their connection") \
   X(reservations_created, "relayed addresses reserved with a RESERVATION-TOKEN")                 \
   X(reservations_used, "reservations claimed by an Allocate")                                    \
   X(reservations_expired, "reservations expired unused")                                         \

@@ -97,7 +97,10 @@ api::Result<api::StatusReply> OperatorCommands::handle(const api::StatusRequest&
   r.users = static_cast<uint32_t>(value_of(c, Counter::static_users));
   r.secrets = static_cast<uint32_t>(value_of(c, Counter::rest_secrets));
   r.log_level = std::string(conf::to_string(logger_.level()));
-  r.alternate_server = plane_.settings().alternate_server;
+  const conf::AlternateServer& alternate = plane_.settings().alternate_server;
+  r.alternate_server = alternate.udp;
+  r.alternate_server_tcp = alternate.tcp;
+  r.alternate_server_tls = alternate.tls;
   r.listeners = running_.listen.udp;
   r.relay = relay_addresses();
   r.ports = port_status();

@@ -45,7 +45,10 @@ api::Result<api::DrainReply> OperatorCommands::handle(const api::DrainRequest& r
   api::DrainReply r;
   r.draining = plane_.draining();
   r.allocations = plane_.allocations().size();
-  r.alternate_server = plane_.settings().alternate_server;
+  const conf::AlternateServer& alternate = plane_.settings().alternate_server;
+  r.alternate_server = alternate.udp;
+  r.alternate_server_tcp = alternate.tcp;
+  r.alternate_server_tls = alternate.tls;
   audit("drain", caller, [&](LogLine& l) { l.kv("on", req.on ? "yes" : "no").kv("allocations", r.allocations); });
   return r;
 }

@@ -84,8 +84,13 @@ std::string render(const api::VersionReply& r) {
 std::string render(const api::StatusReply& r) {
   std::string out = "tern " + r.version + ", up " + duration(r.uptime) + ", " + plural(r.workers, "worker", "workers") + "\n\n";
   if (r.draining) {
-    std::string then = r.alternate_server ? "300 Try Alternate -> " + r.alternate_server->to_string()
-                                          : std::string("508 (no alternate_server configured)");
+    const auto then_for = [](const std::optional<TransportAddress>& alternate) {
+      return alternate ? "300 Try Alternate -> " + alternate->to_string() : std::string("508 (no alternate_server)");
+    };
+    std::string then = then_for(r.alternate_server);
+    if (r.alternate_server_tcp != r.alternate_server || r.alternate_server_tls != r.alternate_server)
+      then = "over UDP " + then + ", TCP " + then_for(r.alternate_server_tcp) + ", TLS " +
+             then_for(r.alternate_server_tls);
     out += field("state", "DRAINING: " + plural(r.allocations, "allocation remains", "allocations remain") +
                               "; new Allocates get " + then);
   } else {

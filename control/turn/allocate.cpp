@@ -40,8 +40,8 @@ std::optional<AllocatePlan> check(HandlerContext& ctx, Transaction& tx) {
   // ALTERNATE-SERVER with 300); otherwise they get 508, after which a client "SHOULD wait at least
   // 1 minute before trying to create any more allocations on this server" (§7.4).
   if (ctx.draining) {
-    if (ctx.settings.alternate_server) {
-      tx.reply.error(ErrorCode::kTryAlternate).add_alternate_server(*ctx.settings.alternate_server);
+    if (const auto& alternate = ctx.settings.alternate_server.of(tx.transport)) {
+      tx.reply.error(ErrorCode::kTryAlternate).add_alternate_server(*alternate);
       return std::nullopt;
     }
     return fail(ErrorCode::kInsufficientCapacity);
@@ -156,6 +156,8 @@ void handle_allocate(HandlerContext& ctx, Transaction& tx) {
 
   Allocation proto;
   proto.five_tuple = tx.five_tuple;
+  proto.client_transport = tx.transport;
+  proto.stream = tx.stream;
   proto.lease = *lease;
   proto.relayed = {ctx.ports.address(lease->address), lease->port};
   proto.advertised = ctx.settings.advertise(proto.relayed);

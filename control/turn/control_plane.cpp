@@ -63,7 +63,9 @@ size_t ControlPlane::handle(std::span<const Request> requests, Now now, std::spa
   for (size_t i = 0; i < n && produced < out.size(); ++i) {
     const size_t from = slots_[i].kind == Kind::duplicate ? slots_[i].original : i;
     const auto bytes = bytes_of(from);
-    if (!bytes.empty()) out[produced++] = {i, bytes};
+    if (bytes.empty()) continue;
+    const Slot& s = slots_[from];
+    out[produced++] = {i, bytes, s.created_serial != 0 && from == i ? s.created : dp::kNoAllocation};
   }
   return produced;
 }
@@ -206,7 +208,7 @@ void ControlPlane::answer_unauthenticated(size_t i, const Request& request, Now 
   }
   static const AuthResult kNone{};
   HandlerContext ctx{settings_, allocations_, ports_, reservations_, policy_, counters_, logger_, now, draining_};
-  Transaction tx{request.five_tuple, m, kNone, nullptr, reply};
+  Transaction tx{request.five_tuple, request.transport, request.stream, m, kNone, nullptr, reply};
   handle_binding(ctx, tx);
 }
 
@@ -308,7 +310,7 @@ void ControlPlane::answer_authenticated(size_t i, const Request& request, const 
   }
 
   HandlerContext ctx{settings_, allocations_, ports_, reservations_, policy_, counters_, logger_, now, draining_};
-  Transaction tx{request.five_tuple, m, auth, a, reply};
+  Transaction tx{request.five_tuple, request.transport, request.stream, m, auth, a, reply};
   switch (method) {
     case stun::Method::allocate: handle_allocate(ctx, tx); break;
     case stun::Method::refresh: handle_refresh(ctx, tx); break;

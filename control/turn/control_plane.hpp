@@ -48,12 +48,17 @@ namespace tern::ctl {
 struct Request {
   dp::FiveTuple five_tuple;
   std::span<const uint8_t> bytes;
+  ClientTransport transport = ClientTransport::udp;
+  dp::StreamId stream = dp::StreamId::none;  // a TCP or TLS client's connection
 };
 
 // One answer, to send from five_tuple.server to five_tuple.client of requests[request].
 struct Response {
   size_t request = 0;
   std::span<const uint8_t> bytes;  // valid until the next handle()
+  // The allocation this answer created (an Allocate's success), for a stream client's transport to
+  // send its data to; kNoAllocation otherwise.
+  dp::AllocId allocation = dp::kNoAllocation;
 };
 
 // Sizes of the control plane's bounded structures, and test hooks; the defaults suit production.
@@ -99,6 +104,9 @@ class ControlPlane {
   void add_user(const conf::User& user);
   bool remove_user(std::string_view name);
   void set_secrets(std::span<const std::string> secrets);
+  // RFC 8656 §3.1: a TCP or TLS client's connection closed: its allocation goes with it. true when
+  // there was one.
+  bool stream_closed(dp::StreamId stream);
   std::vector<std::string> user_names() const { return credentials_.user_names(); }
 
   // Counters, with the gauges as of now.

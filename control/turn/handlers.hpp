@@ -35,6 +35,8 @@ struct HandlerContext {
 
 struct Transaction {
   const dp::FiveTuple& five_tuple;
+  ClientTransport transport;  // how the request came: UDP, or a TCP or TLS connection (stream)
+  dp::StreamId stream;
   const stun::Message& message;
   const AuthResult& auth;   // outcome ok for every handler but an unauthenticated Binding
   Allocation* allocation;   // the 5-tuple's live allocation, if any

@@ -90,6 +90,13 @@ bool ControlPlane::remove_user(std::string_view name) {
   return removed;
 }
 
+bool ControlPlane::stream_closed(dp::StreamId stream) {
+  Allocation* a = allocations_.find(stream);
+  if (a == nullptr) return false;
+  allocations_.remove(*a, RemoveReason::connection_closed);
+  return true;
+}
+
 void ControlPlane::set_secrets(std::span<const std::string> secrets) {
   credentials_.set_secrets(secrets);
   logger_.line(LogLevel::notice, "secrets_set").kv("count", secrets.size());

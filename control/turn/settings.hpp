@@ -15,7 +15,7 @@ namespace tern::ctl {
 struct Settings {
   std::string realm;
   std::string software;  // empty: no SOFTWARE attribute
-  std::optional<TransportAddress> alternate_server;
+  conf::AlternateServer alternate_server;  // per client transport
   // RFC 8656 §7.2 / §8.2: the default and maximum allocation lifetimes, seconds.
   uint32_t lifetime_default = 600;
   uint32_t lifetime_max = 3600;

@@ -24,7 +24,13 @@ constexpr uint32_t slot_index(AllocId id) { return static_cast<uint32_t>(id); }
 inline constexpr AllocId kNoAllocation{UINT32_MAX};  // no slot
 using TableTime = uint32_t;
 
-enum class Transport : uint8_t { udp = 17 };
+// RFC 8656 §2: the 5-tuple's transport protocol (IP protocol numbers); over TLS it is TCP.
+enum class Transport : uint8_t { tcp = 6, udp = 17 };
+
+// A client's TCP or TLS connection, numbered by the stream transport from 1 (0: none, a UDP
+// client). A slot of a stream client carries it, and every packet between a worker and the
+// transport names it, so that a slot reused for another connection never gets the old one's data.
+enum class StreamId : uint32_t { none = 0 };
 
 // RFC 8656 §2: the 5-tuple of the client's side: client address, the server (listener)
 // address the client sent to, and the transport protocol.
@@ -39,6 +45,10 @@ struct FiveTuple {
 // What the workers need to relay for one allocation.
 struct AllocationEntry {
   FiveTuple five_tuple;
+  // A stream client's connection: its peers' data is handed to the stream transport for it, and
+  // only its own connection's data is relayed; the slot is not in the client index (the workers
+  // never see a stream client's packets, the kernel's TCP does). none: a UDP client.
+  StreamId stream = StreamId::none;
   TransportAddress relayed;   // the relayed transport address as bound on our port (not advertised)
   TableTime expires = 0;
   bool dont_fragment = false;  // RFC 8656 §7.2 DONT-FRAGMENT: set DF on packets to peers

@@ -12,7 +12,7 @@ IpAddress ip(std::string_view text) { return *IpAddress::parse(text); }
 
 void expect_defaults_except_required(const Config& c) {
   EXPECT_EQ(c.software, "");
-  EXPECT_FALSE(c.alternate_server);
+  EXPECT_EQ(c.alternate_server, AlternateServer{});
   EXPECT_EQ(c.relay.ports.min.value, 49152);
   EXPECT_EQ(c.relay.ports.max.value, 65535);
   EXPECT_EQ(c.relay.ports.size(), 16384u);

@@ -25,7 +25,7 @@ TEST(ExampleFile, LoadsWithoutErrors) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->realm, "tern.test");
   EXPECT_EQ(c->software, "tern");
-  EXPECT_FALSE(c->alternate_server);
+  EXPECT_EQ(c->alternate_server, AlternateServer{});
   ASSERT_EQ(c->listen.udp.size(), 1u);
   EXPECT_EQ(c->listen.udp[0].to_string(), "10.90.0.1:3478");
   EXPECT_EQ(c->relay.addresses, std::vector<IpAddress>{ip("10.90.0.1")});
@@ -142,8 +142,8 @@ TEST(Unknown, WithoutSuggestion) {
   EXPECT_EQ(errors_of(ConfText{}.add("frobnicate = 1;")),
             Errors{"t.conf:6: frobnicate: unknown setting"});
   // A transport tern does not speak yet is no typo of udp.
-  EXPECT_EQ(errors_of(ConfText{}.set(2, R"(listen = { udp = [ "10.90.0.1:3478" ]; tcp = [ ]; };)")),
-            Errors{"t.conf:2: listen.tcp: unknown setting"});
+  EXPECT_EQ(errors_of(ConfText{}.set(2, R"(listen = { udp = [ "10.90.0.1:3478" ]; sctp = [ ]; };)")),
+            Errors{"t.conf:2: listen.sctp: unknown setting"});
 }
 
 TEST(Unknown, NestedAndInsideLists) {
@@ -353,7 +353,9 @@ TEST(Values, AlternateServerSoftwareEalSecrets) {
               5,
               R"(dataplane = { eal = [ "-l", "0-1" ]; ports = ( { device = "d"; addresses = [ "10.90.0.1/24" ]; } ); };)"));
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->alternate_server->to_string(), "[2001:db8::20]:3478");
+  EXPECT_EQ(c->alternate_server.udp->to_string(), "[2001:db8::20]:3478");
+  EXPECT_EQ(c->alternate_server.tcp, c->alternate_server.udp);  // a string names UDP and TCP
+  EXPECT_FALSE(c->alternate_server.tls);
   EXPECT_EQ(c->software, "tern 0.1");
   EXPECT_EQ(c->auth.secrets, (std::vector<std::string>{"new", "old"}));
   EXPECT_EQ(c->auth.nonce_lifetime, 30s);

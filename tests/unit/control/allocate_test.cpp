@@ -332,7 +332,7 @@ TEST(Allocate, TableWriteFailureReleasesEverything) {
 }
 
 TEST(Allocate, DrainRedirectsOrRefuses) {
-  Harness h([](conf::Config& c) { c.alternate_server = ta("203.0.113.50:3478"); });
+  Harness h([](conf::Config& c) { c.alternate_server.udp = ta("203.0.113.50:3478"); });
   Client alice(h, "198.51.100.1:40000", "alice", "alice-password");
   ASSERT_EQ(alice.allocate().code(), 0);
   h.plane().set_draining(true);
