@@ -142,8 +142,8 @@ TEST(Unknown, WithoutSuggestion) {
   EXPECT_EQ(errors_of(ConfText{}.add("frobnicate = 1;")),
             Errors{"t.conf:6: frobnicate: unknown setting"});
   // A transport tern does not speak yet is no typo of udp.
-  EXPECT_EQ(errors_of(ConfText{}.set(2, R"(listen = { udp = [ "10.90.0.1:3478" ]; sctp = [ ]; };)")),
-            Errors{"t.conf:2: listen.sctp: unknown setting"});
+  EXPECT_EQ(errors_of(ConfText{}.set(2, R"(listen = { udp = [ "10.90.0.1:3478" ]; quic = [ ]; };)")),
+            Errors{"t.conf:2: listen.quic: unknown setting"});
 }
 
 TEST(Unknown, NestedAndInsideLists) {
