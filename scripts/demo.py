@@ -11,7 +11,7 @@ ternd runs its DPDK data plane on two net_af_packet ports bound to the server-si
 Then it prints what the clients saw and `ternctl status` once, tears everything down, and says what to try next.
 
 Run it with `bash scripts/demo` (installs and builds only ternd and ternctl first), or directly once built:
-    /usr/bin/python3 scripts/demo.py [--build build] [--sessions 20] [--messages 1000]
+    /usr/bin/python3 scripts/demo.py [--build build] [--sessions 20] [--messages 1000] [--interval 5]
 """
 
 import argparse
@@ -53,6 +53,8 @@ def main() -> int:
     parser.add_argument("--build", default=str(ROOT / "build"), help="meson build directory (default: build)")
     parser.add_argument("--sessions", type=int, default=20, help="turnutils_uclient sessions (default 20)")
     parser.add_argument("--messages", type=int, default=1000, help="messages per session (default 1000)")
+    parser.add_argument("--interval", type=int, default=5,
+                        help="milliseconds between a session's messages (default 5; turnutils_uclient's own is 20)")
     args = parser.parse_args()
     build = Path(args.build).resolve()
     os.environ["TERN_BUILD_DIR"] = str(build)
@@ -63,13 +65,15 @@ def main() -> int:
         section("ternd started in namespace " + s.topo.srv)
         print(s.server.log_tail(20), flush=True)
 
-        section(f"turnutils_uclient: {args.sessions} sessions x {args.messages} messages x 200 bytes, ChannelData")
+        section(f"turnutils_uclient: {args.sessions} sessions x {args.messages} messages x 200 bytes, one every "
+                f"{args.interval} ms, ChannelData")
         s.procs.start("turnutils_peer", ["turnutils_peer", "-L", s.topo.peer_ip, "-p", str(PEER_PORT)],
                       netns=s.topo.peer)
         started = time.monotonic()
         status, out = s.run_client("turnutils_uclient", [
             "turnutils_uclient", "-u", servers.USER, "-w", servers.PASSWORD, "-m", str(args.sessions),
-            "-n", str(args.messages), "-l", "200", "-e", s.topo.peer_ip, "-r", str(PEER_PORT), s.topo.listen_ip],
+            "-n", str(args.messages), "-z", str(args.interval), "-l", "200", "-e", s.topo.peer_ip,
+            "-r", str(PEER_PORT), s.topo.listen_ip],
             timeout=300)
         elapsed = time.monotonic() - started
         got = uclient_summary(out)

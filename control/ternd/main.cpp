@@ -115,7 +115,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string error;
-  auto dataplane = dp::Runtime::start(dp::runtime_config(*config), error);
+  // The workers start answering clients only once the control socket is up (launch() below).
+  dp::RuntimeConfig runtime_config = dp::runtime_config(*config);
+  runtime_config.launch = false;
+  auto dataplane = dp::Runtime::start(runtime_config, error);
   if (!dataplane) {
     logger.line(ctl::LogLevel::error, "start_failed").kv("reason", error);
     return 1;
@@ -129,7 +132,7 @@ int main(int argc, char** argv) {
     ctl::OperatorSurface surface(service.loop(),
                                  {plane, *engine, logger, dataplane->stats(), dataplane->io(), tables, dataplane->tracing()},
                                  absolute(args.config), *config, service.now(), ctl::ControlLoop::now_ms());
-    if (!surface.open(error)) {
+    if (!surface.open(error) || !dataplane->launch(error)) {
       logger.line(ctl::LogLevel::error, "start_failed").kv("reason", error);
       status = 1;
     } else {

@@ -62,6 +62,7 @@ struct Runtime::State {
   std::map<int, rte_mempool*> pools;       // by NUMA socket
   std::unique_ptr<Clock> clock;
   std::unique_ptr<Assembly> dataplane;
+  std::vector<unsigned> lcores;            // the workers', by worker
   std::vector<Launch> launches;
 
   ~State() { shutdown(); }
@@ -318,18 +319,28 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
     s->started.push_back(true);
   }
 
+  s->lcores = lcores;
+  std::unique_ptr<Runtime> runtime(new Runtime(std::move(s)));
+  if (config.launch && !runtime->launch(error)) return nullptr;
+  return runtime;
+}
+
+bool Runtime::launch(std::string& error) {
+  State* s = s_.get();
+  if (s->launched || !s->dataplane) return s->launched;
+  const unsigned W = s->dataplane->workers();
   s->running.store(true, std::memory_order_relaxed);
   s->launches.reserve(W);
   for (unsigned w = 0; w < W; ++w) {
     s->launches.push_back({&s->dataplane->worker(w), s->clock.get(), &s->running});
-    if (rte_eal_remote_launch(worker_main, &s->launches[w], lcores[w]) != 0) {
-      error = "cannot launch worker " + std::to_string(w) + " on lcore " + std::to_string(lcores[w]);
+    if (rte_eal_remote_launch(worker_main, &s->launches[w], s->lcores[w]) != 0) {
+      error = "cannot launch worker " + std::to_string(w) + " on lcore " + std::to_string(s->lcores[w]);
       s->launched = w > 0;
-      return nullptr;
+      return false;
     }
     s->launched = true;
   }
-  return std::unique_ptr<Runtime>(new Runtime(std::move(s)));
+  return true;
 }
 
 Runtime::Runtime(std::unique_ptr<State> state) : s_(std::move(state)) {}

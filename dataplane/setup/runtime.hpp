@@ -66,6 +66,9 @@ struct RuntimeConfig {
   uint32_t table_size = conf::kDefaultTableSize;
   uint32_t mbufs = conf::kDefaultMbufs;
   std::string software;  // SOFTWARE in the Binding responses the workers send; empty: none
+  // false: start() leaves the workers to launch(), so that what answers before they do (ternd's
+  // control socket) is up by the time clients see the server answer.
+  bool launch = true;
 };
 
 // The data plane's part of tern's configuration (a port's first gateway of each family).
@@ -79,6 +82,8 @@ class Runtime final : public Stats, public Tracing {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
+  // Launches the workers on their lcores (start() does unless RuntimeConfig::launch is false).
+  bool launch(std::string& error);
   // Workers drain their TX buffers and exit; ports stop; the EAL is cleaned up.
   void stop();
 

@@ -76,28 +76,36 @@ std::optional<Interfaces> Interfaces::create(const InterfacesConfig& config, std
         out.default_route_ = {out.port_count_ - 1, gw};
     }
   }
-  if (config.listeners.empty() || config.listeners.size() > kMaxListeners) {
-    error = "between 1 and " + std::to_string(kMaxListeners) + " UDP listeners are needed";
+  if (config.listeners.size() > kMaxListeners || config.stream_listeners.size() > kMaxListeners ||
+      config.listeners.size() + config.stream_listeners.size() == 0) {
+    error = "between 1 and " + std::to_string(kMaxListeners) + " UDP listeners, and at most as many TCP and TLS "
+            "listeners, are needed";
     return std::nullopt;
   }
-  for (const TransportAddress& l : config.listeners) {
-    if (l.ip.is_v6()) {
-      const Ip6 ip = Ip6::of(l.ip);
-      if (!ip.zero() && !out.is_local(ip)) {
-        error = "listener " + l.to_string() + " is not on an address of a data-plane port";
-        return std::nullopt;
-      }
-      out.listeners6_[out.listener6_count_++] = {ip, rte_cpu_to_be_16(l.port.value)};
-      continue;
-    }
-    const uint32_t ip = ipv4_be(l.ip);
-    if (ip != 0 && !out.is_local(ip)) {
-      error = "listener " + l.to_string() + " is not on an address of a data-plane port";
-      return std::nullopt;
-    }
-    out.listeners_[out.listener_count_++] = {ip, rte_cpu_to_be_16(l.port.value)};
-  }
+  for (const TransportAddress& l : config.listeners)
+    if (!out.udp_.add(out, l, error)) return std::nullopt;
+  for (const TransportAddress& l : config.stream_listeners)
+    if (!out.stream_.add(out, l, error)) return std::nullopt;
   return out;
+}
+
+bool Interfaces::Listeners::add(const Interfaces& interfaces, const TransportAddress& l, std::string& error) {
+  if (l.ip.is_v6()) {
+    const Ip6 ip = Ip6::of(l.ip);
+    if (!ip.zero() && !interfaces.is_local(ip)) {
+      error = "listener " + l.to_string() + " is not on an address of a data-plane port";
+      return false;
+    }
+    v6[count6++] = {ip, rte_cpu_to_be_16(l.port.value)};
+    return true;
+  }
+  const uint32_t ip = ipv4_be(l.ip);
+  if (ip != 0 && !interfaces.is_local(ip)) {
+    error = "listener " + l.to_string() + " is not on an address of a data-plane port";
+    return false;
+  }
+  v4[count++] = {ip, rte_cpu_to_be_16(l.port.value)};
+  return true;
 }
 
 bool Interfaces::add_address6(PortView& v, const InterfaceAddress& a, const std::string& name,

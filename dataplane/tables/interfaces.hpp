@@ -36,7 +36,8 @@ struct PortConfig {
 
 struct InterfacesConfig {
   std::vector<PortConfig> ports;
-  std::vector<TransportAddress> listeners;   // 0.0.0.0:port ([::]:port) listens on every address
+  std::vector<TransportAddress> listeners;   // UDP; 0.0.0.0:port ([::]:port) listens on every address
+  std::vector<TransportAddress> stream_listeners;  // TCP and TLS: the kernel's, through the exception path
 };
 
 struct PortAddress {
@@ -103,12 +104,10 @@ class Interfaces {
   }
   // A TURN listener (address and port, network order)? The address must be local: a wildcard
   // listener matches any of our addresses.
-  bool is_listener(uint32_t ip, uint16_t port) const {
-    for (unsigned i = 0; i < listener_count_; ++i)
-      if (listeners_[i].port == port && (listeners_[i].ip == ip || listeners_[i].ip == 0))
-        return listeners_[i].ip != 0 || is_local(ip);
-    return false;
-  }
+  bool is_listener(uint32_t ip, uint16_t port) const { return udp_.matches(*this, ip, port); }
+  // A TCP or TLS listener (the kernel's, behind the exception path)?
+  bool is_stream_listener(uint32_t ip, uint16_t port) const { return stream_.matches(*this, ip, port); }
+  bool has_stream_listeners() const { return stream_.count + stream_.count6 > 0; }
 
   // The next hop towards dst: on-link in one of the ports' subnets (each subnet once, however
   // many of our addresses it holds), else the default gateway.
@@ -141,12 +140,8 @@ class Interfaces {
       if (p.addresses6[i].ip == ip) return true;
     return false;
   }
-  bool is_listener(const Ip6& ip, uint16_t port) const {
-    for (unsigned i = 0; i < listener6_count_; ++i)
-      if (listeners6_[i].port == port && (listeners6_[i].ip == ip || listeners6_[i].ip.zero()))
-        return !listeners6_[i].ip.zero() || is_local(ip);
-    return false;
-  }
+  bool is_listener(const Ip6& ip, uint16_t port) const { return udp_.matches(*this, ip, port); }
+  bool is_stream_listener(const Ip6& ip, uint16_t port) const { return stream_.matches(*this, ip, port); }
   Route6 route(const Ip6& dst) const {
     for (unsigned i = 0; i < subnet6_count_; ++i)
       if (dst.same_subnet(subnets6_[i].address.ip, subnets6_[i].address.mask))
@@ -182,6 +177,28 @@ class Interfaces {
     uint32_t ip;    // network order; 0 = every local address
     uint16_t port;  // network order
   };
+  struct Listener6 {
+    Ip6 ip;         // :: = every local address
+    uint16_t port;  // network order
+  };
+  // The listeners of one kind (UDP, or TCP and TLS), both families.
+  struct Listeners {
+    Listener v4[kMaxListeners] = {};
+    unsigned count = 0;
+    Listener6 v6[kMaxListeners];
+    unsigned count6 = 0;
+    bool add(const Interfaces& interfaces, const TransportAddress& l, std::string& error);
+    bool matches(const Interfaces& interfaces, uint32_t ip, uint16_t port) const {
+      for (unsigned i = 0; i < count; ++i)
+        if (v4[i].port == port && (v4[i].ip == ip || v4[i].ip == 0)) return v4[i].ip != 0 || interfaces.is_local(ip);
+      return false;
+    }
+    bool matches(const Interfaces& interfaces, const Ip6& ip, uint16_t port) const {
+      for (unsigned i = 0; i < count6; ++i)
+        if (v6[i].port == port && (v6[i].ip == ip || v6[i].ip.zero())) return !v6[i].ip.zero() || interfaces.is_local(ip);
+      return false;
+    }
+  };
 
   PortView ports_[kMaxPorts];
   unsigned port_count_ = 0;
@@ -190,25 +207,19 @@ class Interfaces {
   uint64_t local_filter_ = 0;  // bit filter_bit(ip) set for every local address
   Subnet subnets_[kMaxPorts * kMaxPortAddresses] = {};
   unsigned subnet_count_ = 0;
-  Listener listeners_[kMaxListeners] = {};
-  unsigned listener_count_ = 0;
+  Listeners udp_;
+  Listeners stream_;
   Route default_route_;
 
   struct Subnet6 {
     PortAddress6 address;
     unsigned port;
   };
-  struct Listener6 {
-    Ip6 ip;         // :: = every local address
-    uint16_t port;  // network order
-  };
   Ip6 local6_[kMaxPorts * kMaxPortAddresses];
   unsigned local6_count_ = 0;
   uint64_t local6_filter_ = 0;
   Subnet6 subnets6_[kMaxPorts * kMaxPortAddresses];
   unsigned subnet6_count_ = 0;
-  Listener6 listeners6_[kMaxListeners];
-  unsigned listener6_count_ = 0;
   Route6 default_route6_;
 };
 
