@@ -68,7 +68,11 @@ namespace tern::dp {
   X(drop_hold_ring_full, "packets awaiting a next hop's MAC lost because the hold ring was full")  \
   X(drop_arp_ignored, "ARP or neighbour discovery neither for our addresses nor a known neighbour")  \
   X(drop_punt_ring_full, "packets for the control plane dropped because its queue was full")       \
-  X(drop_tx_full, "packets a NIC TX queue did not take")
+  X(drop_tx_full, "packets a NIC TX queue did not take")                                         \
+  X(to_kernel, "TCP segments for a TCP or TLS listener (and ICMP errors about them) handed to the kernel") \
+  X(drop_exception_ring_full, "packets for the kernel's TCP lost because the exception ring was full") \
+  X(drop_stream_ring_full, "peer data for a TCP or TLS client lost because the stream ring was full")  \
+  X(drop_stream_stale, "a TCP or TLS client's data for an allocation that is no longer its connection's")
 
 TERN_COUNTER_LIST(TERN_WORKER_COUNTERS, CounterId, kCounterCount, kCounterNames, kCounterHelp);
 

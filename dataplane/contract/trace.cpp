@@ -18,6 +18,7 @@ std::string_view to_string(TracePacket packet) {
     case TracePacket::ndp: return "ndp";
     case TracePacket::icmp_echo: return "icmp_echo";
     case TracePacket::datagram: return "datagram";
+    case TracePacket::tcp: return "tcp";
   }
   return "unknown";
 }
@@ -34,6 +35,7 @@ std::string_view to_string(TraceOutcome outcome) {
     case TraceOutcome::wait_expired: return "wait_expired";
     case TraceOutcome::wait_overflow: return "wait_overflow";
     case TraceOutcome::control: return "control";
+    case TraceOutcome::to_kernel: return "to_kernel";
   }
   return "unknown";
 }

@@ -52,6 +52,7 @@ enum class TracePacket : uint8_t {
   ndp,           // IPv6 neighbour discovery
   icmp_echo,     // ICMP or ICMPv6
   datagram,      // a datagram of the control plane's own (ControlIo::send)
+  tcp,           // TCP for a TCP or TLS listener, or an ICMP error about one of its connections
 };
 
 // What was decided.
@@ -66,6 +67,7 @@ enum class TraceOutcome : uint8_t {
   wait_expired,     // control lcore: nobody answered in time, dropped
   wait_overflow,    // control lcore: too many waiting, dropped
   control,        // the control plane's decision: stun_type answered with code (0: success)
+  to_kernel,      // to the kernel's TCP behind the exception path
 };
 
 // One decision about one packet. Fixed size: it travels on the workers' rings.

@@ -9,6 +9,7 @@
 
 #include "crypto/engine.hpp"
 #include "dataplane/worker/punt.hpp"
+#include "dataplane/worker/stream_meta.hpp"
 
 namespace tern::dp {
 namespace {
@@ -34,6 +35,10 @@ std::unique_ptr<Assembly> Assembly::build(const AssemblyConfig& config, const Cl
     error = "a packet pool and an RX queue count for every port";
     return nullptr;
   }
+  if (config.streams && (a->stream_offset_ = register_stream_meta()) < 0) {
+    error = "cannot register the stream metadata field: " + std::string(rte_strerror(rte_errno));
+    return nullptr;
+  }
   a->punt_offset_ = register_punt_meta();
   if (a->punt_offset_ < 0) {
     error = "cannot register the punt metadata field: " + std::string(rte_strerror(rte_errno));
@@ -41,7 +46,7 @@ std::unique_ptr<Assembly> Assembly::build(const AssemblyConfig& config, const Cl
   }
   if (!a->build_tables(config, clock, error) || !a->build_workers(config, clock, error))
     return nullptr;
-  a->build_control(config, clock);
+  if (!a->build_control(config, clock, error)) return nullptr;
   return a;
 }
 
@@ -69,10 +74,12 @@ bool Assembly::build_tables(const AssemblyConfig& config, const Clock& clock, st
   tc.socket_id = config.socket;
   tc.tsc_hz = clock.hz();
   if (config.rcu) {
-    const size_t size = rte_rcu_qsbr_get_memsize(config.workers);
+    // The workers, and the stream transport's thread (it registers itself) when there are streams.
+    const unsigned readers = config.workers + (config.streams ? 1 : 0);
+    const size_t size = rte_rcu_qsbr_get_memsize(readers);
     rcu_ = static_cast<rte_rcu_qsbr*>(
         rte_zmalloc_socket((config.name + "_rcu").c_str(), size, RTE_CACHE_LINE_SIZE, config.socket));
-    if (rcu_ == nullptr || rte_rcu_qsbr_init(rcu_, config.workers) != 0) {
+    if (rcu_ == nullptr || rte_rcu_qsbr_init(rcu_, readers) != 0) {
       error = "cannot create the RCU variable";
       return false;
     }
@@ -110,7 +117,17 @@ bool Assembly::build_workers(const AssemblyConfig& config, const Clock& clock, s
     punt_rings_.push_back(punt);
     hold_rings_.push_back(hold);
     traffic_.push_back(traffic);
-    if (!trace || !punt || !hold || !traffic) {
+    bool streams_ok = true;
+    if (config.streams) {
+      for (auto [rings, suffix] : {std::pair{&exception_rings_, "_exc"}, {&to_stream_rings_, "_tos"},
+                                   {&from_stream_rings_, "_frs"}}) {
+        rte_ring* r = rte_ring_create((n + suffix).c_str(), config.stream_ring_size, socket,
+                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
+        rings->push_back(r);
+        streams_ok = streams_ok && r != nullptr;
+      }
+    }
+    if (!trace || !punt || !hold || !traffic || !streams_ok) {
       error = "not enough DPDK memory for worker " + std::to_string(w) +
               "'s rings and traffic counters";
       return false;
@@ -131,7 +148,9 @@ bool Assembly::build_workers(const AssemblyConfig& config, const Clock& clock, s
     r.index = w;
     for (unsigned p = 0; p < config.rx_queues.size(); ++p) {
       r.rx.push_back({p, static_cast<uint16_t>(w)});
-      if (config.rx_queues[p] > W && p % W == w) r.rx.push_back({p, static_cast<uint16_t>(W)});
+      // The RX twins of the control lcore's and the stream transport's TX queues, spread.
+      for (unsigned q = W; q < config.rx_queues[p]; ++q)
+        if ((p + q - W) % W == w) r.rx.push_back({p, static_cast<uint16_t>(q)});
     }
     r.tx_queue = static_cast<uint16_t>(w);
     r.punt_ring = punt_rings_[w];
@@ -139,6 +158,12 @@ bool Assembly::build_workers(const AssemblyConfig& config, const Clock& clock, s
     r.trace_ring = trace_rings_[w];
     r.punt_offset = punt_offset_;
     r.traffic = traffic_[w];
+    if (config.streams) {
+      r.exception_ring = exception_rings_[w];
+      r.to_stream_ring = to_stream_rings_[w];
+      r.from_stream_ring = from_stream_rings_[w];
+      r.stream_offset = stream_offset_;
+    }
     r.engine = crypto::make_default_engine();
     if (!r.engine) {
       error = "no crypto engine for worker " + std::to_string(w);
@@ -166,9 +191,19 @@ bool Assembly::build_workers(const AssemblyConfig& config, const Clock& clock, s
 
 // The control lcore's ends of the workers' rings, its own TX queue on every port, and the writer
 // the control plane gets.
-void Assembly::build_control(const AssemblyConfig& config, const Clock& clock) {
+bool Assembly::build_control(const AssemblyConfig& config, const Clock& clock, std::string& error) {
   ControlPortSetup cs;
   cs.interfaces = &*interfaces_;
+  if (config.streams) {
+    // The stream transport's frames whose next hop has no MAC yet wait on the control lcore too.
+    stream_hold_ring_ = rte_ring_create((config.name + "_stream_hold").c_str(), config.hold_ring_size,
+                                        config.socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (stream_hold_ring_ == nullptr) {
+      error = "not enough DPDK memory for the stream transport's hold ring";
+      return false;
+    }
+    hold_rings_.push_back(stream_hold_ring_);
+  }
   cs.neighbours = neighbours_.get();
   cs.clock = &clock;
   cs.punt_rings = punt_rings_;
@@ -182,6 +217,7 @@ void Assembly::build_control(const AssemblyConfig& config, const Clock& clock) {
   cs.trace = trace_.get();
   control_ = std::make_unique<ControlPort>(cs);
   priming_ = std::make_unique<NeighbourPrimingWriter>(*writer_, *control_);
+  return true;
 }
 
 Assembly::~Assembly() {
@@ -190,7 +226,8 @@ Assembly::~Assembly() {
   priming_.reset();
   control_.reset();
   trace_.reset();
-  for (std::vector<rte_ring*>* rings : {&punt_rings_, &hold_rings_}) {
+  for (std::vector<rte_ring*>* rings :
+       {&punt_rings_, &hold_rings_, &exception_rings_, &to_stream_rings_, &from_stream_rings_}) {
     for (rte_ring* r : *rings) free_ring(r);
     rings->clear();
   }

@@ -13,9 +13,10 @@
 //   dp->writer().add_allocation(...);      // the control plane's writer
 //
 // Queues, by convention: worker w transmits on TX queue w of every port, the control lcore on
-// TX queue `workers`; worker w polls RX queue w of every port, and a port configured with an
-// extra RX queue (rx_queues[p] > workers: net_af_packet, net_tap, whose TX queues are also
-// receive endpoints) has that queue polled by worker p % workers.
+// TX queue `workers`, the stream transport (with TCP or TLS listeners) on `workers` + 1; worker w
+// polls RX queue w of every port, and a port configured with more RX queues than workers
+// (net_af_packet, net_tap: their TX queues are also receive endpoints) has each extra queue q
+// polled by worker (p + q - workers) % workers.
 
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
@@ -45,6 +46,7 @@ namespace tern::dp {
 inline constexpr unsigned kPuntRingSize = 1024;
 inline constexpr unsigned kHoldRingSize = 512;
 inline constexpr unsigned kNeighboursPerPort = 4096;
+inline constexpr unsigned kStreamRingSize = 1024;
 
 // Fixed per-worker seeds (tests compare packets byte for byte); random ones otherwise.
 struct WorkerSeeds {
@@ -71,6 +73,10 @@ struct AssemblyConfig {
   unsigned hold_ring_size = kHoldRingSize;
   unsigned trace_ring_size = kTraceRingSize;
   unsigned neighbours_per_port = kNeighboursPerPort;
+  // TCP or TLS listeners: the rings of the exception path and the stream transport, and one more
+  // RCU reader (the transport's thread, number `workers`).
+  bool streams = false;
+  unsigned stream_ring_size = kStreamRingSize;
   unsigned held_per_neighbour = kHeldPerNeighbour;
   unsigned held_total = kHeldTotal;
   std::optional<WorkerSeeds> seeds;     // empty: random
@@ -104,6 +110,12 @@ class Assembly {
   rte_ring* punt_ring(unsigned w) const { return punt_rings_[w]; }
   rte_ring* hold_ring(unsigned w) const { return hold_rings_[w]; }
   rte_ring* trace_ring(unsigned w) const { return trace_rings_[w]; }
+  // The exception path's and the stream transport's rings (empty without streams).
+  const std::vector<rte_ring*>& exception_rings() const { return exception_rings_; }
+  const std::vector<rte_ring*>& to_stream_rings() const { return to_stream_rings_; }
+  const std::vector<rte_ring*>& from_stream_rings() const { return from_stream_rings_; }
+  rte_ring* stream_hold_ring() const { return stream_hold_ring_; }
+  int stream_offset() const { return stream_offset_; }
   // An allocation slot's traffic summed over every worker's shard.
   AllocationTrafficValues allocation_traffic(AllocId id) const;
 
@@ -111,7 +123,7 @@ class Assembly {
   Assembly() = default;
   bool build_tables(const AssemblyConfig& config, const Clock& clock, std::string& error);
   bool build_workers(const AssemblyConfig& config, const Clock& clock, std::string& error);
-  void build_control(const AssemblyConfig& config, const Clock& clock);
+  bool build_control(const AssemblyConfig& config, const Clock& clock, std::string& error);
 
   std::optional<Interfaces> interfaces_;
   rte_rcu_qsbr* rcu_ = nullptr;
@@ -122,6 +134,11 @@ class Assembly {
   std::vector<rte_ring*> punt_rings_;
   std::vector<rte_ring*> hold_rings_;
   std::vector<rte_ring*> trace_rings_;
+  std::vector<rte_ring*> exception_rings_;
+  std::vector<rte_ring*> to_stream_rings_;
+  std::vector<rte_ring*> from_stream_rings_;
+  rte_ring* stream_hold_ring_ = nullptr;
+  int stream_offset_ = -1;
   std::vector<AllocationTraffic*> traffic_;
   std::unique_ptr<TraceHub> trace_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <map>
 
+#include "dataplane/exception/exception_port.hpp"
 #include "dataplane/setup/assembly.hpp"
 #include "dataplane/tables/clock.hpp"
 #include "dataplane/worker/worker.hpp"
@@ -62,6 +63,7 @@ struct Runtime::State {
   std::map<int, rte_mempool*> pools;       // by NUMA socket
   std::unique_ptr<Clock> clock;
   std::unique_ptr<Assembly> dataplane;
+  std::unique_ptr<ExceptionPort> exception;  // TCP and TLS listeners only
   std::vector<unsigned> lcores;            // the workers', by worker
   std::vector<Launch> launches;
 
@@ -75,6 +77,7 @@ void Runtime::State::shutdown() {
     rte_eal_mp_wait_lcore();
     launched = false;
   }
+  exception.reset();
   dataplane.reset();
   for (size_t i = 0; i < port_ids.size(); ++i) {
     if (i < started.size() && started[i]) rte_eth_dev_stop(port_ids[i]);
@@ -104,6 +107,8 @@ RuntimeConfig runtime_config(const conf::Config& config) {
     r.ports.push_back(std::move(port));
   }
   r.listeners = config.listen.udp;
+  r.stream_listeners = config.listen.tcp;
+  r.stream_listeners.insert(r.stream_listeners.end(), config.listen.tls.begin(), config.listen.tls.end());
   r.relay_addresses = config.relay.addresses;
   r.table_size = config.dataplane.table_size;
   r.mbufs = config.dataplane.mbufs;
@@ -114,13 +119,14 @@ RuntimeConfig runtime_config(const conf::Config& config) {
 namespace {
 
 // Probes a vdev (or finds a device EAL already probed) and returns its port id.
-bool probe(const std::string& device, unsigned workers, uint16_t& port_id, std::string& error) {
+// `queues`: TX queues the port needs (one per worker, the control lcore's, the stream transport's).
+bool probe(const std::string& device, unsigned queues, uint16_t& port_id, std::string& error) {
   std::string devargs = device;
   const std::string name = device.substr(0, device.find(','));
   if (name.rfind("net_", 0) == 0) {
     if (name.rfind("net_af_packet", 0) == 0) {
       // One queue pair per worker and one for the control lcore (see paired_queues()).
-      const std::string want = std::to_string(workers + 1);
+      const std::string want = std::to_string(queues);
       const size_t at = device.find(",qpairs=");
       if (at == std::string::npos) {
         devargs += ",qpairs=" + want;
@@ -128,8 +134,8 @@ bool probe(const std::string& device, unsigned workers, uint16_t& port_id, std::
         const size_t begin = at + 8;
         const std::string given = device.substr(begin, device.find(',', begin) - begin);
         if (given != want) {
-          error = device + ": qpairs must be " + want + " (one per worker and one for the control "
-                  "lcore) or left out";
+          error = device + ": qpairs must be " + want + " (one per worker, one for the control "
+                  "lcore, one for the stream transport when there are TCP or TLS listeners) or left out";
           return false;
         }
       }
@@ -186,7 +192,7 @@ int socket_of(uint16_t port_id) {
 // lcore's TX queue (and its RX twin where the driver pairs queues), RSS across the workers' RX
 // queues where the device has it, checksum offloads where it has them, the packet pool of its
 // NUMA node (made on first use). Fills in the port's entry of the interfaces.
-bool configure_port(const RuntimePort& rp, uint16_t id, unsigned W, uint32_t mbufs,
+bool configure_port(const RuntimePort& rp, uint16_t id, unsigned W, unsigned queues, uint32_t mbufs,
                     std::map<int, rte_mempool*>& pools, PortConfig& pc, uint16_t& rx_queues,
                     rte_mempool*& pool, std::string& error) {
   pc.port_id = id;
@@ -197,8 +203,8 @@ bool configure_port(const RuntimePort& rp, uint16_t id, unsigned W, uint32_t mbu
     return false;
   }
   const bool paired = paired_queues(info.driver_name);
-  const uint16_t nb_rx = static_cast<uint16_t>(paired ? W + 1 : W);
-  const uint16_t nb_tx = static_cast<uint16_t>(W + 1);
+  const uint16_t nb_tx = static_cast<uint16_t>(queues);
+  const uint16_t nb_rx = static_cast<uint16_t>(paired ? queues : W);
   if (info.max_rx_queues < nb_rx || info.max_tx_queues < nb_tx) {
     error = rp.device + ": needs " + std::to_string(nb_rx) + " RX and " + std::to_string(nb_tx) +
             " TX queues for " + std::to_string(W) + " workers, has " +
@@ -269,6 +275,33 @@ bool configure_port(const RuntimePort& rp, uint16_t id, unsigned W, uint32_t mbu
   return true;
 }
 
+// The exception path: its TAP in ternd's own namespace, with the data-plane ports' MTU, wired to
+// the workers' stream rings; the stream transport's thread is RCU reader number `workers`.
+std::unique_ptr<ExceptionPort> make_exception_port(const RuntimeConfig& config, Assembly& a, unsigned W,
+                                                   rte_mempool* pool, const std::vector<uint16_t>& ports,
+                                                   std::string& error) {
+  ExceptionPortConfig ec;
+  ec.listeners = config.stream_listeners;
+  ec.interfaces = &a.interfaces();
+  ec.neighbours = &a.neighbours();
+  ec.pool = pool;
+  ec.rcu = a.rcu();
+  ec.rcu_id = W;
+  ec.tx_queue = static_cast<uint16_t>(W + 1);
+  ec.exception_rings = a.exception_rings();
+  ec.to_stream_rings = a.to_stream_rings();
+  ec.from_stream_rings = a.from_stream_rings();
+  ec.hold_ring = a.stream_hold_ring();
+  ec.stream_offset = a.stream_offset();
+  uint16_t mtu = UINT16_MAX;
+  for (const uint16_t id : ports) {
+    uint16_t m = 0;
+    mtu = std::min<uint16_t>(mtu, rte_eth_dev_get_mtu(id, &m) == 0 && m != 0 ? m : RTE_ETHER_MTU);
+  }
+  ec.mtu = mtu;
+  return ExceptionPort::create(ec, error);
+}
+
 }  // namespace
 
 // EAL, then every port, then the data plane's parts (Assembly), then the ports start and the
@@ -283,17 +316,22 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
     return nullptr;
   }
 
+  // TX queues: the workers', the control lcore's, and the stream transport's with TCP or TLS.
+  const bool streams = !config.stream_listeners.empty();
+  const unsigned queues = W + 1 + (streams ? 1 : 0);
   AssemblyConfig ac;
   ac.interfaces.listeners = config.listeners;
+  ac.interfaces.stream_listeners = config.stream_listeners;
+  ac.streams = streams;
   for (const RuntimePort& rp : config.ports) {
     uint16_t id = 0;
-    if (!probe(rp.device, W, id, error)) return nullptr;
+    if (!probe(rp.device, queues, id, error)) return nullptr;
     s->port_ids.push_back(id);
     s->devices.push_back(rp.device);
     PortConfig pc;
     uint16_t rx_queues = 0;
     rte_mempool* pool = nullptr;
-    if (!configure_port(rp, id, W, config.mbufs, s->pools, pc, rx_queues, pool, error)) return nullptr;
+    if (!configure_port(rp, id, W, queues, config.mbufs, s->pools, pc, rx_queues, pool, error)) return nullptr;
     ac.interfaces.ports.push_back(std::move(pc));
     ac.rx_queues.push_back(rx_queues);
     ac.pools.push_back(pool);
@@ -309,6 +347,8 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
   ac.software = config.software;
   s->dataplane = Assembly::build(ac, *s->clock, error);
   if (!s->dataplane) return nullptr;
+  if (streams && !(s->exception = make_exception_port(config, *s->dataplane, W, ac.pools[0], s->port_ids, error)))
+    return nullptr;
 
   for (size_t i = 0; i < s->port_ids.size(); ++i) {
     const int rc = rte_eth_dev_start(s->port_ids[i]);
@@ -318,6 +358,7 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
     }
     s->started.push_back(true);
   }
+  if (s->exception && !s->exception->start(error)) return nullptr;
 
   s->lcores = lcores;
   std::unique_ptr<Runtime> runtime(new Runtime(std::move(s)));
@@ -349,6 +390,7 @@ Runtime::~Runtime() = default;
 void Runtime::stop() { s_->shutdown(); }
 
 TableWriter& Runtime::tables() { return s_->dataplane->writer(); }
+StreamIo* Runtime::streams() { return s_->exception.get(); }
 ControlIo& Runtime::io() { return s_->dataplane->control(); }
 unsigned Runtime::workers() const { return s_->dataplane ? s_->dataplane->workers() : 0; }
 

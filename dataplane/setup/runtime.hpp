@@ -46,6 +46,7 @@
 #include "dataplane/contract/control_io.hpp"
 #include "dataplane/contract/counters.hpp"
 #include "dataplane/contract/stats.hpp"
+#include "dataplane/contract/stream_io.hpp"
 #include "dataplane/contract/table_writer.hpp"
 #include "dataplane/contract/trace.hpp"
 
@@ -61,7 +62,8 @@ struct RuntimePort {
 struct RuntimeConfig {
   std::vector<std::string> eal;  // EAL arguments, program name excluded
   std::vector<RuntimePort> ports;
-  std::vector<TransportAddress> listeners;
+  std::vector<TransportAddress> listeners;         // UDP
+  std::vector<TransportAddress> stream_listeners;  // TCP and TLS: served through the exception path
   std::vector<IpAddress> relay_addresses;
   uint32_t table_size = conf::kDefaultTableSize;
   uint32_t mbufs = conf::kDefaultMbufs;
@@ -89,6 +91,9 @@ class Runtime final : public Stats, public Tracing {
 
   TableWriter& tables();
   ControlIo& io();
+  // The exception path and the stream rings, for the stream transport's thread; nullptr without
+  // TCP or TLS listeners.
+  StreamIo* streams();
   Stats& stats() { return *this; }
   Tracing& tracing() { return *this; }
 

@@ -124,7 +124,8 @@ WriteResult RcuTableWriter::add_allocation(AllocId id, const AllocationEntry& e)
   if (e.max_bps != 0 && limits == nullptr) return WriteResult::no_room;
 
   AllocationSlot& a = t_.slots_[slot_index(id)];
-  a.client_ip = client6 ? 0 : be_ip(ft.client.ip);
+  const bool stream = e.stream != StreamId::none;
+  a.client_ip = stream ? static_cast<uint32_t>(e.stream) : client6 ? 0 : be_ip(ft.client.ip);
   a.client_port = be_port(ft.client.port);
   a.server_ip = client6 ? 0 : be_ip(ft.server.ip);
   a.server_port = be_port(ft.server.port);
@@ -154,6 +155,7 @@ WriteResult RcuTableWriter::add_allocation(AllocId id, const AllocationEntry& e)
   }
   if (client6) flags |= kClientIpv6;
   if (relay6) flags |= kRelayIpv6;
+  if (stream) flags |= kStreamClient;
   a.flags.store(flags, std::memory_order_relaxed);
 
   if (!index_client(id, true)) return WriteResult::no_room;
@@ -197,6 +199,8 @@ WriteResult RcuTableWriter::remove_allocation(AllocId id) {
 // Adds the allocation's 5-tuple to its family's client index, or removes it.
 bool RcuTableWriter::index_client(AllocId id, bool add) {
   const AllocationSlot& a = t_.slots_[slot_index(id)];
+  // A stream client's packets reach the kernel's TCP, never a worker's lookup.
+  if (a.flags.load(std::memory_order_relaxed) & kStreamClient) return true;
   if (a.flags.load(std::memory_order_relaxed) & kClientIpv6) {
     const AllocationSlot6& a6 = t_.slots6_[slot_index(id)];
     const ClientKey6 key = make_client_key(a6.client_ip, a.client_port, a6.server_ip, a.server_port);

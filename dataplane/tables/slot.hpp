@@ -52,12 +52,16 @@ enum AllocationFlags : uint8_t {
   kClientIpv6 = 1u << 4,          // the 5-tuple is IPv6: its addresses are in AllocationSlot6
   kRelayIpv6 = 1u << 5,           // the relayed address (and so every peer) is IPv6: AllocationSlot6,
                                   // permissions and channels in the IPv6 hashes
+  kStreamClient = 1u << 6,        // a TCP or TLS client: not in the client index; its peers' data goes
+                                  // to the stream transport, for the connection stream() names
 };
 
 struct alignas(64) AllocationSlot {
   // ---- line 0: every packet ----
   std::atomic<TableTime> expires{0};  // dp: ro, ctl: rw. 0 = slot not published
-  uint32_t client_ip = 0;             // dp: ro, ctl: rw (before publish). 5-tuple, client side
+  // dp: ro, ctl: rw (before publish). 5-tuple, client side; a stream client's (kStreamClient)
+  // connection instead: the workers never address a stream client's packets themselves.
+  uint32_t client_ip = 0;
   uint32_t server_ip = 0;             //   the listener address the client talks to
   uint16_t client_port = 0;
   uint16_t server_port = 0;
@@ -69,6 +73,8 @@ struct alignas(64) AllocationSlot {
 
   // ---- line 1: channels ----
   ChannelEntry channels[kInlineChannels];
+
+  StreamId stream() const { return StreamId{client_ip}; }
 };
 
 static_assert(sizeof(AllocationSlot) == 128, "an allocation is two cache lines");

@@ -26,6 +26,7 @@ inline constexpr uint16_t kIpv4Len = sizeof(rte_ipv4_hdr);     // 20, no options
 inline constexpr uint16_t kUdpLen = sizeof(rte_udp_hdr);       // 8
 inline constexpr uint16_t kArpLen = sizeof(rte_arp_hdr);       // 28
 inline constexpr uint16_t kIcmpLen = sizeof(rte_icmp_hdr);     // 8
+inline constexpr uint16_t kTcpLen = 20;                         // RFC 9293 §3.1, no options
 inline constexpr uint16_t kUdpHeadersLen = kEtherLen + kIpv4Len + kUdpLen;  // 42
 inline constexpr uint16_t kIpv6Len = sizeof(rte_ipv6_hdr);     // 40, no extension headers
 inline constexpr uint16_t kUdp6HeadersLen = kEtherLen + kIpv6Len + kUdpLen;  // 62
@@ -70,6 +71,13 @@ constexpr bool ipv6_multicast_mac(MacWord w) { return (w & 0xffff) == 0x3333; }
 // Loaded as a 4-byte and a 2-byte word combined in a register: a 6-byte memcpy into a uint64_t is
 // compiled as two stores to the stack and an 8-byte load of them, which waits for the stores to
 // retire (a failed store-to-load forward) on every received frame.
+// A 16-bit field as it sits in the packet (network order), from any alignment.
+inline uint16_t load_u16_raw(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
 inline MacWord load_mac(const uint8_t* bytes) {
   uint32_t low;
   uint16_t high;

@@ -93,11 +93,25 @@ void Worker::classify_ipv4(Packet& p, uint8_t* f, uint16_t len) {
     if (!interfaces_.is_local(p.dst_ip)) return p.drop_as(CounterId::drop_not_ours);
     if (l4_len < kIcmpLen) return p.drop_as(CounterId::drop_malformed);
     const auto* icmp = reinterpret_cast<const rte_icmp_hdr*>(l4);
+    // RFC 792: a destination unreachable (fragmentation needed among them, RFC 1191) or time
+    // exceeded quotes the IP header and 8 bytes of what we sent: about one of our TCP listeners'
+    // connections, the kernel's TCP needs it (path MTU discovery).
+    if ((icmp->icmp_type == 3 || icmp->icmp_type == 11) && quotes_our_tcp(l4 + kIcmpLen, l4_len - kIcmpLen)) {
+      p.kind = Kind::to_kernel;
+      return;
+    }
     if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0)
       return p.drop_as(CounterId::drop_icmp);
     p.payload = l4;
     p.payload_len = l4_len;
     p.kind = Kind::icmp_echo;
+    return;
+  }
+  // TURN over TCP and TLS: a segment for a TCP or TLS listener is the kernel's (RFC 9293 §3.1:
+  // the destination port follows the source port).
+  if (ip->next_proto_id == IPPROTO_TCP && interfaces_.has_stream_listeners() && l4_len >= kTcpLen &&
+      interfaces_.is_stream_listener(p.dst_ip, load_u16_raw(l4 + 2))) {
+    p.kind = Kind::to_kernel;
     return;
   }
   if (ip->next_proto_id != IPPROTO_UDP)
@@ -135,6 +149,11 @@ void Worker::classify_ipv6(Packet& p, uint8_t* f, uint16_t len) {
   uint8_t* l4 = f + kEtherLen + kIpv6Len;
 
   if (ip->proto == IPPROTO_ICMPV6) return classify_icmp6(p, l4, payload);
+  if (ip->proto == IPPROTO_TCP && interfaces_.has_stream_listeners() && payload >= kTcpLen &&
+      interfaces_.is_stream_listener(p.dst6, load_u16_raw(l4 + 2))) {
+    p.kind = Kind::to_kernel;
+    return;
+  }
   if (ip->proto != IPPROTO_UDP) {
     if (!interfaces_.is_local(p.dst6)) return p.drop_as(CounterId::drop_not_ours);
     return p.drop_as(ip->proto == IPPROTO_FRAGMENT ? CounterId::drop_fragment
@@ -168,12 +187,38 @@ void Worker::classify_icmp6(Packet& p, uint8_t* l4, uint16_t len) {
     p.kind = Kind::icmp_echo;
     return;
   }
+  // RFC 4443 §3.1-§3.4: destination unreachable, packet too big (RFC 8201 path MTU discovery),
+  // time exceeded and parameter problem quote what we sent: the kernel's, when one of our TCP
+  // listeners' connections sent it.
+  if (type >= 1 && type <= 4 && quotes_our_tcp6(l4 + 8, static_cast<uint16_t>(len - 8))) {
+    p.kind = Kind::to_kernel;
+    return;
+  }
   if (type == kIcmp6NeighbourSolicitation || type == kIcmp6NeighbourAdvertisement) {
     if (p.ttl != 255 || l4[1] != 0 || len < kNdpMessageLen) return p.drop_as(CounterId::drop_icmp);
     p.kind = Kind::ndp;
     return;
   }
   p.drop_as(interfaces_.is_local(p.dst6) ? CounterId::drop_icmp : CounterId::drop_not_ours);
+}
+
+// The packet an ICMP error quotes (its IPv4 header, then at least 8 bytes): TCP from one of our TCP
+// or TLS listeners?
+bool Worker::quotes_our_tcp(const uint8_t* quoted, uint16_t len) const {
+  if (!interfaces_.has_stream_listeners() || len < kIpv4Len + 8) return false;
+  const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(quoted);
+  const uint8_t ihl = ipv4_header_len(ip);
+  if ((ip->version_ihl >> 4) != 4 || ihl < kIpv4Len || len < ihl + 8 || ip->next_proto_id != IPPROTO_TCP)
+    return false;
+  return interfaces_.is_stream_listener(ip->src_addr, load_u16_raw(quoted + ihl));
+}
+
+// The same for ICMPv6: the quoted IPv6 header, TCP right after it.
+bool Worker::quotes_our_tcp6(const uint8_t* quoted, uint16_t len) const {
+  if (!interfaces_.has_stream_listeners() || len < kIpv6Len + 8) return false;
+  const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(quoted);
+  if ((quoted[0] >> 4) != 6 || ip->proto != IPPROTO_TCP) return false;
+  return interfaces_.is_stream_listener(Ip6::load(ip->src_addr), load_u16_raw(quoted + kIpv6Len));
 }
 
 // A datagram to a TURN listener: RFC 8656 §12 / RFC 7983: the first two bits tell ChannelData

@@ -8,7 +8,7 @@
 
 #include "dataplane/contract/control_io.hpp"
 #include "dataplane/contract/counters.hpp"
-#include "dataplane/tables/keys.hpp"
+#include "dataplane/tables/tables.hpp"
 #include "dataplane/wire/headers.hpp"
 #include "dataplane/wire/ip6.hpp"
 #include "dataplane/wire/stun.hpp"
@@ -25,6 +25,8 @@ enum class Kind : uint8_t {
   channel_data,  // client -> peer ChannelData (RFC 8656 §12.6)
   send,          // client -> peer Send indication (RFC 8656 §11.2)
   peer,          // peer -> client data on a relayed address (RFC 8656 §11.3, §12.7)
+  to_kernel,     // TCP to a TCP or TLS listener, or an ICMP error about such a connection: the
+                 // kernel's TCP behind the exception path serves it
 };
 
 constexpr bool from_client(Kind k) { return k == Kind::channel_data || k == Kind::send; }

@@ -10,11 +10,13 @@
 // instance.
 
 #include <rte_ethdev.h>
+#include <rte_ring.h>
 
 #include "dataplane/wire/checksum.hpp"
 #include "dataplane/wire/stun.hpp"
 #include "dataplane/worker/worker.hpp"
 #include "dataplane/worker/packet.hpp"
+#include "dataplane/worker/stream_meta.hpp"
 
 namespace tern::dp {
 namespace {
@@ -55,6 +57,8 @@ void Worker::finish(Packet& p, const Instant& now) {
       return ndp(p);
     case Kind::icmp_echo:
       return p.ipv6 ? icmp6_echo(p) : icmp_echo(p);
+    case Kind::to_kernel:
+      return to_kernel(p);
     case Kind::drop:
       return drop(p.m, p.drop);
   }
@@ -142,9 +146,60 @@ void Worker::to_client(Packet& p, AllocId id, const typename Peer::Address& from
   // RFC 8656 §12.7: a channel bound to the peer's transport address means ChannelData,
   // otherwise §11.3 a Data indication.
   const uint16_t channel = tables_.channel_of_peer(id, a, from_ip, from_port, now.table);
+  if (flags & kStreamClient) return deliver_stream<Peer>(p, id, a, from_ip, from_port, channel, hairpin_from);
   if (flags & kClientIpv6)
     return deliver<Peer, V6>(p, id, a, from_ip, from_port, channel, df, hairpin_from);
   deliver<Peer, V4>(p, id, a, from_ip, from_port, channel, df, hairpin_from);
+}
+
+// RFC 8656 §12.4 / §11.3: what a client receives in front of a peer's data (ChannelData's header,
+// or a Data indication's header, XOR-PEER-ADDRESS and DATA's attribute header) written at
+// `prefix`, just before the data, and `pad` zero bytes after it. Returns the prefix's length.
+template <class Peer>
+uint16_t Worker::write_to_client(Packet& p, uint8_t* prefix, uint16_t pad, uint16_t channel,
+                                 const typename Peer::Address& from_ip, uint16_t from_port) {
+  uint8_t* data = p.data();
+  const uint16_t len = p.data_len;
+  for (uint16_t i = 0; i < pad; ++i) data[len + i] = 0;
+  if (channel) {
+    // RFC 8656 §12.4: channel number, length of the application data.
+    stun_wire::store16(prefix, channel);
+    stun_wire::store16(prefix + 2, len);
+    counters_[CounterId::channel_data_to_client].add(1);
+    return stun_wire::kChannelDataHeaderLen;
+  }
+  // RFC 8656 §11.3: a Data indication with XOR-PEER-ADDRESS (the peer's transport address) and
+  // DATA. The header and the transaction ID first: an IPv6 X-Address is XORed with it.
+  stun_wire::store16(prefix, stun_wire::kDataIndication);
+  stun_wire::store16(prefix + 2, static_cast<uint16_t>(Peer::kXorAddressAttribute +
+                                                       stun_wire::kAttributeHeaderLen + len + pad));
+  stun_wire::store32_raw(prefix + 4, stun_wire::kMagicCookieBe);
+  transaction_ids_.next(prefix + 8);
+  if constexpr (Peer::kIpv6)
+    stun_wire::write_xor_address(prefix + stun_wire::kHeaderLen, stun::AttributeType::xor_peer_address,
+                                 from_ip, from_port, prefix + 8);
+  else
+    stun_wire::write_xor_address(prefix + stun_wire::kHeaderLen, stun::AttributeType::xor_peer_address,
+                                 from_ip, from_port);
+  uint8_t* data_attribute = prefix + stun_wire::kHeaderLen + Peer::kXorAddressAttribute;
+  stun_wire::store16(data_attribute, stun::AttributeType::data);
+  stun_wire::store16(data_attribute + 2, len);
+  counters_[CounterId::data_indication_to_client].add(1);
+  return static_cast<uint16_t>(stun_wire::kHeaderLen + Peer::kXorAddressAttribute +
+                               stun_wire::kAttributeHeaderLen);
+}
+
+// Data delivered to an allocation's client: its traffic, and the sender's when it hairpinned.
+void Worker::count_to_client(AllocId id, uint16_t len, AllocId hairpin_from) {
+  AllocationTraffic& t = r_.traffic[slot_index(id)];
+  bump(t.packets_to_client, 1u);
+  bump(t.bytes_to_client, uint64_t{len});
+  if (hairpin_from != kNoAllocation) {
+    AllocationTraffic& sender = r_.traffic[slot_index(hairpin_from)];
+    bump(sender.packets_to_peer, 1u);
+    bump(sender.bytes_to_peer, uint64_t{len});
+    counters_[CounterId::hairpin].add(1);
+  }
 }
 
 template <class Peer, class Client>
@@ -170,31 +225,7 @@ void Worker::deliver(Packet& p, AllocId id, const AllocationSlot& a,
   uint8_t* start = prefix - Client::kUdpHeaders;
   uint8_t* end = data + len + pad;
   if (!fits(p.m, start, end)) return drop_for(p, id, Direction::to_client, CounterId::drop_too_big);
-
-  if (channel) {
-    // RFC 8656 §12.4: channel number, length of the application data.
-    stun_wire::store16(prefix, channel);
-    stun_wire::store16(prefix + 2, len);
-    counters_[CounterId::channel_data_to_client].add(1);
-  } else {
-    // RFC 8656 §11.3: a Data indication with XOR-PEER-ADDRESS (the peer's transport address)
-    // and DATA. The header and the transaction ID first: an IPv6 X-Address is XORed with it.
-    stun_wire::store16(prefix, stun_wire::kDataIndication);
-    stun_wire::store16(prefix + 2, static_cast<uint16_t>(Peer::kXorAddressAttribute +
-                                                    stun_wire::kAttributeHeaderLen + len + pad));
-    stun_wire::store32_raw(prefix + 4, stun_wire::kMagicCookieBe);
-    transaction_ids_.next(prefix + 8);
-    if constexpr (Peer::kIpv6)
-      stun_wire::write_xor_address(prefix + stun_wire::kHeaderLen, stun::AttributeType::xor_peer_address, from_ip, from_port,
-                              prefix + 8);
-    else
-      stun_wire::write_xor_address(prefix + stun_wire::kHeaderLen, stun::AttributeType::xor_peer_address, from_ip, from_port);
-    uint8_t* data_attribute = prefix + stun_wire::kHeaderLen + Peer::kXorAddressAttribute;
-    stun_wire::store16(data_attribute, stun::AttributeType::data);
-    stun_wire::store16(data_attribute + 2, len);
-    for (uint16_t i = 0; i < pad; ++i) data[len + i] = 0;
-    counters_[CounterId::data_indication_to_client].add(1);
-  }
+  write_to_client<Peer>(p, prefix, pad, channel, from_ip, from_port);
   if (!offload) sum = csum::add(sum, csum::region(prefix, prefix_len, false));
 
   UdpHeaders<Client> h;
@@ -206,16 +237,32 @@ void Worker::deliver(Packet& p, AllocId id, const AllocationSlot& a,
   h.ttl = static_cast<uint8_t>(p.ttl - 1);
   h.df = df;
   finish_udp(p.m, start, end, route.port, mac, h, sum);
-  AllocationTraffic& t = r_.traffic[slot_index(id)];
-  bump(t.packets_to_client, 1u);
-  bump(t.bytes_to_client, uint64_t{len});
-  if (hairpin_from != kNoAllocation) {
-    AllocationTraffic& sender = r_.traffic[slot_index(hairpin_from)];
-    bump(sender.packets_to_peer, 1u);
-    bump(sender.bytes_to_peer, uint64_t{len});
-    counters_[CounterId::hairpin].add(1);
-  }
+  count_to_client(id, len, hairpin_from);
   output(route.port, resolved, p.m);
+}
+
+// The same for a TCP or TLS client: the message alone, padded to four bytes (RFC 8656 §12.5:
+// "Over TCP and TLS-over-TCP, the ChannelData message MUST be padded to a multiple of four
+// bytes"), handed to the stream transport, which writes it on the client's connection.
+template <class Peer>
+void Worker::deliver_stream(Packet& p, AllocId id, const AllocationSlot& a,
+                            const typename Peer::Address& from_ip, uint16_t from_port, uint16_t channel,
+                            AllocId hairpin_from) {
+  uint8_t* data = p.data();
+  const uint16_t len = p.data_len;
+  constexpr uint16_t kDataPrefix =
+      stun_wire::kHeaderLen + Peer::kXorAddressAttribute + stun_wire::kAttributeHeaderLen;
+  const uint16_t pad = static_cast<uint16_t>(stun_wire::padded(len) - len);
+  uint8_t* prefix = data - (channel ? stun_wire::kChannelDataHeaderLen : kDataPrefix);
+  uint8_t* end = data + len + pad;
+  if (!fits(p.m, prefix, end)) return drop_for(p, id, Direction::to_client, CounterId::drop_too_big);
+  write_to_client<Peer>(p, prefix, pad, channel, from_ip, from_port);
+  set_frame(p.m, prefix, static_cast<uint16_t>(end - prefix));
+  p.m->ol_flags = 0;
+  stream_meta(p.m, r_.stream_offset) = {id, a.stream()};
+  if (rte_ring_sp_enqueue(r_.to_stream_ring, p.m) != 0)
+    return drop_for(p, id, Direction::to_client, CounterId::drop_stream_ring_full);
+  count_to_client(id, len, hairpin_from);
 }
 
 template <class Peer>

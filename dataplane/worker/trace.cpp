@@ -25,6 +25,7 @@ TracePacket packet_of(Kind k) {
     case Kind::arp: return TracePacket::arp;
     case Kind::ndp: return TracePacket::ndp;
     case Kind::icmp_echo: return TracePacket::icmp_echo;
+    case Kind::to_kernel: return TracePacket::tcp;
     case Kind::drop: return TracePacket::unclassified;
   }
   return TracePacket::unclassified;
@@ -41,6 +42,8 @@ TransportAddress address6(const Ip6& ip, uint16_t port_be) {
 template <class Hop>
 void client_of(const Tables& t, AllocId id, Hop& hop) {
   const AllocationSlot& a = t.slot(id);
+  // A stream client's data goes to its connection, which the record does not name.
+  if (a.flags.load(std::memory_order_acquire) & kStreamClient) return;
   hop.ipv6 = (a.flags.load(std::memory_order_acquire) & kClientIpv6) != 0;
   if (hop.ipv6)
     hop.ip6 = t.slot6(id).client_ip;
@@ -142,6 +145,7 @@ Worker::Hop Worker::hop_of(Packet& p, const Instant& now) const {
       return hop;
     case Kind::punt:
     case Kind::ndp:
+    case Kind::to_kernel:
       return hop;
     case Kind::channel_data:
     case Kind::send: {
@@ -221,6 +225,8 @@ void Worker::finish_traced(Packet& p, const Hop& hop, const Instant& now) {
     } else if (moved(CounterId::binding_answered) || moved(CounterId::arp_answered) ||
                moved(CounterId::ndp_answered) || moved(CounterId::icmp_answered)) {
       r.outcome = TraceOutcome::answered;
+    } else if (moved(CounterId::to_kernel)) {
+      r.outcome = TraceOutcome::to_kernel;
     } else if (moved(CounterId::punted)) {
       r.outcome = TraceOutcome::punted;
       r.reason = static_cast<uint16_t>(kind == Kind::arp   ? PuntReason::arp

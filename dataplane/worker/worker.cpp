@@ -75,6 +75,10 @@ bool Worker::poll(const Instant& now, Mode mode) {
     process(q.port, pkts, n, now, mode);
     flush();
   }
+  if (r_.from_stream_ring != nullptr) {
+    poll_streams(now);
+    flush();
+  }
   if (rcu_ != nullptr) rte_rcu_qsbr_quiescent(rcu_, r_.index);
   return received;
 }

@@ -87,6 +87,11 @@ struct WorkerResources {
   rte_ring* trace_ring = nullptr;         // -> control lcore: TraceRecord elements (SP/SC)
   int punt_offset = -1;                   // PuntMeta dynamic field
   AllocationTraffic* traffic = nullptr;   // this worker's shard, one entry per allocation slot
+  // TURN over TCP and TLS (nullptr without TCP or TLS listeners):
+  rte_ring* exception_ring = nullptr;     // -> the exception port: frames for the kernel's TCP (SP/SC)
+  rte_ring* to_stream_ring = nullptr;     // -> the stream transport: peer data framed for stream clients (SP/SC)
+  rte_ring* from_stream_ring = nullptr;   // <- the stream transport: stream clients' ChannelData and Send (SP/SC)
+  int stream_offset = -1;                 // StreamMeta dynamic field
   std::unique_ptr<crypto::Engine> engine; // FINGERPRINT's CRC-32
   uint64_t transaction_id_seed = 0;       // Data indications' transaction IDs
   uint16_t first_ip_id = 0;               // IPv4 Identification of the first packet sent
@@ -161,6 +166,21 @@ class alignas(64) Worker {
                     const typename Peer::Address& peer_ip, uint16_t peer_port, bool df);
   uint16_t received_envelope(const Packet& p) const;
   uint16_t data_sum(const Packet& p) const;
+
+  // stream.cpp: TCP and TLS clients (the exception path and the stream transport's rings)
+  void to_kernel(Packet& p);
+  void poll_streams(const Instant& now);
+  void stream_ingress(rte_mbuf* m, const Instant& now);
+  template <class Peer>
+  void deliver_stream(Packet& p, AllocId id, const AllocationSlot& a,
+                      const typename Peer::Address& from_ip, uint16_t from_port, uint16_t channel,
+                      AllocId hairpin_from);
+  template <class Peer>
+  uint16_t write_to_client(Packet& p, uint8_t* prefix, uint16_t pad, uint16_t channel,
+                           const typename Peer::Address& from_ip, uint16_t from_port);
+  void count_to_client(AllocId id, uint16_t len, AllocId hairpin_from);
+  bool quotes_our_tcp(const uint8_t* quoted, uint16_t len) const;   // classify.cpp: ICMP, IPv4
+  bool quotes_our_tcp6(const uint8_t* quoted, uint16_t len) const;  // ICMPv6
 
   // local.cpp: what the worker answers itself, and the slow path
   void arp(Packet& p);
