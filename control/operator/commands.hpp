@@ -23,6 +23,7 @@
 #include "control/base/log.hpp"
 #include "control/operator/metrics.hpp"
 #include "control/operator/traffic_baselines.hpp"
+#include "control/transport/stream_transport.hpp"
 #include "crypto/engine.hpp"
 #include "dataplane/contract/control_io.hpp"
 #include "dataplane/contract/stats.hpp"
@@ -62,6 +63,8 @@ class OperatorCommands {
 
   // What the metrics endpoint exports, as of now.
   MetricsSnapshot metrics(Now now) const;
+  // The stream transport, when ternd has TCP or TLS listeners: status, metrics, TLS reload.
+  void set_streams(StreamTransport* streams) { streams_ = streams; }
 
   // Retires probe credentials past their time and samples the workers' busy cycles. Call about
   // once a second.
@@ -77,6 +80,7 @@ class OperatorCommands {
   static constexpr size_t kMaxProbes = 4;
 
  private:
+  StreamTransport* streams_ = nullptr;
   struct ProbeUser {
     std::string name;
     conf::User user;

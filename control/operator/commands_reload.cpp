@@ -3,13 +3,20 @@
 #include "conf/load.hpp"
 #include "control/operator/config_diff.hpp"
 #include "control/operator/commands.hpp"
+#include "control/transport/tls_check.hpp"
+
+#include <ctime>
 
 namespace tern::ctl {
 
 api::Result<api::ReloadReply> OperatorCommands::handle(const api::ReloadRequest&, const Caller& caller, Now) {
   std::vector<std::string> errors;
+  std::vector<std::string> warnings;
   const auto next = conf::load_file(config_path_, errors);
-  if (!next) {
+  // A renewed certificate under the same file names is a reload too: the files are read again.
+  if (next) check_tls(*next, config_path_, std::time(nullptr), errors, warnings);
+  for (const auto& w : warnings) logger_.line(LogLevel::warning, "tls_certificate").kv("warning", w);
+  if (!next || !errors.empty()) {
     audit("reload", caller, [&](LogLine& l) { l.kv("file", config_path_).kv("result", "invalid").kv("errors", errors.size()); });
     return api::Error{api::ErrorCode::invalid_config, config_path_ + " has errors; nothing was changed", errors};
   }
@@ -25,6 +32,11 @@ api::Result<api::ReloadReply> OperatorCommands::handle(const api::ReloadRequest&
   running_ = std::move(live);
   // The file's users replaced every user; outstanding probe credentials stay valid.
   restore_probe_users();
+  // TLS: new connections get the new certificates and settings; open ones keep theirs.
+  if (streams_ != nullptr && !running_.listen.tls.empty()) {
+    streams_->reload_tls(tls_settings(running_.tls));
+    r.applied.push_back("tls");
+  }
 
   r.users = static_cast<uint32_t>(applied.users);
   r.secrets = static_cast<uint32_t>(applied.secrets);

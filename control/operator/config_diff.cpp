@@ -31,6 +31,13 @@ bool same_ports(const std::vector<conf::DataplanePort>& a, const std::vector<con
   return true;
 }
 
+bool same_stream(const conf::Stream& a, const conf::Stream& b) {
+  return a.max_connections == b.max_connections && a.max_connections_per_source == b.max_connections_per_source &&
+         a.max_handshakes == b.max_handshakes && a.handshake_timeout == b.handshake_timeout &&
+         a.first_message_timeout == b.first_message_timeout && a.idle_timeout == b.idle_timeout &&
+         a.max_message == b.max_message && a.buffer == b.buffer;
+}
+
 constexpr const char* kDataplane = "the data plane is built from it at start (EAL, ports, pools, tables)";
 constexpr const char* kAddresses = "clients hold allocations on these addresses; changing them live would strand them";
 
@@ -46,6 +53,12 @@ std::vector<SettingChange> restart_only_changes(const conf::Config& r, const con
   check(r.realm != n.realm && !same_users(r.auth.users, n.auth.users), "auth.users",
         "its keys are derived from the new realm, which takes a restart");
   check(r.listen.udp != n.listen.udp, "listen.udp", kAddresses);
+  check(r.listen.tcp != n.listen.tcp, "listen.tcp", kAddresses);
+  check(r.listen.tls != n.listen.tls, "listen.tls", kAddresses);
+  check(!same_stream(r.stream, n.stream), "stream", "the stream transport is set up with its limits at start");
+  check(r.proxy_protocol.listeners != n.proxy_protocol.listeners || r.proxy_protocol.from != n.proxy_protocol.from ||
+            r.proxy_protocol.header_timeout != n.proxy_protocol.header_timeout,
+        "proxy_protocol", "the stream transport is set up with its listeners at start");
   check(r.relay.addresses != n.relay.addresses, "relay.addresses", kAddresses);
   check(r.relay.ports.min != n.relay.ports.min || r.relay.ports.max != n.relay.ports.max, "relay.ports", kAddresses);
   check(!same_external(r.relay.external, n.relay.external), "relay.external", kAddresses);
@@ -89,6 +102,8 @@ conf::Config keep_restart_settings(conf::Config next, const conf::Config& runnin
   if (next.realm != running.realm) next.auth.users = running.auth.users;
   next.realm = running.realm;
   next.listen = running.listen;
+  next.stream = running.stream;
+  next.proxy_protocol = running.proxy_protocol;
   next.relay = running.relay;
   next.dataplane = running.dataplane;
   next.control = running.control;

@@ -17,6 +17,7 @@ OperatorSurface::OperatorSurface(EventLoop& loop, Parts parts, std::string confi
               SocketServer::Limits{.max_line = api::kMaxRequestLine}),
       now_(now),
       now_ms_(now_ms) {
+  op_.set_streams(parts.streams);
   socket_.on_close([this](uint64_t client) { tracer_.stop(client); });
   socket_.set_time(now.mono);
   if (metrics_address_)

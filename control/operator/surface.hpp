@@ -28,6 +28,7 @@ class OperatorSurface {
     const dp::ControlIo& io;
     const TrafficBaselines& baselines;
     dp::Tracing& tracing;
+    StreamTransport* streams = nullptr;  // TCP and TLS listeners only
   };
 
   OperatorSurface(EventLoop& loop, Parts parts, std::string config_path, const conf::Config& config, Now now,

@@ -22,11 +22,58 @@ sigset_t handled_signals() {
   return set;
 }
 
+// Blocked in every thread but the stream transport's, which takes them: net_tap signals its
+// RX queue's readiness with one, and only the thread that polls it may handle it.
+sigset_t realtime_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) sigaddset(&set, s);
+  return set;
+}
+
 }  // namespace
 
 bool ControlLoop::block_signals() {
   const sigset_t set = handled_signals();
-  return pthread_sigmask(SIG_BLOCK, &set, nullptr) == 0;
+  const sigset_t realtime = realtime_signals();
+  // A peer gone from under a TLS write is an error to handle, not a reason to die.
+  signal(SIGPIPE, SIG_IGN);
+  return pthread_sigmask(SIG_BLOCK, &set, nullptr) == 0 && pthread_sigmask(SIG_BLOCK, &realtime, nullptr) == 0;
+}
+
+bool ControlLoop::attach(Mailbox& mailbox) {
+  mailbox_ = &mailbox;
+  return loop_.add(mailbox.requests_fd(), EPOLLIN, [this](uint32_t) { serve_streams(now()); });
+}
+
+size_t ControlLoop::serve_streams(Now now) {
+  if (mailbox_ == nullptr) return 0;
+  mailbox_->take_requests(stream_requests_, closed_streams_);
+  for (const dp::StreamId stream : closed_streams_) plane_.stream_closed(stream);
+  size_t handled = 0;
+  for (size_t first = 0; first < stream_requests_.size(); first += kBurst) {
+    const size_t n = std::min(kBurst, stream_requests_.size() - first);
+    for (size_t i = 0; i < n; ++i) {
+      const StreamRequest& r = stream_requests_[first + i];
+      requests_[i] = Request{r.five_tuple, r.message, r.transport, r.stream};
+    }
+    const size_t answers = plane_.handle({requests_.data(), n}, now, responses_);
+    for (size_t k = 0; k < answers; ++k) {
+      const Response& a = responses_[k];
+      stream_replies_.push_back({stream_requests_[first + a.request].stream,
+                                 std::vector<uint8_t>(a.bytes.begin(), a.bytes.end()), a.allocation});
+    }
+    if (surface_ != nullptr && surface_->tracer().active())
+      for (size_t i = 0; i < n; ++i) {
+        std::span<const uint8_t> answer;
+        for (size_t k = 0; k < answers; ++k)
+          if (responses_[k].request == i) answer = responses_[k].bytes;
+        surface_->tracer().observe(requests_[i].five_tuple, requests_[i].bytes, answer);
+      }
+    handled += n;
+  }
+  mailbox_->reply(stream_replies_);
+  return handled;
 }
 
 ControlLoop::ControlLoop(ControlPlane& plane, dp::ControlIo& io, Logger& logger)

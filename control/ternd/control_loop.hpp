@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 
+#include "control/transport/mailbox.hpp"
 #include "control/turn/control_plane.hpp"
 #include "control/base/event_loop.hpp"
 #include "control/base/log.hpp"
@@ -32,6 +33,8 @@ class ControlLoop {
   EventLoop& loop() { return loop_; }
   // The operator surface, built on loop(); served from the next wakeup on.
   void attach(OperatorSurface& surface) { surface_ = &surface; }
+  // TCP and TLS clients' requests, from the stream transport's thread; answered on wakeup.
+  bool attach(Mailbox& mailbox);
   // Runs until a stop signal (or stop()). false if the loop could not be set up.
   bool run();
   void stop() { running_ = false; }
@@ -41,6 +44,9 @@ class ControlLoop {
   static uint64_t now_ms();
   // Drains the punt rings once: up to kMaxBurstsPerWakeup bursts. Returns messages handled.
   size_t serve_punts(Now now);
+  // Answers the stream clients' requests waiting in the mailbox, and removes the allocations of
+  // connections that closed. Returns requests handled.
+  size_t serve_streams(Now now);
 
   static constexpr size_t kBurst = 32;
   static constexpr size_t kMaxBurstsPerWakeup = 64;
@@ -60,6 +66,10 @@ class ControlLoop {
   std::array<dp::PuntedMessage, kBurst> punted_{};
   std::array<Request, kBurst> requests_{};
   std::array<Response, kBurst> responses_{};
+  Mailbox* mailbox_ = nullptr;
+  std::vector<StreamRequest> stream_requests_;
+  std::vector<dp::StreamId> closed_streams_;
+  std::vector<StreamReply> stream_replies_;
 };
 
 }  // namespace tern::ctl

@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +20,8 @@
 #include "control/turn/control_plane.hpp"
 #include "control/base/log.hpp"
 #include "control/operator/surface.hpp"
+#include "control/transport/stream_transport.hpp"
+#include "control/transport/tls_check.hpp"
 #include "control/operator/traffic_baselines.hpp"
 #include "control/ternd/control_loop.hpp"
 #include "crypto/engine.hpp"
@@ -98,9 +102,12 @@ int main(int argc, char** argv) {
   if (!parse_arguments(argc, argv, args)) return 2;
 
   std::vector<std::string> errors;
+  std::vector<std::string> warnings;
   const auto config = conf::load_file(args.config, errors);
+  if (config) ctl::check_tls(*config, args.config, std::time(nullptr), errors, warnings);
   for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
-  if (!config) return 1;
+  for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  if (!config || !errors.empty()) return 1;
   if (args.check) {
     std::printf("%s: OK\n", args.config.c_str());
     return 0;
@@ -129,8 +136,25 @@ int main(int argc, char** argv) {
     ctl::TrafficBaselines tables(dataplane->tables(), dataplane->stats(), config->dataplane.table_size);
     ctl::ControlPlane plane(*config, tables, *engine, logger);
     ctl::ControlLoop service(plane, dataplane->io(), logger);
+    // TURN over TCP and TLS: the stream transport's thread, in ternd's namespace at the kernel end
+    // of the exception path, its requests answered by the same control plane.
+    ctl::Mailbox mailbox;
+    std::unique_ptr<ctl::StreamTransport> streams;
+    if (dp::StreamIo* io = dataplane->streams()) {
+      streams = std::make_unique<ctl::StreamTransport>(ctl::StreamTransportConfig::from(*config), *io, mailbox, logger);
+      std::unique_ptr<ctl::TlsContext> tls;
+      if (!config->listen.tls.empty()) tls = ctl::TlsContext::create(ctl::tls_settings(config->tls), error);
+      if ((!config->listen.tls.empty() && !tls) || !mailbox.ok() || !service.attach(mailbox) ||
+          !streams->start(std::move(tls), error)) {
+        logger.line(ctl::LogLevel::error, "start_failed").kv("reason", error.empty() ? "stream transport" : error);
+        streams.reset();
+        dataplane->stop();
+        return 1;
+      }
+    }
     ctl::OperatorSurface surface(service.loop(),
-                                 {plane, *engine, logger, dataplane->stats(), dataplane->io(), tables, dataplane->tracing()},
+                                 {plane, *engine, logger, dataplane->stats(), dataplane->io(), tables, dataplane->tracing(),
+                                  streams.get()},
                                  absolute(args.config), *config, service.now(), ctl::ControlLoop::now_ms());
     if (!surface.open(error) || !dataplane->launch(error)) {
       logger.line(ctl::LogLevel::error, "start_failed").kv("reason", error);
@@ -144,6 +168,7 @@ int main(int argc, char** argv) {
       if (!service.run()) status = 1;
     }
     log_counters(logger, plane, dataplane->stats(), dataplane->io());
+    if (streams) streams->stop();  // its connections close; the data plane is still there to carry the FINs
   }
   logger.line(ctl::LogLevel::notice, "stopping");
   dataplane->stop();
