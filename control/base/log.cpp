@@ -106,7 +106,7 @@ LogLine& LogLine::kv(std::string_view key, const TransportAddress& value) {
 LogLine& LogLine::kv(const dp::FiveTuple& five_tuple) {
   kv("client", five_tuple.client);
   kv("server", five_tuple.server);
-  return kv("transport", "udp");
+  return kv("transport", five_tuple.transport == dp::Transport::tcp ? "tcp" : "udp");
 }
 
 Logger Logger::to_stderr(LogLevel level) {

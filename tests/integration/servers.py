@@ -130,7 +130,7 @@ def _start_coturn(topo: Topology, procs: Procs, workdir: Path, auth: str) -> Ser
 # ---------------------------------------------------------------------------------------------------------------
 TERND_CONF = """\
 realm = "{realm}";
-listen = {{ udp = [ "{listen_ip}:{listen_port}"{listen6} ]; }};
+listen = {{ udp = [ "{listen_ip}:{listen_port}"{listen6} ];{listen_streams} }};
 relay = {{ addresses = [ "{relay_ip}"{relay6} ]; ports = {{ min = {port_min}; max = {port_max}; }}; }};
 auth = {{ users = ( {{ name = "{user}"; password = "{password}"; }} ); secrets = [ "{secret}" ]; nonce_lifetime = 600; }};
 peers = {{ allow = [ "10.91.0.0/24", "10.90.0.0/24"{allow6} ]; deny = [ ]; }};
@@ -151,7 +151,7 @@ def ternd_binary() -> Path:
     return build / "control" / "ternd"
 
 
-def _start_ternd(topo: Topology, procs: Procs, workdir: Path, settings: str = "") -> Server:
+def _start_ternd(topo: Topology, procs: Procs, workdir: Path, settings: str = "", listen_streams: str = "") -> Server:
     binary = ternd_binary()
     if not (binary.is_file() and os.access(binary, os.X_OK)):
         raise ServerError(f"ternd is not built: no executable {binary} (set TERN_BUILD_DIR or TERN_TERND, or run "
@@ -163,7 +163,7 @@ def _start_ternd(topo: Topology, procs: Procs, workdir: Path, settings: str = ""
         v6 = {"listen6": f', "[{topo.listen_ip6}]:{topo.listen_port}"', "relay6": f', "{topo.relay_ip6}"',
               "allow6": ', "2001:db8:90::/64", "2001:db8:91::/64"', "client6": f', "{topo.listen_ip6}/64"',
               "peer6": f', "{topo.relay_ip6}/64"'}
-    conf.write_text(TERND_CONF.format(**v6,
+    conf.write_text(TERND_CONF.format(**v6, listen_streams=(" " + listen_streams) if listen_streams else "",
         realm=REALM, listen_ip=topo.listen_ip, listen_port=topo.listen_port, relay_ip=topo.relay_ip,
         port_min=RELAY_PORT_MIN, port_max=RELAY_PORT_MAX, user=USER, password=PASSWORD, secret=REST_SECRET,
         socket=workdir / "ternd.sock", file_prefix=f"tern-it-{topo.prefix}",
