@@ -28,6 +28,7 @@ import traceback
 from pathlib import Path
 
 import servers
+from pki import Pki
 from procs import Proc, Procs, wait_for
 from topology import Topology
 
@@ -52,8 +53,12 @@ def rest_credentials(secret: str = servers.REST_SECRET, user: str = servers.USER
 
 class Scenario:
     def __init__(self, name: str, auth: str, clients: int, workdir: Path, ternd_settings: str = "",
-                 ipv6: bool = False) -> None:
+                 ipv6: bool = False, streams: bool = False) -> None:
+        """streams: TURN over TCP (servers.TCP_PORT) and TLS (servers.TLS_PORTS) too, with a certificate from a
+        test CA made for the scenario (self.pki.ca is the CA clients trust)."""
         self.name = name
+        self.streams = streams
+        self.pki: Pki | None = None
         self.auth = auth
         self.ternd_settings = ternd_settings
         self.server_kind = servers.server_kind()
@@ -67,8 +72,12 @@ class Scenario:
     def __enter__(self) -> "Scenario":
         self.topo.create()
         try:
+            tls = None
+            if self.streams:
+                self.pki = Pki(self.workdir)
+                tls = self.pki.server(self.topo.listen_ip)
             self.server = servers.start(self.server_kind, self.topo, self.procs, self.workdir, self.auth,
-                                        self.ternd_settings)
+                                        self.ternd_settings, tls)
         except BaseException:
             self.close()
             raise

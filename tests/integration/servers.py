@@ -57,14 +57,27 @@ class Server:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def start(kind: str, topo: Topology, procs: Procs, workdir: Path, auth: str, ternd_settings: str = "") -> Server:
-    """ternd_settings: libconfig text appended to ternd's configuration (coturn ignores it)."""
+# TURN over TCP and TLS (a scenario's `streams`): the listener address on these ports, the certificate from the
+# scenario's test CA (pki.py).
+TCP_PORT = 3478
+TLS_PORTS = (5349, 443)
+
+
+def start(kind: str, topo: Topology, procs: Procs, workdir: Path, auth: str, ternd_settings: str = "",
+          tls: tuple[Path, Path] | None = None) -> Server:
+    """ternd_settings: libconfig text appended to ternd's configuration (coturn ignores it). tls: (certificate,
+    key): the server also listens for TCP on TCP_PORT and TLS on TLS_PORTS."""
     if auth not in AUTH_KINDS:
         raise ValueError(f"auth must be one of {AUTH_KINDS}")
     if kind == "coturn":
-        server = _start_coturn(topo, procs, workdir, auth)
+        server = _start_coturn(topo, procs, workdir, auth, tls)
     else:
-        server = _start_ternd(topo, procs, workdir, ternd_settings)
+        streams = ""
+        if tls:
+            streams = (f'tcp = [ "{topo.listen_ip}:{TCP_PORT}" ]; tls = [ '
+                       + ", ".join(f'"{topo.listen_ip}:{p}"' for p in TLS_PORTS) + " ];")
+            ternd_settings = f'tls = {{ certificate = "{tls[0]}"; private_key = "{tls[1]}"; }};\n' + ternd_settings
+        server = _start_ternd(topo, procs, workdir, ternd_settings, streams)
     _wait_ready(server, topo, procs)
     return server
 
@@ -96,10 +109,16 @@ def _python() -> str:
 
 # coturn 4.6.1 (Debian's /usr/bin/turnserver), kernel mode. Every option on the command line (-n: no config file),
 # UDP only, no TLS/DTLS/CLI, its own user database and log in the scenario directory.
-def _start_coturn(topo: Topology, procs: Procs, workdir: Path, auth: str) -> Server:
+def _start_coturn(topo: Topology, procs: Procs, workdir: Path, auth: str,
+                  tls: tuple[Path, Path] | None = None) -> Server:
     log_path = workdir / "turnserver.log"
+    # With TLS: TCP and TLS on TCP_PORT and TLS_PORTS[0] (coturn tells them apart by their first bytes), and 443
+    # as an auxiliary server.
+    streams = (["--no-dtls", "--cert", str(tls[0]), "--pkey", str(tls[1]),
+                "--tls-listening-port", str(TLS_PORTS[0]), "--aux-server", f"{topo.listen_ip}:{TLS_PORTS[1]}"]
+               if tls else ["--no-tls", "--no-dtls", "--no-tcp"])
     argv = [
-        "turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls", "--no-tcp", "--no-tcp-relay",
+        "turnserver", "-n", "--no-cli", *streams, "--no-tcp-relay",
         "--listening-ip", topo.listen_ip, "--listening-port", str(topo.listen_port),
         "--relay-ip", topo.relay_ip,
         "--min-port", str(RELAY_PORT_MIN), "--max-port", str(RELAY_PORT_MAX),
