@@ -92,7 +92,7 @@ struct AllocationInfo {
   std::string user = {};
   TransportAddress client = {};
   TransportAddress server = {};  // the listener the client talks to
-  std::string transport = {};    // "udp"
+  std::string transport = {};    // how the client reaches us: "udp", "tcp", "tls"
   TransportAddress relayed = {};  // as advertised to the client
   TransportAddress bound = {};    // on our relay address
   uint32_t expires_in = 0;   // seconds
@@ -196,6 +196,22 @@ struct VersionReply {
   }
 };
 
+// A TCP or TLS listener as ternctl status shows it.
+struct StreamListenerInfo {
+  TransportAddress address = {};
+  std::string transport = {};  // "tcp", "tls"
+  bool proxy_protocol = false;
+  uint64_t connections = 0;    // open now
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("address", s.address);
+    v("transport", s.transport);
+    v("proxy_protocol", s.proxy_protocol);
+    v("connections", s.connections);
+  }
+};
+
 struct StatusReply {
   std::string version = {};
   uint64_t uptime = 0;  // seconds
@@ -210,7 +226,9 @@ struct StatusReply {
   std::optional<TransportAddress> alternate_server = {};      // UDP clients'
   std::optional<TransportAddress> alternate_server_tcp = {};  // TCP clients'
   std::optional<TransportAddress> alternate_server_tls = {};  // TLS clients'
-  std::vector<TransportAddress> listeners = {};
+  std::vector<TransportAddress> listeners = {};             // UDP
+  std::vector<StreamListenerInfo> stream_listeners = {};   // TCP and TLS
+  std::optional<int64_t> certificate_expires = {};         // UNIX seconds: the earliest TLS notAfter
   std::vector<RelayAddress> relay = {};
   std::vector<PortStatus> ports = {};
   std::optional<IpAddress> tracing = {};  // the address a running trace follows
@@ -231,6 +249,8 @@ struct StatusReply {
     v("alternate_server_tcp", s.alternate_server_tcp);
     v("alternate_server_tls", s.alternate_server_tls);
     v("listeners", s.listeners);
+    v("stream_listeners", s.stream_listeners);
+    v("certificate_expires", s.certificate_expires);
     v("relay", s.relay);
     v("ports", s.ports);
     v("tracing", s.tracing);
@@ -282,6 +302,8 @@ struct StatsReply {
   std::vector<CounterSet> per_worker = {};  // the same, worker by worker
   CounterSet control_io = {};               // the control lcore's packet I/O
   CounterSet control_plane = {};            // requests, answers, authentication, allocations
+  CounterSet streams = {};                  // TCP and TLS clients: the stream transport (empty without)
+  CounterSet exception = {};                // the exception path to the kernel's TCP (empty without)
   std::vector<WorkerLoad> load = {};
   std::vector<PoolInfo> pools = {};
   std::vector<PortStatus> ports = {};
@@ -294,6 +316,8 @@ struct StatsReply {
     v("per_worker", s.per_worker);
     v("control_io", s.control_io);
     v("control_plane", s.control_plane);
+    v("streams", s.streams);
+    v("exception", s.exception);
     v("load", s.load);
     v("pools", s.pools);
     v("ports", s.ports);
@@ -475,7 +499,9 @@ struct Finding {
 
 struct ProbeReply {
   ProbeCredential credential = {};
-  std::vector<TransportAddress> listeners = {};
+  std::vector<TransportAddress> listeners = {};             // UDP
+  std::vector<StreamListenerInfo> stream_listeners = {};   // TCP and TLS
+  std::optional<int64_t> certificate_expires = {};         // UNIX seconds: the earliest TLS notAfter
   std::vector<RelayAddress> relay = {};
   uint32_t relay_port_min = 0;
   uint32_t relay_port_max = 0;
@@ -486,6 +512,8 @@ struct ProbeReply {
   static void fields(S& s, V& v) {
     v("credential", s.credential);
     v("listeners", s.listeners);
+    v("stream_listeners", s.stream_listeners);
+    v("certificate_expires", s.certificate_expires);
     v("relay", s.relay);
     v("relay_port_min", s.relay_port_min);
     v("relay_port_max", s.relay_port_max);

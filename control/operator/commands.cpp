@@ -102,6 +102,13 @@ api::Result<api::StatusReply> OperatorCommands::handle(const api::StatusRequest&
   r.alternate_server_tcp = alternate.tcp;
   r.alternate_server_tls = alternate.tls;
   r.listeners = running_.listen.udp;
+  if (streams_ != nullptr) {
+    const StreamStatus st = streams_->status();
+    for (const auto& l : st.listeners)
+      r.stream_listeners.push_back({l.listener.address, std::string(to_string(l.listener.transport)),
+                                    l.listener.proxy, l.connections});
+    if (st.certificate_expiry) r.certificate_expires = static_cast<int64_t>(*st.certificate_expiry);
+  }
   r.relay = relay_addresses();
   r.ports = port_status();
   return r;
@@ -131,6 +138,11 @@ api::Result<api::StatsReply> OperatorCommands::handle(const api::StatsRequest&, 
   r.dataplane = counter_set(dp::kCounterNames, sum);
   r.control_io = counter_set(dp::kControlCounterNames, io_.counters());
   r.control_plane = counter_set(kCounterNames, plane_.counters());
+  if (streams_ != nullptr) {
+    const StreamStatus st = streams_->status();
+    r.streams = counter_set(kTransportCounterNames, st.counters);
+    r.exception = counter_set(dp::kExceptionCounterNames, st.exception);
+  }
   for (const auto& p : stats_.pools()) r.pools.push_back({p.name, p.socket, p.size, p.in_use});
   r.ports = port_status();
   return r;
@@ -148,6 +160,7 @@ MetricsSnapshot OperatorCommands::metrics(Now now) const {
   }
   s.control_io = io_.counters();
   s.control_plane = plane_.counters();
+  if (streams_ != nullptr) s.streams = streams_->status();
   s.pools = stats_.pools();
   s.ports = stats_.ports();
   return s;

@@ -13,7 +13,7 @@ api::AllocationInfo info_of(const AllocationSummary& s) {
   a.user = s.user;
   a.client = s.five_tuple.client;
   a.server = s.five_tuple.server;
-  a.transport = "udp";
+  a.transport = std::string(to_string(s.client_transport));
   a.relayed = s.relayed;
   a.bound = s.bound;
   a.expires_in = s.expires_in;

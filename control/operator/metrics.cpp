@@ -185,6 +185,24 @@ std::string render_metrics(const MetricsSnapshot& s) {
   for (size_t i = 0; i < dp::kControlCounterCount; ++i)
     e.add("tern_control_io_" + std::string(dp::kControlCounterNames[i]) + "_total", "counter",
           dp::kControlCounterHelp[i], "", s.control_io[i]);
+  if (s.streams) {
+    // TCP and TLS: connections open per listener (no per-client labels), the transport's counters
+    // (refusals and handshake failures by reason among them) and the exception path's.
+    for (const auto& l : s.streams->listeners)
+      e.add("tern_stream_connections", "gauge", "TCP and TLS client connections open",
+            join(label("listener", l.listener.address.to_string()), label("transport", to_string(l.listener.transport))),
+            l.connections);
+    e.add("tern_stream_handshakes", "gauge", "TLS handshakes in flight", "", s.streams->handshakes);
+    if (s.streams->certificate_expiry)
+      e.add("tern_tls_certificate_expiry_seconds", "gauge", "UNIX time the earliest TLS certificate expires", "",
+            static_cast<uint64_t>(*s.streams->certificate_expiry));
+    for (size_t i = 0; i < kTransportCounterCount; ++i)
+      e.add("tern_stream_" + std::string(kTransportCounterNames[i]) + "_total", "counter", kTransportCounterHelp[i], "",
+            s.streams->counters[i]);
+    for (size_t i = 0; i < dp::kExceptionCounterCount; ++i)
+      e.add("tern_exception_" + std::string(dp::kExceptionCounterNames[i]) + "_total", "counter",
+            dp::kExceptionCounterHelp[i], "", s.streams->exception[i]);
+  }
   for (size_t i = 0; i < kCounterCount; ++i) {
     const std::string_view name = kCounterNames[i];
     if (kCounterKinds[i] == CounterKind::gauge) {

@@ -27,6 +27,7 @@
 #include "control/base/counters.hpp"
 #include "dataplane/contract/control_io.hpp"
 #include "dataplane/contract/counters.hpp"
+#include "control/transport/stream_transport.hpp"
 #include "dataplane/contract/stats.hpp"
 
 namespace tern::ctl {
@@ -40,6 +41,7 @@ struct MetricsSnapshot {
   std::vector<double> busy_ratio;          // per worker
   dp::ControlCounterValues control_io{};
   CounterValues control_plane{};
+  std::optional<StreamStatus> streams;  // TCP and TLS listeners only
   std::vector<dp::PoolStats> pools;
   std::vector<dp::PortStats> ports;
 };

@@ -1,5 +1,7 @@
 #include "control/ternctl/render.hpp"
 
+#include <ctime>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -101,7 +103,15 @@ std::string render(const api::StatusReply& r) {
   out += field("credentials", plural(r.users, "user", "users") + ", " + plural(r.secrets, "REST secret", "REST secrets"));
   std::string listeners;
   for (const auto& l : r.listeners) listeners += (listeners.empty() ? "" : ", ") + l.to_string();
-  out += field("listeners", listeners);
+  out += field("listeners", listeners + (listeners.empty() ? "" : " (udp)"));
+  for (const auto& l : r.stream_listeners)
+    out += field("", l.address.to_string() + " (" + l.transport + (l.proxy_protocol ? ", PROXY protocol" : "") + "): " +
+                         plural(l.connections, "connection", "connections"));
+  if (r.certificate_expires) {
+    const int64_t days = (*r.certificate_expires - static_cast<int64_t>(std::time(nullptr))) / 86400;
+    out += field("certificate", days >= 0 ? "expires in " + std::to_string(days) + " days" : "EXPIRED " +
+                                                std::to_string(-days) + " days ago");
+  }
   std::string relay;
   for (const auto& a : r.relay) {
     relay += (relay.empty() ? "" : ", ") + a.address.to_string();
@@ -134,6 +144,8 @@ std::string render(const api::StatsReply& r, bool nonzero) {
   out += counters_table("DATAPLANE (" + plural(r.workers, "worker", "workers") + ")", r.dataplane, r.per_worker, nonzero);
   out += "\n" + counters_table("CONTROL I/O", r.control_io, {}, nonzero);
   out += "\n" + counters_table("CONTROL PLANE", r.control_plane, {}, nonzero);
+  if (!r.streams.empty()) out += "\n" + counters_table("TCP AND TLS", r.streams, {}, nonzero);
+  if (!r.exception.empty()) out += "\n" + counters_table("EXCEPTION PATH", r.exception, {}, nonzero);
   return out;
 }
 

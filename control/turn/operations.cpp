@@ -15,6 +15,7 @@ AllocationSummary summarize(const Allocation& a, dp::TableTime now) {
   s.id = a.id;
   s.user = a.username;
   s.five_tuple = a.five_tuple;
+  s.client_transport = a.client_transport;
   s.relayed = a.advertised;
   s.bound = a.relayed;
   s.expires_in = remaining(a.expires, now);

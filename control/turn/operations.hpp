@@ -26,6 +26,7 @@ struct AllocationSummary {
   dp::AllocId id{};
   std::string user;
   dp::FiveTuple five_tuple;
+  ClientTransport client_transport = ClientTransport::udp;
   TransportAddress relayed;  // as advertised to the client
   TransportAddress bound;    // on our relay address
   uint32_t expires_in = 0;   // seconds
