@@ -89,10 +89,17 @@ std::string render(const api::StatusReply& r) {
     const auto then_for = [](const std::optional<TransportAddress>& alternate) {
       return alternate ? "300 Try Alternate -> " + alternate->to_string() : std::string("508 (no alternate_server)");
     };
+    // Name each transport that has a listener; one answer for all of them reads as before streams existed.
+    bool tcp = false, tls = false;
+    for (const auto& l : r.stream_listeners) (l.transport == "tls" ? tls : tcp) = true;
     std::string then = then_for(r.alternate_server);
-    if (r.alternate_server_tcp != r.alternate_server || r.alternate_server_tls != r.alternate_server)
-      then = "over UDP " + then + ", TCP " + then_for(r.alternate_server_tcp) + ", TLS " +
-             then_for(r.alternate_server_tls);
+    const bool differs = (tcp && r.alternate_server_tcp != r.alternate_server) ||
+                         (tls && r.alternate_server_tls != r.alternate_server);
+    if (differs) {
+      then = "over UDP " + then;
+      if (tcp) then += ", TCP " + then_for(r.alternate_server_tcp);
+      if (tls) then += ", TLS " + then_for(r.alternate_server_tls);
+    }
     out += field("state", "DRAINING: " + plural(r.allocations, "allocation remains", "allocations remain") +
                               "; new Allocates get " + then);
   } else {
