@@ -229,6 +229,7 @@ struct StatusReply {
   std::vector<TransportAddress> listeners = {};             // UDP
   std::vector<StreamListenerInfo> stream_listeners = {};   // TCP and TLS
   std::optional<int64_t> certificate_expires = {};         // UNIX seconds: the earliest TLS notAfter
+  uint64_t tls_handshakes = 0;                              // TLS handshakes in flight now
   std::vector<RelayAddress> relay = {};
   std::vector<PortStatus> ports = {};
   std::optional<IpAddress> tracing = {};  // the address a running trace follows
@@ -251,6 +252,7 @@ struct StatusReply {
     v("listeners", s.listeners);
     v("stream_listeners", s.stream_listeners);
     v("certificate_expires", s.certificate_expires);
+    v("tls_handshakes", s.tls_handshakes);
     v("relay", s.relay);
     v("ports", s.ports);
     v("tracing", s.tracing);

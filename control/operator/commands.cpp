@@ -102,16 +102,20 @@ api::Result<api::StatusReply> OperatorCommands::handle(const api::StatusRequest&
   r.alternate_server_tcp = alternate.tcp;
   r.alternate_server_tls = alternate.tls;
   r.listeners = running_.listen.udp;
-  if (streams_ != nullptr) {
-    const StreamStatus st = streams_->status();
-    for (const auto& l : st.listeners)
-      r.stream_listeners.push_back({l.listener.address, std::string(to_string(l.listener.transport)),
-                                    l.listener.proxy, l.connections});
-    if (st.certificate_expiry) r.certificate_expires = static_cast<int64_t>(*st.certificate_expiry);
-  }
+  stream_listeners(r.stream_listeners, r.certificate_expires);
+  if (streams_ != nullptr) r.tls_handshakes = streams_->status().handshakes;
   r.relay = relay_addresses();
   r.ports = port_status();
   return r;
+}
+
+void OperatorCommands::stream_listeners(std::vector<api::StreamListenerInfo>& out,
+                                        std::optional<int64_t>& certificate_expires) const {
+  if (streams_ == nullptr) return;
+  const StreamStatus st = streams_->status();
+  for (const auto& l : st.listeners)
+    out.push_back({l.listener.address, std::string(to_string(l.listener.transport)), l.listener.proxy, l.connections});
+  if (st.certificate_expiry) certificate_expires = static_cast<int64_t>(*st.certificate_expiry);
 }
 
 api::Result<api::StatsReply> OperatorCommands::handle(const api::StatsRequest&, const Caller&, Now) {

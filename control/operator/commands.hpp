@@ -89,6 +89,8 @@ class OperatorCommands {
 
   std::vector<api::PortStatus> port_status() const;
   std::vector<api::RelayAddress> relay_addresses() const;
+  // The TCP and TLS listeners with their connections, and the earliest certificate expiry.
+  void stream_listeners(std::vector<api::StreamListenerInfo>& out, std::optional<int64_t>& certificate_expires) const;
   std::vector<api::Finding> findings() const;
   size_t retire_probe(size_t index);
   void restore_probe_users();

@@ -114,6 +114,7 @@ api::Result<api::ProbeReply> OperatorCommands::handle(const api::ProbeRequest&, 
   api::ProbeReply r;
   r.credential = {p.name, password, realm, kProbeLifetime};
   r.listeners = running_.listen.udp;
+  stream_listeners(r.stream_listeners, r.certificate_expires);
   r.relay = relay_addresses();
   r.relay_port_min = running_.relay.ports.min.value;
   r.relay_port_max = running_.relay.ports.max.value;

@@ -29,7 +29,9 @@ const char* const kUsage =
     "  drain on|off                          refuse new allocations (300 Try Alternate with\n"
     "                                        alternate_server) while existing ones finish / stop that\n"
     "  trace ADDR [--seconds N]              live: what was decided for packets from or to ADDR\n"
-    "  probe                                 test the server from here, as a client would\n"
+    "  probe [--ca FILE] [--tls-name NAME]   test the server from here, as a client would: every UDP,\n"
+    "                                        TCP and TLS listener (TLS certificates checked against\n"
+    "                                        FILE's CAs, else the system's, for NAME, else the IP)\n"
     "  version\n"
     "\n"
     "options:\n"
@@ -109,7 +111,7 @@ Parsed parse_args(const std::vector<std::string>& args, const char* socket_env) 
   std::vector<std::string> words;
   std::vector<std::pair<std::string, std::optional<std::string>>> options;
   static const std::vector<std::string> kWithValue = {"--user", "--client", "--limit", "--password", "--key",
-                                                      "--key-sha256", "--seconds"};
+                                                      "--key-sha256", "--seconds", "--ca", "--tls-name"};
   while (!c.done()) {
     if (global_option(c, cmd, problem)) {
       if (!problem.empty()) return error(problem);
@@ -139,12 +141,18 @@ Parsed parse_args(const std::vector<std::string>& args, const char* socket_env) 
   };
   auto words_are = [&](size_t n) { return words.size() == n; };
 
-  if (name == "status" || name == "version" || name == "reload" || name == "probe") {
+  if (name == "status" || name == "version" || name == "reload") {
     if (!words_are(0) || !only({}).empty()) return error(name + " takes no arguments");
     if (name == "status") cmd.what = api::StatusRequest{};
     if (name == "version") cmd.what = api::VersionRequest{};
     if (name == "reload") cmd.what = api::ReloadRequest{};
-    if (name == "probe") cmd.what = ProbeCommand{};
+  } else if (name == "probe") {
+    if (!words_are(0)) return error("probe takes options only");
+    if (auto o = only({"--ca", "--tls-name"}); !o.empty()) return error(o);
+    ProbeCommand probe;
+    if (const auto v = option("--ca")) probe.ca_file = **v;
+    if (const auto v = option("--tls-name")) probe.tls_name = **v;
+    cmd.what = probe;
   } else if (name == "stats") {
     if (!words_are(0)) return error("stats takes no words");
     if (auto o = only({"--watch", "--nonzero"}); !o.empty()) return error(o);

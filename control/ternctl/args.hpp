@@ -13,7 +13,10 @@ namespace tern::ctl::ternctl {
 
 inline constexpr const char* kDefaultSocket = "/run/tern/ternd.sock";
 
-struct ProbeCommand {};
+struct ProbeCommand {
+  std::string ca_file;   // --ca: TLS listeners' certificates checked against these CAs
+  std::string tls_name;  // --tls-name: the name they must carry (and SNI)
+};
 struct StatsWatch {
   uint32_t interval = 1;  // seconds
 };

@@ -129,7 +129,11 @@ int probe(Connection& c, const Command& cmd) {
           std::to_string(plan->credential.expires_in) + " s)\n");
   std::fflush(stdout);
   const auto engine = tern::crypto::make_default_engine();
-  const api::ProbeReport report = run_probe(plan.value(), *engine, {});
+  const auto& options = std::get<ProbeCommand>(cmd.what);
+  ProbeOptions probe_options;
+  probe_options.ca_file = options.ca_file;
+  probe_options.tls_name = options.tls_name;
+  const api::ProbeReport report = run_probe(plan.value(), *engine, probe_options);
   api::ProbeDoneRequest done{plan->credential.username, report.failures, report.warnings};
   const auto withdrawn = c.call(done, cmd.timeout_ms);
   print(cmd.json ? api::to_json(report) + "\n" : render(report));

@@ -1,10 +1,15 @@
 #include "control/ternctl/probe.hpp"
 
+#include <openssl/x509_vfy.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <ctime>
+#include <functional>
 #include <optional>
 
+#include "control/ternctl/stream_channel.hpp"
 #include "control/ternctl/turn_client.hpp"
 
 namespace tern::ctl::ternctl {
@@ -34,6 +39,48 @@ constexpr const char* kPeerUnreachable =
     "this server's peer-facing port, a firewall drops UDP to relay.ports, or relay.external advertises an address "
     "whose NAT does not forward to the relay address. Peers' media would not arrive";
 
+constexpr const char* kProxyExpected =
+    "this listener expects a PROXY protocol header from a load balancer (proxy_protocol.from) and closes anything "
+    "else: probe through the load balancer, as clients reach it";
+constexpr int64_t kCertificateWarning = 30 * 86400;
+
+std::string connect_meaning(const StreamChannel::Opened& o, const std::string& name, Port port) {
+  switch (o.failure) {
+    case StreamFailure::refused:
+      return "nothing accepts TCP on port " + std::to_string(port.value) + " there: it is not in listen.tcp or "
+             "listen.tls, or ternd's exception path is down (ternctl stats: EXCEPTION PATH, to_kernel)";
+    case StreamFailure::timed_out:
+      return "the connection request got no answer: a firewall drops TCP " + std::to_string(port.value) +
+             " on the way, or the address is not routed to the server's client-facing port. Clients on networks "
+             "that block UDP cannot reach the relay";
+    case StreamFailure::no_route: return kNoRoute;
+    case StreamFailure::tls_verify:
+      switch (o.verify_error) {
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+          return "the certificate has expired: every client refuses it. Renew it and `ternctl reload`";
+        case X509_V_ERR_CERT_NOT_YET_VALID:
+          return "the certificate is not valid yet: the server's or this host's clock is wrong";
+        case X509_V_ERR_HOSTNAME_MISMATCH:
+        case X509_V_ERR_IP_ADDRESS_MISMATCH:
+          return "the certificate does not name " + name + ": clients connecting to that name refuse it, "
+                 "silently (an ICE failure). --tls-name NAME checks the name clients use";
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+          return "the chain does not lead to a CA this host trusts: tls.certificate must hold the whole chain "
+                 "(fullchain.pem, not cert.pem), or the CA is a private one (--ca FILE checks against it)";
+        default: return "clients will refuse this certificate";
+      }
+    case StreamFailure::tls_alpn:
+      return "ternd answers stun.turn: something else terminates TLS on this port (a proxy in front?)";
+    case StreamFailure::tls_other:
+      return "the handshake failed: tls.min_version or the cipher settings leave nothing in common with a "
+             "current client, or something other than ternd answers on this port";
+    default: return "the connection could not be made";
+  }
+}
+
 std::string meaning_of(int code) {
   switch (code) {
     case 300: return "the server is draining and sends clients to its alternate server (ternctl drain off)";
@@ -56,8 +103,11 @@ class Run {
 
   api::ProbeReport report() {
     report_.findings = plan_.findings;
-    if (plan_.listeners.empty()) step("server", "listeners", "fail", "the server has no listener", {});
-    for (const auto& l : plan_.listeners) probe(l);
+    if (plan_.listeners.empty() && plan_.stream_listeners.empty())
+      step("server", "listeners", "fail", "the server has no listener", {});
+    certificate();
+    for (const auto& l : plan_.listeners) probe_udp(l);
+    for (const auto& l : plan_.stream_listeners) probe_stream(l);
     report_.ok = report_.failures == 0;
     return report_;
   }
@@ -70,13 +120,67 @@ class Run {
     report_.steps.push_back({target, std::move(name), std::move(status), std::move(detail), std::move(meaning)});
   }
 
-  std::unique_ptr<TurnClient> client(const TransportAddress& listener) {
-    std::string error;
-    auto socket = UdpSocket::open(listener.ip.family(), error);
-    if (!socket) return nullptr;
-    auto c = std::make_unique<TurnClient>(listener, engine_, std::move(socket));
+  using Connect = std::function<std::unique_ptr<TurnClient>()>;
+
+  std::unique_ptr<TurnClient> turn_client(std::unique_ptr<Channel> channel) {
+    auto c = std::make_unique<TurnClient>(engine_, std::move(channel));
     c->set_credentials(plan_.credential.username, plan_.credential.password, plan_.credential.realm);
     return c;
+  }
+
+  // The certificate ternd serves on its TLS listeners, as ternd reads it.
+  void certificate() {
+    if (!plan_.certificate_expires) return;
+    const int64_t left = *plan_.certificate_expires - static_cast<int64_t>(std::time(nullptr));
+    if (left < 0)
+      step("server", "certificate", "fail", "the TLS certificate expired " + std::to_string(-left / 86400) + " days ago",
+           "every TLS client refuses it: renew it and `ternctl reload`");
+    else if (left < kCertificateWarning)
+      step("server", "certificate", "warning", "the TLS certificate expires in " + std::to_string(left / 86400) + " days",
+           "renew it (certbot's deploy hook runs `ternctl reload`) before clients start refusing it");
+  }
+
+  void probe_udp(const TransportAddress& listener) {
+    const std::string target = "listener " + listener.to_string();
+    const Connect connect = [&]() -> std::unique_ptr<TurnClient> {
+      std::string error;
+      auto socket = UdpSocket::open(listener.ip.family(), error);
+      return socket ? turn_client(std::make_unique<UdpChannel>(std::move(socket), listener)) : nullptr;
+    };
+    probe(target, listener, connect, kNothingAnswers);
+  }
+
+  // TCP or TLS: the connection and the handshake first, then what a UDP client gets.
+  void probe_stream(const api::StreamListenerInfo& listener) {
+    const TransportAddress& address = listener.address;
+    const bool tls = listener.transport == "tls";
+    const std::string target = "listener " + address.to_string() + " (" + listener.transport + ")";
+    if (listener.proxy_protocol) {
+      step(target, "connect", "skipped", "a PROXY protocol listener", kProxyExpected);
+      return;
+    }
+    std::optional<TlsOptions> tls_options;
+    if (tls) tls_options = TlsOptions{options_.ca_file, options_.tls_name};
+    const std::string name = options_.tls_name.empty() ? address.ip.to_string() : options_.tls_name;
+    StreamChannel::Opened first = StreamChannel::open(address, tls_options, options_.connect_timeout_ms);
+    if (!first.channel) {
+      const bool handshake = first.failure == StreamFailure::tls_verify || first.failure == StreamFailure::tls_alpn ||
+                             first.failure == StreamFailure::tls_other;
+      step(target, handshake ? "tls" : "connect", "fail", first.error, connect_meaning(first, name, address.port));
+      return;
+    }
+    step(target, tls ? "tls" : "connect", "ok",
+         tls ? first.tls_version + ", the certificate verified for " + name + ", ALPN stun.turn" : "TCP connected",
+         std::nullopt);
+    std::unique_ptr<Channel> pending = std::move(first.channel);
+    const Connect connect = [&]() -> std::unique_ptr<TurnClient> {
+      if (pending) return turn_client(std::move(pending));
+      auto again = StreamChannel::open(address, tls_options, options_.connect_timeout_ms);
+      return again.channel ? turn_client(std::move(again.channel)) : nullptr;
+    };
+    probe(target, address, connect,
+          "the connection was made but nothing answered on it: ternd's stream transport did not pass the Binding "
+          "to the control plane or its answer back (ternctl stats: TCP AND TLS)");
   }
 
   bool advertised(const IpAddress& ip) const {
@@ -111,18 +215,21 @@ class Run {
     return *relayed;
   }
 
-  void probe(const TransportAddress& listener) {
-    const std::string target = "listener " + listener.to_string();
-    auto a = client(listener);
-    auto b = client(listener);
-    if (!a || !b) {
-      step(target, "socket", "fail", "cannot open a UDP socket here", std::nullopt);
-      return;
-    }
+  // What every listener is asked: Binding, the 401 challenge, two allocations relaying to each other,
+  // a peer's datagram, cleanup. `connect` makes a client (a socket, a connection).
+  void probe(const std::string& target, const TransportAddress& listener, const Connect& connect,
+             const char* nothing_answers) {
     std::string error;
-    const auto local = a->socket().local_towards(listener, error);
+    auto route = UdpSocket::open(listener.ip.family(), error);
+    const auto local = route ? route->local_towards(listener, error) : std::nullopt;
     if (!local) {
       step(target, "route", "fail", "no route from here: " + error, kNoRoute);
+      return;
+    }
+    auto a = connect();
+    auto b = connect();
+    if (!a || !b) {
+      step(target, "socket", "fail", "cannot open a second socket or connection here", std::nullopt);
       return;
     }
 
@@ -131,7 +238,7 @@ class Run {
     if (!binding.success()) {
       step(target, "binding", "fail",
            binding.present() ? "answered " + std::to_string(binding.code()) : "no answer from " + local->ip.to_string(),
-           kNothingAnswers);
+           nothing_answers);
       return;
     }
     const auto mapped = stun::xor_mapped_address(binding.msg());

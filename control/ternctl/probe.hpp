@@ -5,7 +5,8 @@
 // long-term credential (a user that lives 60 s, withdrawn when the probe ends) and for what the
 // server knows about itself (listeners, relay addresses as advertised, findings from its own
 // configuration). Then ternctl itself, from the host and network namespace it runs in, sends real
-// UDP to each listener: a Binding, an Allocate without and then with the credential, a second
+// UDP to each UDP listener, and connects to each TCP and TLS listener (checking the certificate as
+// a browser would): a Binding, an Allocate without and then with the credential, a second
 // Allocate, CreatePermissions between the two relayed addresses and a Send indication from one
 // that must come out of the other as a Data indication (the workers' relay path, hairpinned), and
 // a datagram from a plain socket of this host to a relayed address (reachable from where peers
@@ -22,7 +23,10 @@
 namespace tern::ctl::ternctl {
 
 struct ProbeOptions {
-  int timeout_ms = 1500;  // per datagram expected, after retransmissions
+  int timeout_ms = 1500;          // per datagram expected, after retransmissions
+  int connect_timeout_ms = 3000;  // a TCP connection and its TLS handshake
+  std::string ca_file;            // TLS: the CAs to trust ("": the system's)
+  std::string tls_name;           // TLS: the name clients connect to ("": the listener's IP address)
 };
 
 // Runs every step against every listener of `plan`.

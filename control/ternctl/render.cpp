@@ -116,8 +116,9 @@ std::string render(const api::StatusReply& r) {
                          plural(l.connections, "connection", "connections"));
   if (r.certificate_expires) {
     const int64_t days = (*r.certificate_expires - static_cast<int64_t>(std::time(nullptr))) / 86400;
-    out += field("certificate", days >= 0 ? "expires in " + std::to_string(days) + " days" : "EXPIRED " +
-                                                std::to_string(-days) + " days ago");
+    out += field("certificate", (days >= 0 ? "expires in " + std::to_string(days) + " days" : "EXPIRED " +
+                                                 std::to_string(-days) + " days ago") +
+                                    "; " + plural(r.tls_handshakes, "TLS handshake", "TLS handshakes") + " in flight");
   }
   std::string relay;
   for (const auto& a : r.relay) {

@@ -34,8 +34,8 @@ int StunAnswer::code() const {
   return e ? e->code.value : -2;
 }
 
-TurnClient::TurnClient(const TransportAddress& server, crypto::Engine& engine, std::unique_ptr<UdpSocket> socket)
-    : server_(server), engine_(engine), socket_(std::move(socket)) {}
+TurnClient::TurnClient(crypto::Engine& engine, std::unique_ptr<Channel> channel)
+    : engine_(engine), channel_(std::move(channel)) {}
 
 void TurnClient::set_credentials(std::string username, std::string password, std::string realm) {
   username_ = std::move(username);
@@ -44,8 +44,8 @@ void TurnClient::set_credentials(std::string username, std::string password, std
   key_ = engine_.make_mac_key(crypto::Mac::hmac_sha1, key);
 }
 
-std::optional<DataIndication> TurnClient::as_data(const Datagram& d) {
-  const auto parsed = stun::parse(d.bytes, engine_);
+std::optional<DataIndication> TurnClient::as_data(std::span<const uint8_t> message) {
+  const auto parsed = stun::parse(message, engine_);
   if (!parsed || parsed.message.method() != stun::Method::data ||
       parsed.message.message_class() != stun::MessageClass::indication)
     return std::nullopt;
@@ -72,22 +72,26 @@ StunAnswer TurnClient::request(stun::Method method, const Add& add, bool authent
   const std::vector<uint8_t> bytes(built.bytes.begin(), built.bytes.end());
 
   int rto = kInitialRto;
+  if (channel_->reliable()) {
+    // Sent once, and given the time all the UDP transmissions would have had.
+    for (int attempt = 1; attempt < tries; ++attempt) rto = 2 * rto + kInitialRto;
+    tries = 1;
+  }
   const auto start = std::chrono::steady_clock::now();
   for (int attempt = 0; attempt < tries; ++attempt, rto *= 2) {
     std::string error;
-    if (!socket_->send(server_, bytes, error)) return {};
+    if (!channel_->send(bytes, error)) return {};
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(rto);
     for (;;) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
-      const auto d = socket_->receive(static_cast<int>(left.count()));
+      auto d = channel_->receive(static_cast<int>(left.count()));
       if (!d) break;
-      if (d->from != server_) continue;
       if (auto data = as_data(*d)) {
         data_.push_back(std::move(*data));
         continue;
       }
-      StunAnswer answer(d->bytes, engine_);
+      StunAnswer answer(std::move(*d), engine_);
       if (!answer.parsed() || answer.msg().transaction_id() != id ||
           answer.msg().message_class() == stun::MessageClass::request ||
           answer.msg().message_class() == stun::MessageClass::indication)
@@ -153,7 +157,7 @@ bool TurnClient::send_indication(const TransportAddress& peer, std::span<const u
   b.add_data(data);
   const auto built = b.finish();
   std::string error;
-  return built && socket_->send(server_, built.bytes, error);
+  return built && channel_->send(built.bytes, error);
 }
 
 std::optional<DataIndication> TurnClient::wait_data(int timeout_ms) {
@@ -166,9 +170,8 @@ std::optional<DataIndication> TurnClient::wait_data(int timeout_ms) {
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
-    const auto d = socket_->receive(static_cast<int>(left.count()));
+    const auto d = channel_->receive(static_cast<int>(left.count()));
     if (!d) return std::nullopt;
-    if (d->from != server_) continue;
     if (auto data = as_data(*d)) data_.push_back(std::move(*data));
   }
 }

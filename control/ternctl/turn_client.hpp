@@ -1,8 +1,8 @@
 #pragma once
-// The small TURN client ternctl's probe uses (RFC 8656 over UDP, RFC 8489 long-term
+// The small TURN client ternctl's probe uses (RFC 8656 over UDP, TCP or TLS, RFC 8489 long-term
 // credentials): Binding, Allocate (401 first, then the nonce), CreatePermission, Send and Data
-// indications, Refresh. Requests are retransmitted as RFC 8489 §6.2.1 says (RTO 500 ms, doubled
-// each time).
+// indications, Refresh. Over UDP requests are retransmitted as RFC 8489 §6.2.1 says (RTO 500 ms,
+// doubled each time); over a stream each is sent once and waited for as long.
 
 #include <cstdint>
 #include <deque>
@@ -15,7 +15,7 @@
 
 #include "conf/net.hpp"
 #include "control/stun/stun.hpp"
-#include "control/ternctl/udp_socket.hpp"
+#include "control/ternctl/channel.hpp"
 #include "crypto/engine.hpp"
 
 namespace tern::ctl::ternctl {
@@ -45,10 +45,9 @@ struct DataIndication {
 
 class TurnClient {
  public:
-  TurnClient(const TransportAddress& server, crypto::Engine& engine, std::unique_ptr<UdpSocket> socket);
+  TurnClient(crypto::Engine& engine, std::unique_ptr<Channel> channel);
 
   void set_credentials(std::string username, std::string password, std::string realm);
-  UdpSocket& socket() { return *socket_; }
   const std::string& server_realm() const { return server_realm_; }
 
   StunAnswer binding(int tries = 3);
@@ -69,11 +68,10 @@ class TurnClient {
   StunAnswer request(stun::Method method, const Add& add, bool authenticate, int tries);
   StunAnswer authenticated(stun::Method method, const Add& add, int tries);
   void learn(const StunAnswer& answer);
-  std::optional<DataIndication> as_data(const Datagram& d);
+  std::optional<DataIndication> as_data(std::span<const uint8_t> message);
 
-  TransportAddress server_;
   crypto::Engine& engine_;
-  std::unique_ptr<UdpSocket> socket_;
+  std::unique_ptr<Channel> channel_;
   std::string username_;
   std::string realm_;
   std::string nonce_;

@@ -1,49 +1,14 @@
 #include "control/ternctl/udp_socket.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
+
+#include "control/ternctl/sockaddr.hpp"
 
 namespace tern::ctl::ternctl {
-namespace {
-
-socklen_t to_sockaddr(const TransportAddress& a, sockaddr_storage& out) {
-  out = {};
-  if (a.ip.is_v4()) {
-    auto& sin = reinterpret_cast<sockaddr_in&>(out);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(a.port.value);
-    std::memcpy(&sin.sin_addr, a.ip.bytes().data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto& sin6 = reinterpret_cast<sockaddr_in6&>(out);
-  sin6.sin6_family = AF_INET6;
-  sin6.sin6_port = htons(a.port.value);
-  std::memcpy(&sin6.sin6_addr, a.ip.bytes().data(), 16);
-  return sizeof(sockaddr_in6);
-}
-
-std::optional<TransportAddress> from_sockaddr(const sockaddr_storage& s) {
-  if (s.ss_family == AF_INET) {
-    const auto& sin = reinterpret_cast<const sockaddr_in&>(s);
-    const auto ip = IpAddress::from_bytes({reinterpret_cast<const uint8_t*>(&sin.sin_addr), 4});
-    return TransportAddress{*ip, Port{ntohs(sin.sin_port)}};
-  }
-  if (s.ss_family == AF_INET6) {
-    const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(s);
-    const auto ip = IpAddress::from_bytes({reinterpret_cast<const uint8_t*>(&sin6.sin6_addr), 16});
-    return TransportAddress{*ip, Port{ntohs(sin6.sin6_port)}};
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 UdpSocket::~UdpSocket() { close(fd_); }
 

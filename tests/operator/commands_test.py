@@ -17,6 +17,9 @@
             drops by reason; `trace` while one runs: busy
   probe     `ternctl probe` from the client namespace passes every step; from the peer namespace it fails to
             route and says so; while draining it names the drain
+  probe-streams  `ternctl probe --ca` over the TCP and TLS listeners too (connection, TLS handshake and the
+            certificate checked for the listener's IP, then every step); without the CA or for another name the
+            TLS step fails and says what that means
 """
 
 import json
@@ -328,14 +331,45 @@ def case_probe(s: Scenario) -> None:
     ops.ternctl_json(s, "drain", "off")
 
 
+def case_probe_streams(s: Scenario) -> None:
+    """ternctl probe over TCP and TLS: each stream listener connected to (and its certificate checked against the
+    test CA, for the listener's IP address), then the same exchange as over UDP; without the CA, or for a name the
+    certificate does not carry, the TLS steps fail with what that means."""
+    ca = str(s.pki.ca)
+    got, out = ops.ternctl(s, "--json", "probe", "--ca", ca, netns=s.topo.cli)
+    report = json.loads(out.strip().splitlines()[-1])
+    s.note(f"probe over every transport: {report}")
+    s.expect(got == 0 and report["ok"], f"probe failed (exit {got}): {out}")
+    steps = {(step["target"], step["step"]): step for step in report["steps"]}
+    ip = s.topo.listen_ip
+    targets = {f"listener {ip}:{servers.TCP_PORT} (tcp)": "connect"}
+    targets.update({f"listener {ip}:{port} (tls)": "tls" for port in servers.TLS_PORTS})
+    for target, first in targets.items():
+        s.expect(steps.get((target, first), {}).get("status") == "ok", f"{target} {first}: {steps.get((target, first))}")
+        for step in ("binding", "challenge", "allocate", "second allocate", "relay", "cleanup"):
+            s.expect(steps.get((target, step), {}).get("status") == "ok", f"{target} {step}: {steps.get((target, step))}")
+    s.expect("TLSv1.3" in steps[(f"listener {ip}:{servers.TLS_PORTS[1]} (tls)", "tls")]["detail"],
+             "TLS 1.3 negotiated")
+    stats = ops.ternctl_json(s, "stats")
+    s.note(f"stream counters: {stats.get('streams')}")
+    s.expect(ops.ternctl_json(s, "status")["allocations"] == 0, "the probe left allocations")
+
+    got, out = ops.ternctl(s, "probe", netns=s.topo.cli)
+    s.expect(got == 1 and "FAIL     tls: the certificate was refused" in out and
+             "does not lead to a CA this host trusts" in out, f"probe without the test CA: exit {got}\n{out}")
+    got, out = ops.ternctl(s, "probe", "--ca", ca, "--tls-name", "relay.example.net", netns=s.topo.cli)
+    s.expect(got == 1 and "does not name relay.example.net" in out, f"probe for another name: exit {got}\n{out}")
+
+
 CASES = {
     "commands": case_commands,
     "socket": case_socket,
     "metrics": case_metrics,
     "trace": case_trace,
     "probe": case_probe,
+    "probe-streams": case_probe_streams,
 }
 
 if __name__ == "__main__":
     ops.require_ternd()
-    sys.exit(scenario.main(CASES, deadline=200))
+    sys.exit(scenario.main(CASES, deadline=200, streams={"probe-streams"}))
