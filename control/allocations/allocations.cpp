@@ -120,7 +120,10 @@ void Allocations::remove(Allocation& a, RemoveReason reason) {
   permissions_ -= a.permissions.size();
   channels_ -= a.channels.size();
   by_five_tuple_.erase(a.five_tuple);
-  if (a.stream != dp::StreamId::none) by_stream_.erase(a.stream);
+  if (a.stream != dp::StreamId::none) {
+    by_stream_.erase(a.stream);
+    if (reason != RemoveReason::connection_closed) ended_streams_.push_back(a.stream);
+  }
   if (const auto it = per_user_.find(a.quota_user); it != per_user_.end() && --it->second == 0) per_user_.erase(it);
   switch (reason) {
     case RemoveReason::deleted: counters_.add(Counter::allocations_deleted); break;

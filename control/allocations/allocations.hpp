@@ -77,6 +77,10 @@ class Allocations {
   dp::WriteResult refresh(Allocation& a, dp::TableTime expires, dp::TableTime now);
   // Unpublishes and forgets; `a` is gone afterwards.
   void remove(Allocation& a, RemoveReason reason);
+  // Connections whose allocation went while they stay open (deleted, expired or killed): the
+  // stream transport must stop relaying their data and time them out as connections without one.
+  // Swaps them into `out`.
+  void take_ended_streams(std::vector<dp::StreamId>& out) { out.swap(ended_streams_); }
 
   // RFC 8656 §10.2: installs or refreshes a permission for every peer, or for none: when one does
   // not fit, the others are put back as they were and the result says why.
@@ -146,6 +150,7 @@ class Allocations {
   std::vector<std::unique_ptr<Allocation>> slots_;  // by AllocId
   std::unordered_map<dp::FiveTuple, dp::AllocId, FiveTupleHash> by_five_tuple_;
   std::unordered_map<dp::StreamId, dp::AllocId> by_stream_;  // stream clients' allocations
+  std::vector<dp::StreamId> ended_streams_;                  // take_ended_streams()
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> per_user_;
   std::unordered_map<dp::AllocId, PortLease> reclaiming_;  // removed, waiting for the grace period
   ExpiryWheel wheel_;

@@ -4,6 +4,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <array>
 #include <csignal>
 #include <cstring>
 #include <ctime>
@@ -46,10 +47,23 @@ bool ControlLoop::attach(Mailbox& mailbox) {
   return loop_.add(mailbox.requests_fd(), EPOLLIN, [this](uint32_t) { serve_streams(now()); });
 }
 
+// Connections whose allocation went without them (deleted, expired, killed) hear of it: their data
+// is no longer relayed and the idle timeout applies to them again.
+void ControlLoop::notify_ended_streams() {
+  if (mailbox_ == nullptr) return;
+  queue_ended_streams();
+  if (!stream_replies_.empty()) mailbox_->reply(stream_replies_);
+}
+
+void ControlLoop::queue_ended_streams() {
+  plane_.take_ended_streams(ended_streams_);
+  for (const dp::StreamId stream : ended_streams_) stream_replies_.push_back({stream, {}, dp::kNoAllocation, true});
+  ended_streams_.clear();
+}
+
 size_t ControlLoop::serve_streams(Now now) {
   if (mailbox_ == nullptr) return 0;
   mailbox_->take_requests(stream_requests_, closed_streams_);
-  for (const dp::StreamId stream : closed_streams_) plane_.stream_closed(stream);
   size_t handled = 0;
   for (size_t first = 0; first < stream_requests_.size(); first += kBurst) {
     const size_t n = std::min(kBurst, stream_requests_.size() - first);
@@ -58,11 +72,17 @@ size_t ControlLoop::serve_streams(Now now) {
       requests_[i] = Request{r.five_tuple, r.message, r.transport, r.stream};
     }
     const size_t answers = plane_.handle({requests_.data(), n}, now, responses_);
+    std::array<bool, kBurst> answered{};
     for (size_t k = 0; k < answers; ++k) {
       const Response& a = responses_[k];
+      answered[a.request] = true;
       stream_replies_.push_back({stream_requests_[first + a.request].stream,
                                  std::vector<uint8_t>(a.bytes.begin(), a.bytes.end()), a.allocation});
     }
+    // A request left unanswered (rate-limited, malformed) still gets its empty reply: the transport
+    // counts each connection's requests in flight and needs every one back.
+    for (size_t i = 0; i < n; ++i)
+      if (!answered[i]) stream_replies_.push_back({stream_requests_[first + i].stream, {}, dp::kNoAllocation});
     if (surface_ != nullptr && surface_->tracer().active())
       for (size_t i = 0; i < n; ++i) {
         std::span<const uint8_t> answer;
@@ -72,6 +92,12 @@ size_t ControlLoop::serve_streams(Now now) {
       }
     handled += n;
   }
+  // The connections that closed, after their requests: each was queued before its connection's
+  // close, so an Allocate followed at once by the close leaves no allocation behind.
+  for (const dp::StreamId stream : closed_streams_) plane_.stream_closed(stream);
+  // After the answers: a Refresh 0's success reaches the client before its connection hears the
+  // allocation went.
+  queue_ended_streams();
   mailbox_->reply(stream_replies_);
   return handled;
 }
@@ -167,6 +193,7 @@ bool ControlLoop::run() {
       if (surface_ != nullptr) surface_->tick(t);
       last_tick = t;
     }
+    notify_ended_streams();
   }
   return true;
 }

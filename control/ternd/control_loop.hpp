@@ -47,6 +47,8 @@ class ControlLoop {
   // Answers the stream clients' requests waiting in the mailbox, and removes the allocations of
   // connections that closed. Returns requests handled.
   size_t serve_streams(Now now);
+  void notify_ended_streams();
+  void queue_ended_streams();
 
   static constexpr size_t kBurst = 32;
   static constexpr size_t kMaxBurstsPerWakeup = 64;
@@ -70,6 +72,7 @@ class ControlLoop {
   std::vector<StreamRequest> stream_requests_;
   std::vector<dp::StreamId> closed_streams_;
   std::vector<StreamReply> stream_replies_;
+  std::vector<dp::StreamId> ended_streams_;
 };
 
 }  // namespace tern::ctl

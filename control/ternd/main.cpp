@@ -66,10 +66,23 @@ bool parse_arguments(int argc, char** argv, Arguments& out) {
 }
 
 // The final counts, one line per source (the workers summed, the control lcore's packet I/O, the
-// control plane): what a stopped ternd leaves for whoever reads its log afterwards.
+// control plane, the stream transport and the exception path): what a stopped ternd leaves for
+// whoever reads its log afterwards.
 void log_counters(const tern::ctl::Logger& logger, const tern::ctl::ControlPlane& plane,
-                  const tern::dp::Stats& stats, const tern::dp::ControlIo& io) {
+                  const tern::dp::Stats& stats, const tern::dp::ControlIo& io,
+                  const tern::ctl::StreamTransport* streams) {
   using tern::ctl::LogLevel;
+  if (streams != nullptr) {
+    const tern::ctl::StreamStatus st = streams->status();
+    {
+      auto line = logger.line(LogLevel::notice, "counters");
+      line.kv("scope", "streams");
+      for (size_t i = 0; i < st.counters.size(); ++i) line.kv(tern::ctl::kTransportCounterNames[i], st.counters[i]);
+    }
+    auto line = logger.line(LogLevel::notice, "counters");
+    line.kv("scope", "exception");
+    for (size_t i = 0; i < st.exception.size(); ++i) line.kv(tern::dp::kExceptionCounterNames[i], st.exception[i]);
+  }
   {
     const auto values = stats.counters();
     auto line = logger.line(LogLevel::notice, "counters");
@@ -167,8 +180,8 @@ int main(int argc, char** argv) {
           .kv("crypto", crypto::to_string(engine->backend()));
       if (!service.run()) status = 1;
     }
-    log_counters(logger, plane, dataplane->stats(), dataplane->io());
     if (streams) streams->stop();  // its connections close; the data plane is still there to carry the FINs
+    log_counters(logger, plane, dataplane->stats(), dataplane->io(), streams.get());
   }
   logger.line(ctl::LogLevel::notice, "stopping");
   dataplane->stop();

@@ -48,6 +48,8 @@ struct Connection {
   std::string out;                    // what waits to be written, from out_sent on
   size_t out_sent = 0;
   bool want_write = false;            // EPOLLOUT is armed
+  bool reading = true;                // EPOLLIN is armed: false while it may not send more (can_take)
+  uint32_t pending_requests = 0;      // passed to the control plane, not answered yet
   TransportAddress peer;              // the TCP peer: the client, or a load balancer
   TransportAddress client;            // the client: peer, or what its PROXY header says
   TransportAddress server;            // our listener

@@ -34,6 +34,7 @@ namespace tern::ctl {
   X(message_too_big, "STUN messages over stream.max_message: connection closed")                    \
   X(requests, "STUN requests passed to the control plane")                                          \
   X(requests_refused, "STUN requests refused: the control plane's queue was full")                 \
+  X(reading_paused, "connections not read for a while: 32 requests in flight, or unread answers filling stream.buffer") \
   X(replies, "answers written to TCP and TLS clients")                                              \
   X(ignored, "STUN indications and responses from clients: ignored")                                \
   X(relayed, "ChannelData and Send indications from TCP and TLS clients relayed")                  \

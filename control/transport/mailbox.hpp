@@ -28,8 +28,9 @@ struct StreamRequest {
 
 struct StreamReply {
   dp::StreamId stream = dp::StreamId::none;
-  std::vector<uint8_t> message;
+  std::vector<uint8_t> message;                // empty: the request got no answer, or news only
   dp::AllocId allocation = dp::kNoAllocation;  // this answer created the connection's allocation
+  bool allocation_ended = false;               // the connection's allocation is gone (Refresh 0, expiry, kill)
 };
 
 class Mailbox {

@@ -293,18 +293,19 @@ void StreamTransport::on_accept(Listening& l) {
     socklen_t local_length = sizeof local;
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length) == 0) c->server = transport_address(local);
     c->accepted_ms = c->last_input_ms = now_ms();
-    if (!l.listener.proxy) {
-      ++per_source_[from.ip];
-      c->counted_source = true;
-    }
     if (tls) {
       c->ssl = tls_->new_connection();
       if (!c->ssl || SSL_set_fd(c->ssl.get(), fd) != 1) {
+        c->fd = -1;  // refuse() closes it
         refuse(TransportCounter::tls_failed_other);
         continue;
       }
       c->in_handshake_count = true;
       ++handshakes_;
+    }
+    if (!l.listener.proxy) {
+      ++per_source_[from.ip];
+      c->counted_source = true;
     }
     c->state = l.listener.proxy ? Connection::State::proxy_header
                : tls            ? Connection::State::handshake
@@ -329,6 +330,11 @@ void StreamTransport::on_event(dp::StreamId id, uint32_t events) {
   if ((events & EPOLLOUT) && c.state == Connection::State::open) {
     if (c.flush() == Connection::Io::closed) return close(c, TransportCounter::closed_by_client);
     arm_write(c);
+    if (resume(c)) return;
+  }
+  if (!c.reading) {
+    if (events & (EPOLLHUP | EPOLLERR)) close(c, TransportCounter::closed_by_client);
+    return;
   }
   // A handshake that waited to write goes on as the socket drains, like one waiting to read.
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) || c.state != Connection::State::open) step(c);
@@ -341,6 +347,7 @@ void StreamTransport::step(Connection& c) {
   if (c.state == Connection::State::handshake && !handshake(c)) return;
   if (c.state != Connection::State::open) return;
   if (c.want_write) arm_write(c);  // a handshake's EPOLLOUT is not wanted any more
+  if (!c.reading) return;
   const auto r = c.read();
   take_messages(c);  // what arrived before an EOF still counts
   if (connections_.count(id) == 0) return;
@@ -398,12 +405,7 @@ bool StreamTransport::handshake(Connection& c) {
       return false;
     case TlsHandshakeStep::Status::want_write:
       c.want_write = true;
-      {
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT;
-        ev.data.u64 = static_cast<uint32_t>(c.id);
-        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
-      }
+      update_events(c);
       return false;
     case TlsHandshakeStep::Status::failed:
       break;
@@ -422,9 +424,21 @@ bool StreamTransport::handshake(Connection& c) {
 void StreamTransport::take_messages(Connection& c) {
   const dp::StreamId id = c.id;
   for (;;) {
+    if (!can_take(c)) {
+      // A client that sends requests faster than they are answered, or does not read the answers:
+      // nothing more is read or taken from it until they are (its requests wait in its socket,
+      // bounded by the kernel).
+      counters_.add(TransportCounter::reading_paused);
+      c.reading = false;
+      update_events(c);
+      return;
+    }
     StreamFramer::Frame f;
     switch (c.framer.next(f)) {
       case StreamFramer::Next::frame:
+        // ChannelData needs an allocation, which needs a request first: a connection that starts
+        // with bytes that read as ChannelData ("GET ", "SSH-") is not a TURN client.
+        if (!c.seen_message && f.kind == StreamFramer::Kind::channel_data) return close(c, TransportCounter::not_turn);
         c.seen_message = true;
         c.last_input_ms = now_ms();
         if (f.kind == StreamFramer::Kind::channel_data)
@@ -435,6 +449,7 @@ void StreamTransport::take_messages(Connection& c) {
         c.framer.consume_frame();
         continue;
       case StreamFramer::Next::oversized:
+        if (!c.seen_message) return close(c, TransportCounter::not_turn);
         c.last_input_ms = now_ms();
         counters_.add(TransportCounter::datagram_too_big);
         continue;
@@ -466,6 +481,7 @@ void StreamTransport::on_stun(Connection& c, std::span<const uint8_t> message) {
     counters_.add(TransportCounter::requests_refused);
     return;
   }
+  ++c.pending_requests;
   counters_.add(TransportCounter::requests);
 }
 
@@ -491,7 +507,8 @@ void StreamTransport::relay(Connection& c, std::span<const uint8_t> message, boo
 
 // peer_data: what the workers framed for the client, dropped when the connection already holds
 // stream.buffer bytes it could not write (a client that does not read costs that much at most).
-// Answers to its requests are written whatever it holds: they are few and small.
+// Answers to its requests are written whatever it holds: once they reach stream.buffer, the
+// connection is not read any more until they drain (take_messages), so they stay bounded too.
 void StreamTransport::write(Connection& c, const uint8_t* bytes, size_t length, bool peer_data) {
   if (peer_data && c.unsent() + length > config_.limits.buffer) {
     ++c.dropped_deliveries;
@@ -503,12 +520,33 @@ void StreamTransport::write(Connection& c, const uint8_t* bytes, size_t length, 
   arm_write(c);
 }
 
+// Whether more of a connection's requests may go to the control plane: few enough in flight, and
+// its answers not piling up unread.
+bool StreamTransport::can_take(const Connection& c) const {
+  return c.pending_requests < kMaxPendingRequests && c.unsent() < config_.limits.buffer;
+}
+
+// A paused connection is read again once it may send more; true when that closed it.
+bool StreamTransport::resume(Connection& c) {
+  if (c.reading || !can_take(c)) return false;
+  const dp::StreamId id = c.id;
+  c.reading = true;
+  update_events(c);
+  step(c);
+  return connections_.count(id) == 0;
+}
+
 void StreamTransport::arm_write(Connection& c) {
   const bool want = c.unsent() > 0;
   if (want == c.want_write) return;
   c.want_write = want;
+  update_events(c);
+}
+
+// EPOLLIN while the connection is read, EPOLLOUT while bytes wait to be written.
+void StreamTransport::update_events(Connection& c) {
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u);
+  ev.events = (c.reading ? EPOLLIN | EPOLLRDHUP : 0u) | (c.want_write ? EPOLLOUT : 0u);
   ev.data.u64 = static_cast<uint32_t>(c.id);
   epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
 }
@@ -556,8 +594,18 @@ void StreamTransport::take_replies() {
     const auto it = connections_.find(r.stream);
     if (it == connections_.end()) continue;
     Connection& c = *it->second;
+    if (r.allocation_ended) {
+      c.allocation = dp::kNoAllocation;
+      continue;
+    }
+    if (c.pending_requests > 0) --c.pending_requests;
     if (r.allocation != dp::kNoAllocation) c.allocation = r.allocation;
+    if (r.message.empty()) {
+      resume(c);
+      continue;
+    }
     write(c, r.message.data(), r.message.size(), false);
+    if (const auto still = connections_.find(r.stream); still != connections_.end()) resume(*still->second);
   }
   replies_.clear();
 }

@@ -74,6 +74,8 @@ struct StreamStatus {
 class StreamTransport {
  public:
   static constexpr std::chrono::microseconds kIdlePoll{250};
+  // Requests of one connection in flight to the control plane; more wait in its socket.
+  static constexpr uint32_t kMaxPendingRequests = 32;
 
   StreamTransport(StreamTransportConfig config, dp::StreamIo& io, Mailbox& mailbox, const Logger& logger);
   ~StreamTransport();  // stop()
@@ -111,6 +113,9 @@ class StreamTransport {
   void relay(Connection& c, std::span<const uint8_t> message, bool channel_data);
   void write(Connection& c, const uint8_t* bytes, size_t length, bool peer_data);
   void arm_write(Connection& c);
+  void update_events(Connection& c);
+  bool can_take(const Connection& c) const;
+  bool resume(Connection& c);
   void close(Connection& c, TransportCounter reason);
   void deliver();
   void take_replies();

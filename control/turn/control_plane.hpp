@@ -107,6 +107,8 @@ class ControlPlane {
   // RFC 8656 §3.1: a TCP or TLS client's connection closed: its allocation goes with it. true when
   // there was one.
   bool stream_closed(dp::StreamId stream);
+  // Connections whose allocation ended otherwise (Refresh 0, expiry, kill), since the last call.
+  void take_ended_streams(std::vector<dp::StreamId>& out) { allocations_.take_ended_streams(out); }
   std::vector<std::string> user_names() const { return credentials_.user_names(); }
 
   // Counters, with the gauges as of now.
