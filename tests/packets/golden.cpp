@@ -79,6 +79,10 @@ void Golden::build(const GoldenOptions& options) {
   ic.ports = {p0, p1};
   ic.listeners = {*TransportAddress::parse("10.90.0.1:3478")};
   if (options.ipv6) ic.listeners.push_back(*TransportAddress::parse("[2001:db8::1]:3478"));
+  if (options.streams) {
+    ic.stream_listeners = {*TransportAddress::parse("10.90.0.1:3478"), *TransportAddress::parse("10.90.0.1:443")};
+    if (options.ipv6) ic.stream_listeners.push_back(*TransportAddress::parse("[2001:db8::1]:443"));
+  }
   dp::AssemblyConfig ac;
   ac.name = tag;
   ac.interfaces = ic;
@@ -98,6 +102,8 @@ void Golden::build(const GoldenOptions& options) {
   ac.neighbours_per_port = 64;
   ac.held_per_neighbour = options.held_per_neighbour;
   ac.held_total = options.held_total;
+  ac.streams = options.streams;
+  ac.stream_ring_size = options.stream_ring_size;
   ac.seeds = dp::WorkerSeeds{kTransactionSeed, kFirstIpId, 0x2000};
   std::string error;
   dp_ = dp::Assembly::build(ac, clock_, error);

@@ -82,7 +82,13 @@ struct GoldenOptions {
   unsigned trace_ring_size = 64;
   unsigned held_per_neighbour = dp::kHeldPerNeighbour;
   unsigned held_total = dp::kHeldTotal;
+  bool streams = false;          // TCP listeners 10.90.0.1:3478 and :443 (and [2001:db8::1]:443 with ipv6)
+  unsigned stream_ring_size = dp::kStreamRingSize;
 };
+
+// With GoldenOptions::streams, a TCP or TLS listener's port besides kListenerPort (the kernel's,
+// behind the exception path).
+inline constexpr uint16_t kTlsPort = 443;
 
 class Golden : public testing::Test {
  protected:
