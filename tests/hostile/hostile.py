@@ -361,9 +361,11 @@ def finish(s: Scenario, baseline: Counters, reassembled: int = 0) -> Counters:
     s.expect(received + lost >= arrived,
              f"{arrived} frames reached ternd's ports during the case; its workers received {received} and the "
              f"ports counted {lost} lost: {arrived - received - lost} vanished uncounted")
+    # With TCP and TLS listeners, stream clients' requests reach the control plane too (read while ternd runs).
+    streamed = stream_counters(s)["streams"]["requests"] if s.streams else 0
     c = stop_ternd(s)
     c.reply = live.reply  # the ports' and pools' own figures, which only the live stats have
-    check_accounted(s, c)
+    check_accounted(s, c, streamed)
     return c
 
 
@@ -376,8 +378,9 @@ def stop_ternd(s: Scenario, grace: float = 30) -> Counters:
     s.expect(status == 0, f"ternd exited with status {status} on SIGTERM:\n{proc.tail()}")
     s.expect("event=stopped" in log, f"ternd did not log event=stopped:\n{proc.tail()}")
     counters = parse_counters(log)
-    s.expect(set(counters.scopes) == {"dataplane", "control_io", "control"},
-             f"ternd logged counters for {sorted(counters.scopes)}, not dataplane, control_io and control")
+    scopes = {"dataplane", "control_io", "control"} | ({"streams", "exception"} if s.streams else set())
+    s.expect(set(counters.scopes) == scopes,
+             f"ternd logged counters for {sorted(counters.scopes)}, not {', '.join(sorted(scopes))}")
     s.note(f"ternd counters (non-zero): {json.dumps(counters.nonzero(), sort_keys=True)}")
     return counters
 
@@ -387,14 +390,15 @@ def stop_ternd(s: Scenario, grace: float = 30) -> Counters:
 # whose MAC is not known yet also as neighbour_wait (what becomes of it is the control lcore's held_* counters), and
 # drop_tx_full counts frames that already had an outcome.
 _DP_OUTCOMES = ("channel_data_to_peer", "send_to_peer", "channel_data_to_client", "data_indication_to_client",
-                "binding_answered", "arp_answered", "icmp_answered", "punted")
+                "binding_answered", "arp_answered", "icmp_answered", "punted", "to_kernel")
 # A message handed to the control plane is a request of a method it serves, or is discarded under one of these.
 _CTL_OUTCOMES = ("dropped_malformed", "dropped_unsupported", "indications_ignored", "responses_ignored")
 
 
-def check_accounted(s: Scenario, c: Counters) -> None:
-    """Every frame the workers received ended under exactly one counter, and so did every message the control plane
-    was handed."""
+def check_accounted(s: Scenario, c: Counters, streamed: int = 0) -> None:
+    """Every frame the workers received ended under exactly one counter (the exception path to the kernel's TCP,
+    `to_kernel`, among them), and so did every message the control plane was handed: punted by a worker, or one
+    of `streamed` requests from TCP and TLS clients."""
     dp = c.scopes["dataplane"]
     ended = sum(dp[k] for k in _DP_OUTCOMES) + sum(v for k, v in dp.items()
                                                    if k.startswith("drop_") and k != "drop_tx_full")
@@ -404,9 +408,9 @@ def check_accounted(s: Scenario, c: Counters) -> None:
     ctl = c.scopes["control"]
     requests = sum(v for k, v in ctl.items() if k.startswith("requests_"))
     handled = requests + sum(ctl[k] for k in _CTL_OUTCOMES)
-    s.expect(handled == c.io("punts_received"),
-             f"the control plane was handed {c.io('punts_received')} messages but counted {handled}: "
-             f"{json.dumps(c.nonzero()['control'], sort_keys=True)}")
+    s.expect(handled == c.io("punts_received") + streamed,
+             f"the control plane was handed {c.io('punts_received')} punted messages and {streamed} stream "
+             f"requests but counted {handled}: {json.dumps(c.nonzero()['control'], sort_keys=True)}")
     # A request is answered (responses_<code>), answered again from the transaction cache, or refused an answer
     # by the rate limit.
     answered = sum(v for k, v in ctl.items() if k.startswith("responses_"))
@@ -457,3 +461,242 @@ def wait_until(predicate, timeout: float, interval: float = 0.05):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+# ---- TURN over TCP and TLS (streams_test.py) ---------------------------------------------------------------------
+# A scenario with `streams` gives ternd TCP on servers.TCP_PORT and TLS on servers.TLS_PORTS; its stream sockets
+# live in a network namespace of ternd's own (the exception path's TAP), which only its stream thread enters.
+
+import errno  # noqa: E402
+import select  # noqa: E402
+import ssl  # noqa: E402
+
+
+def tcp_socket(s: Scenario, local_ip: str | None = None, rcvbuf: int | None = None) -> socket.socket:
+    """An unconnected TCP socket of the client namespace, bound to `local_ip` (the first client address)."""
+    sock = socket_in(s.topo.cli, socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # before connect(): the window follows it
+    sock.bind((local_ip or s.topo.client_ips[0], 0))
+    return sock
+
+
+def tcp_connect(s: Scenario, port: int = servers.TCP_PORT, local_ip: str | None = None, timeout: float = 5,
+                rcvbuf: int | None = None) -> socket.socket:
+    sock = tcp_socket(s, local_ip, rcvbuf)
+    sock.settimeout(timeout)
+    sock.connect((s.topo.listen_ip, port))
+    return sock
+
+
+def tls_client_context(s: Scenario, alpn: list[str] | None = None) -> ssl.SSLContext:
+    """A client context that trusts the scenario's test CA and checks the listener's IP."""
+    ctx = ssl.create_default_context(cafile=str(s.pki.ca))
+    if alpn is not None:
+        ctx.set_alpn_protocols(alpn)
+    return ctx
+
+
+def client_hello(alpn: list[str] | None = None) -> bytes:
+    """The first flight of a TLS client (its ClientHello record), as OpenSSL makes it."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def closed_by_server(sock: socket.socket, timeout: float) -> str | None:
+    """Waits up to `timeout` s for the server to end the connection, discarding what it sends meanwhile: "eof"
+    (FIN), "reset" (RST), or None (still open)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = max(0.0, deadline - time.monotonic())
+        try:
+            if isinstance(sock, ssl.SSLSocket) and sock.pending():
+                ready = True
+            else:
+                ready = bool(select.select([sock], [], [], left)[0])
+            if not ready:
+                return None
+            data = sock.recv(65536)
+            if not data:
+                return "eof"
+        except (ConnectionResetError, BrokenPipeError):
+            return "reset"
+        except ssl.SSLError:
+            return "eof"
+        except (socket.timeout, ssl.SSLWantReadError, BlockingIOError):
+            continue
+        except OSError as e:
+            if e.errno in (errno.ECONNRESET, errno.EPIPE):
+                return "reset"
+            raise
+
+
+class StreamClient(TurnClient):
+    """A TURN client over one TCP (or TLS) connection from the client namespace, with TurnClient's requests.
+    Transactions are sent once (the stream is reliable); frames that answer none (ChannelData, Data indications)
+    wait in `inbox`."""
+
+    def __init__(self, s: Scenario, port: int = servers.TCP_PORT, tls: bool = False, local_ip: str | None = None,
+                 rcvbuf: int | None = None, alpn: list[str] | None = None, username: str = servers.USER,
+                 password: str = servers.PASSWORD, realm: str = servers.REALM) -> None:
+        self.server = (s.topo.listen_ip, port)
+        sock = tcp_connect(s, port, local_ip, rcvbuf=rcvbuf)
+        if tls:
+            sock = tls_client_context(s, alpn).wrap_socket(sock, server_hostname=s.topo.listen_ip)
+        self.sock = sock
+        self.username = username
+        self.realm = realm
+        self.key = stun.long_term_key(username, realm, password)
+        self.nonce: bytes | None = None
+        self.inbox: list[bytes] = []
+        self.relayed: tuple[str, int] | None = None
+        self._pending = b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    @staticmethod
+    def frame_size(buffer: bytes) -> int | None:
+        """The size of the frame at the start of `buffer` (RFC 8656 §12.5: ChannelData padded to 4), or None."""
+        if len(buffer) < 4:
+            return None
+        length = struct.unpack("!H", buffer[2:4])[0]
+        if buffer[0] & 0xC0 == 0x40:
+            return 4 + length + (-length % 4)
+        return 20 + length
+
+    def _receive(self, timeout: float) -> bytes | None:
+        deadline = time.monotonic() + timeout
+        while True:
+            size = self.frame_size(self._pending)
+            if size is not None and len(self._pending) >= size:
+                frame, self._pending = self._pending[:size], self._pending[size:]
+                return frame
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(max(left, 0.001))
+            try:
+                data = self.sock.recv(65536)
+            except (socket.timeout, ssl.SSLWantReadError):
+                return None
+            if not data:
+                raise ConnectionError("the server closed the connection")
+            self._pending += data
+
+    def transact(self, data: bytes, timeout: float = 3.0, attempts: int = 1) -> stun.Message | None:
+        return super().transact(data, timeout=timeout, attempts=1)
+
+    def channel_data(self, number: int, data: bytes) -> None:
+        self.send(stun.padded(stun.channel_data(number, data)))
+
+    def binding(self, timeout: float = 3.0) -> stun.Message | None:
+        return self.transact(stun.build(stun.BINDING, stun.REQUEST), timeout=timeout)
+
+
+def stream_serves(s: Scenario, port: int = servers.TCP_PORT, tls: bool = False, local_ip: str | None = None,
+                  rounds: int = 20) -> None:
+    """A client over TCP (or TLS) allocates, binds a channel to an echo peer and gets every datagram back intact
+    as ChannelData on its connection; its Refresh 0 succeeds."""
+    echo = s.start_echo_peer([ECHO_PORT], name=f"stream-echo-{port}-{time.monotonic_ns()}")
+    what = f"{'TLS' if tls else 'TCP'} client on port {port}"
+    c = StreamClient(s, port, tls=tls, local_ip=local_ip)
+    try:
+        expect_code(s, c.allocate(), None, f"{what}: Allocate")
+        expect_code(s, c.channel_bind(0x4001, (s.topo.peer_ip, ECHO_PORT)), None, f"{what}: ChannelBind")
+        sent = [struct.pack("!I", i) + os.urandom(i * 37 % 1200) for i in range(rounds)]
+        for payload in sent:
+            c.channel_data(0x4001, payload)
+        got = []
+        deadline = time.monotonic() + 5
+        while len(got) < len(sent) and time.monotonic() < deadline:
+            for frame in c.collect(len(sent) - len(got), timeout=deadline - time.monotonic()):
+                if stun.is_channel_data(frame):
+                    length = struct.unpack("!H", frame[2:4])[0]
+                    got.append((struct.unpack("!H", frame[:2])[0], frame[4:4 + length]))
+        s.expect(got == [(0x4001, p) for p in sent],
+                 f"{what}: {len(got)} of {len(sent)} ChannelData echoed back intact and in order")
+        expect_code(s, c.refresh(0), None, f"{what}: Refresh 0")
+        s.note(f"{what}: allocated, {len(got)}/{len(sent)} echoed intact")
+    finally:
+        c.close()
+        echo.stats()
+
+
+def stream_counters(s: Scenario) -> dict[str, dict[str, int]]:
+    """The stream transport's counters (`streams`) and the exception path's (`exception`) from `ternctl --json
+    stats`, with `dataplane`, `control_io` and `control` beside them."""
+    argv = [str(ternctl()), "-s", str(s.workdir / "ternd.sock"), "--json", "stats"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    s.expect(done.returncode == 0, f"ternctl stats failed (status {done.returncode}): {done.stderr.strip()}")
+    reply = json.loads(done.stdout.splitlines()[0])
+    s.expect(bool(reply.get("streams")), "ternctl stats reports no stream transport counters")
+    return {"streams": reply["streams"], "exception": reply.get("exception", {}), "dataplane": reply["dataplane"],
+            "control_io": reply["control_io"], "control": reply["control_plane"]}
+
+
+def stream_connections(s: Scenario) -> dict[str, int]:
+    """Open connections per stream listener ("tcp 10.90.0.1:3478": n), from `ternctl --json status`."""
+    argv = [str(ternctl()), "-s", str(s.workdir / "ternd.sock"), "--json", "status"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    s.expect(done.returncode == 0, f"ternctl status failed (status {done.returncode}): {done.stderr.strip()}")
+    reply = json.loads(done.stdout.splitlines()[0])
+    return {f"{l['transport']} {l['address']}": int(l["connections"]) for l in reply.get("stream_listeners", [])}
+
+
+def wait_connections(s: Scenario, total: int, timeout: float) -> int:
+    """Waits until ternd holds `total` stream connections; returns what it holds then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = sum(stream_connections(s).values())
+        if now == total or time.monotonic() > deadline:
+            return now
+        time.sleep(0.1)
+
+
+def stream_thread_netns(s: Scenario) -> str:
+    """/proc path of the network namespace ternd's stream sockets live in: that of the one thread of ternd that is
+    not in the server namespace (the main thread's, /proc/PID/ns/net, is the scenario's)."""
+    pid = s.server.proc.pid
+    main_ns = os.readlink(f"/proc/{pid}/ns/net")
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir()):
+        try:
+            if os.readlink(task / "ns" / "net") != main_ns:
+                return str(task / "ns" / "net")
+        except OSError:
+            continue
+    raise Failure("no thread of ternd is in a network namespace of its own (the stream transport's)")
+
+
+def stream_sockstat(s: Scenario) -> dict[str, int]:
+    """/proc/net/sockstat's TCP line in ternd's stream namespace: inuse, orphan, tw, alloc, mem (pages)."""
+    out = subprocess.run(["nsenter", f"--net={stream_thread_netns(s)}", "cat", "/proc/net/sockstat"],
+                         capture_output=True, text=True, check=True, timeout=10).stdout
+    for line in out.splitlines():
+        if line.startswith("TCP:"):
+            fields = line.split()[1:]
+            return {fields[i]: int(fields[i + 1]) for i in range(0, len(fields) - 1, 2)}
+    raise Failure(f"no TCP line in ternd's /proc/net/sockstat:\n{out}")
+
+
+def stream_ss(s: Scenario) -> str:
+    """`ss -tnmi` in ternd's stream namespace: its TCP sockets with queues and memory."""
+    return subprocess.run(["nsenter", f"--net={stream_thread_netns(s)}", "ss", "-tanmi"],
+                          capture_output=True, text=True, timeout=10).stdout
+
+
+def vm_rss_kib(s: Scenario) -> int:
+    for line in Path(f"/proc/{s.server.proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise Failure("ternd's /proc/PID/status has no VmRSS")

@@ -53,11 +53,13 @@ def rest_credentials(secret: str = servers.REST_SECRET, user: str = servers.USER
 
 class Scenario:
     def __init__(self, name: str, auth: str, clients: int, workdir: Path, ternd_settings: str = "",
-                 ipv6: bool = False, streams: bool = False) -> None:
+                 ipv6: bool = False, streams: bool = False, rogue_tls: bool = False) -> None:
         """streams: TURN over TCP (servers.TCP_PORT) and TLS (servers.TLS_PORTS) too, with a certificate from a
-        test CA made for the scenario (self.pki.ca is the CA clients trust)."""
+        test CA made for the scenario (self.pki.ca is the CA clients trust). rogue_tls: the same listeners, but the
+        server's certificate comes from the other CA (pki.rogue_server), which clients must refuse."""
         self.name = name
-        self.streams = streams
+        self.streams = streams or rogue_tls
+        self.rogue_tls = rogue_tls
         self.pki: Pki | None = None
         self.auth = auth
         self.ternd_settings = ternd_settings
@@ -75,7 +77,7 @@ class Scenario:
             tls = None
             if self.streams:
                 self.pki = Pki(self.workdir)
-                tls = self.pki.server(self.topo.listen_ip)
+                tls = (self.pki.rogue_server if self.rogue_tls else self.pki.server)(self.topo.listen_ip)
             self.server = servers.start(self.server_kind, self.topo, self.procs, self.workdir, self.auth,
                                         self.ternd_settings, tls)
         except BaseException:
@@ -197,18 +199,24 @@ def _wait_file(proc: Proc, path: Path, timeout: float = 10) -> None:
 
 
 def main(cases: dict, auth: dict | None = None, clients: dict | None = None, deadline: int = 240,
-         ternd_settings: str = "", ipv6: set | None = None) -> int:
+         ternd_settings: str | dict = "", ipv6: set | None = None, streams: set | None = None,
+         rogue_tls: set | None = None) -> int:
     """Runs one case named on the command line; exit status 0 only when every check of the case held.
 
     `auth[case]` is the credential kind the case needs from coturn ("static" unless named); `clients[case]` the
     number of client addresses; the cases in `ipv6` get the IPv6 addresses too (topology.py). `deadline`
     (seconds) bounds the whole case, setup and teardown included.
-    `ternd_settings` is libconfig text added to ternd's configuration for every case of the script.
+    `ternd_settings` is libconfig text added to ternd's configuration for every case of the script, or a dict of
+    such texts by case.
+    The cases in `streams` get TCP and TLS listeners and a test CA (Scenario's streams); those in `rogue_tls` the
+    same listeners with a certificate of the other CA.
     """
     parser = argparse.ArgumentParser()
     parser.add_argument("case", choices=sorted(cases))
     args = parser.parse_args()
     auth_kind = (auth or {}).get(args.case, "static")
+    if isinstance(ternd_settings, dict):
+        ternd_settings = ternd_settings.get(args.case, "")
     n_clients = (clients or {}).get(args.case, 1)
 
     def on_alarm(*_):
@@ -227,7 +235,8 @@ def main(cases: dict, auth: dict | None = None, clients: dict | None = None, dea
     print(f"{name}: server {kind}, credentials {auth_kind}, directory {workdir}", flush=True)
     s = None
     try:
-        with Scenario(name, auth_kind, n_clients, workdir, ternd_settings, args.case in (ipv6 or set())) as s:
+        with Scenario(name, auth_kind, n_clients, workdir, ternd_settings, args.case in (ipv6 or set()),
+                      streams=args.case in (streams or set()), rogue_tls=args.case in (rogue_tls or set())) as s:
             cases[args.case](s)
         print(f"PASS {name} ({kind})", flush=True)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -10,6 +10,9 @@ Prints one JSON object with what happened; aioice_test.py decides whether that i
   refused    the Allocate must fail: reports the final STUN error code
   forbidden  after allocating, ChannelBind and CreatePermission towards each `--denied` peer must fail (reports
              the error codes), then the allocation must still relay to the allowed peer
+
+--transport tcp or tls: relay and refused talk to the server over TCP, or TLS (aioice's transport="tcp" and
+ssl=True: Python's default context, which trusts SSL_CERT_FILE and checks the server's IP address).
 """
 
 import argparse
@@ -120,7 +123,7 @@ async def case_relay(args, peers) -> dict:
     if args.family == 6:
         return await case_relay_family(args, peers)
     transport, collector = await create_turn_endpoint(Collector, server_addr=args.server, username=args.user,
-                                                      password=args.password)
+                                                      password=args.password, **stream_options(args))
     relayed = transport.get_extra_info("sockname")
 
     async def send(data, peer):
@@ -154,7 +157,7 @@ async def case_relay_family(args, peers) -> dict:
 async def case_refused(args, peers) -> dict:
     try:
         transport, _ = await create_turn_endpoint(Collector, server_addr=args.server, username=args.user,
-                                                  password=args.password)
+                                                  password=args.password, **stream_options(args))
     except Exception as e:  # noqa: BLE001 -- any failure is reported; the test checks it is the right one
         return {"allocated": False, "error_code": error_code(e), "error": f"{type(e).__name__}: {e}"}
     relayed = transport.get_extra_info("sockname")
@@ -199,6 +202,13 @@ async def case_forbidden(args, peers) -> dict:
     return result
 
 
+def stream_options(args) -> dict:
+    """create_turn_endpoint's transport and ssl for --transport."""
+    if args.transport == "udp":
+        return {}
+    return {"transport": "tcp", "ssl": args.transport == "tls"}
+
+
 def address(text: str) -> tuple[str, int]:
     host, port = text.rsplit(":", 1)
     return host, int(port)
@@ -214,6 +224,7 @@ async def main() -> int:
     parser.add_argument("--denied", type=address, action="append", default=[])
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--family", type=int, choices=[4, 6], default=4, help="the relayed address's")
+    parser.add_argument("--transport", choices=["udp", "tcp", "tls"], default="udp", help="to the server")
     args = parser.parse_args()
     case = {"relay": case_relay, "refused": case_refused, "forbidden": case_forbidden}[args.case]
     try:

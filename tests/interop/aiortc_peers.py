@@ -7,6 +7,9 @@ server, run in the client namespace by aiortc_test.py. Prints one JSON object; a
   media        one session with audio, video and a data channel: each side sends a synthetic tone and solid-colour
                frames, each side checks what it decodes (frame count, size, colour, loudness)
 
+--turn-url names the TURN server (turn:IP:PORT?transport=udp by default; turns:IP:5349?transport=tcp is TURN over
+TLS, aioice then trusting Python's default context: SSL_CERT_FILE).
+
 Relay only. aiortc has no iceTransportPolicy, so relay_only() patches it in: aioice's Connection gets
 transport_policy=RELAY (it then advertises relay candidates only) and, once gathering is done, drops its host
 sockets too, so no candidate pair can start from a host address. The result reports every candidate line of both
@@ -204,7 +207,8 @@ async def round_trip(channel) -> dict:
 
 
 async def session(args) -> dict:
-    server = RTCIceServer(urls=f"turn:{args.server}?transport=udp", username=args.user, credential=args.password)
+    url = args.turn_url or f"turn:{args.server}?transport=udp"
+    server = RTCIceServer(urls=url, username=args.user, credential=args.password)
     offerer = RTCPeerConnection(RTCConfiguration(iceServers=[server]))
     answerer = RTCPeerConnection(RTCConfiguration(iceServers=[server]))
     received = {"offerer": Received(), "answerer": Received()}
@@ -256,6 +260,7 @@ async def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("case", choices=["datachannel", "media"])
     parser.add_argument("--server", required=True, help="IP:PORT")
+    parser.add_argument("--turn-url", help="instead of turn:SERVER?transport=udp")
     parser.add_argument("--user", required=True)
     parser.add_argument("--password", required=True)
     parser.add_argument("--media-seconds", type=float, default=6)

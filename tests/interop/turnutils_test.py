@@ -16,6 +16,15 @@ client's veth must show that the mode really used the TURN mechanism it names:
   multihost       three client hosts (10.90.0.10-12) run uclient at the same time, each with zero loss
   badpass         wrong password: every Allocate answered 401, nothing relayed, uclient reports the failure
   rest-badsecret  REST credentials made with the wrong secret: 401, as above
+  tcp             -t: TURN over TCP to port 3478, ChannelData (padded to four bytes on the stream, RFC 8656 §12.5)
+  tcp-send        -t -s: TURN over TCP, Send and Data indications
+  tls             -t -S: TURN over TLS to port 5349, the server's certificate checked against the test CA (-E),
+                  ChannelData
+  tls-443         -t -S -p 443: the same on the second TLS listener
+
+Over TCP and TLS the capture can only say that no TURN went over UDP; the server says which transport carried the
+relayed data: ternd's `ternctl stats` (its TCP and TLS counters: connections, messages relayed and delivered, and
+nothing dropped), coturn's log (the session's TCP or TLS socket and the ChannelBinds).
 """
 
 import re
@@ -23,10 +32,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "operator"))
 
 import scenario  # noqa: E402
 import servers  # noqa: E402
 from scenario import Scenario  # noqa: E402
+from stream_checks import coturn_sessions, expect_no_stream_drops, ternd_allocations, ternd_stream_stats  # noqa: E402
 
 PEER_PORT = 3480   # turnutils_peer echoes on this port and the next (uclient's RTCP peer)
 CLIENTS = 8        # uclient -m; a multiple of 4, which -y (client pairs, each with an RTCP pair) rounds up to
@@ -236,6 +247,97 @@ def case_rest_badsecret(s: Scenario) -> None:
     _refused(s, secret="southsecret")
 
 
+def _relay_stream(s: Scenario, transport: str, port: int, *flags: str) -> int:
+    """uclient over TCP (-t) or TLS (-t -S, verifying the test CA) to `port`; returns the messages echoed."""
+    stream_flags = ["-t", "-p", str(port)]
+    if transport == "tls":
+        stream_flags += ["-S", "-E", str(s.pki.ca)]
+    start_peer(s)
+    wire = s.start_wire_count()
+    peers = peer_wires(s)
+    status, out = uclient(s, *stream_flags, *flags)
+    total = expect_all_echoed(s, status, out)
+    expect_peer_saw(s, peers, total)
+    s.expect(wire.c2s("udp") == 0 and wire.s2c("udp") == 0,
+             f"TURN over UDP on the wire ({wire.c2s('udp')} out, {wire.s2c('udp')} in) in a {transport} case")
+    expect_stream_transport(s, transport, port, total, channels=("-s" not in flags))
+    return total
+
+
+def expect_stream_transport(s: Scenario, transport: str, port: int, total: int, channels: bool) -> None:
+    if s.server_kind == "ternd":
+        expect_ternd_streams(s, transport, port, total, channels)
+    else:
+        expect_coturn_streams(s, transport, port, total, channels)
+
+
+def expect_ternd_streams(s: Scenario, transport: str, port: int, total: int, channels: bool) -> None:
+    """ternd's log: every allocation was made on the `port` listener by a `transport` client; its TCP and TLS
+    counters: the connections came in on `transport`, every message was relayed and every echo delivered to them,
+    nothing dropped; its data plane's: the mechanism both ways."""
+    created = ternd_allocations(s)
+    s.expect(created and set(created) == {(f"{s.topo.listen_ip}:{port}", transport)},
+             f"ternd's allocations (listener, client transport): {sorted(set(created))}, expected all "
+             f"({s.topo.listen_ip}:{port}, {transport})")
+    streams, dp, _ = ternd_stream_stats(s)
+    other = "tcp" if transport == "tls" else "tls"
+    s.expect(streams.get(f"{transport}_accepted", 0) >= 1 and streams.get(f"{other}_accepted", 0) == 0,
+             f"{transport}_accepted {streams.get(f'{transport}_accepted')}, {other}_accepted "
+             f"{streams.get(f'{other}_accepted')}: uclient's connections did not come in over {transport}")
+    if transport == "tls":
+        # uclient picks one of its TLS contexts at random for each connection, TLS 1.0 and TLS 1.1 only ones among
+        # them; ternd (TLS 1.2 at least) refuses those and uclient connects again. Nothing else may fail.
+        handshakes, refused = streams.get("tls_handshakes", 0), streams.get("tls_failed_version_or_cipher", 0)
+        s.expect(handshakes >= 1 and handshakes + refused == streams.get("tls_accepted"),
+                 f"{handshakes} TLS handshakes and {refused} refused for an old version, of "
+                 f"{streams.get('tls_accepted')} connections")
+    s.expect(streams.get("relayed", 0) >= total and streams.get("delivered", 0) >= total,
+             f"relayed {streams.get('relayed')} and delivered {streams.get('delivered')} over {transport}, "
+             f"expected at least {total} each")
+    expect_no_stream_drops(s, streams)
+    used, unused = ((("channel_data_to_peer", "channel_data_to_client"), ("send_to_peer", "data_indication_to_client"))
+                    if channels else
+                    (("send_to_peer", "data_indication_to_client"), ("channel_data_to_peer", "channel_data_to_client")))
+    s.expect(all(dp.get(k, 0) >= total for k in used) and not any(dp.get(k, 0) for k in unused),
+             f"ternd's data plane: { {k: dp.get(k) for k in used + unused} }, expected at least {total} for {used} "
+             f"and none for {unused}")
+
+
+def expect_coturn_streams(s: Scenario, transport: str, port: int, total: int, channels: bool) -> None:
+    """coturn's log: every session came in on `port` (ciphered for TLS, not for TCP), together they relayed
+    `total` messages to the peer; ChannelBinds only in ChannelData mode."""
+    sessions = coturn_sessions(s)
+    relaying = {k: v for k, v in sessions.items() if v["peer_sent"]}
+    s.note(f"coturn sessions that relayed: {relaying}")
+    listener = f"{s.topo.listen_ip}:{port}"
+    s.expect(relaying and all(v["local"] == listener for v in relaying.values()),
+             f"coturn sessions did not all come in on {listener}: {relaying}")
+    ciphered = [k for k, v in relaying.items() if v["cipher"]]
+    s.expect(len(ciphered) == (len(relaying) if transport == "tls" else 0),
+             f"{len(ciphered)} of {len(relaying)} coturn sessions used TLS, in a {transport} case")
+    sent = sum(v["peer_sent"] for v in relaying.values())
+    s.expect(sent >= total, f"coturn sent {sent} packets to peers, expected at least {total}")
+    binds = s.server.log_path.read_text(errors="replace").count("CHANNEL_BIND processed, success")
+    s.expect(bool(binds) == channels,
+             f"{binds} ChannelBinds in coturn's log, in {'ChannelData' if channels else 'Send'} mode")
+
+
+def case_tcp(s: Scenario) -> None:
+    _relay_stream(s, "tcp", servers.TCP_PORT)
+
+
+def case_tcp_send(s: Scenario) -> None:
+    _relay_stream(s, "tcp", servers.TCP_PORT, "-s")
+
+
+def case_tls(s: Scenario) -> None:
+    _relay_stream(s, "tls", servers.TLS_PORTS[0])
+
+
+def case_tls_443(s: Scenario) -> None:
+    _relay_stream(s, "tls", servers.TLS_PORTS[1])
+
+
 CASES = {
     "binding": case_binding,
     "channel": case_channel,
@@ -246,12 +348,18 @@ CASES = {
     "multihost": case_multihost,
     "badpass": case_badpass,
     "rest-badsecret": case_rest_badsecret,
+    "tcp": case_tcp,
+    "tcp-send": case_tcp_send,
+    "tls": case_tls,
+    "tls-443": case_tls_443,
 }
 AUTH = {"rest": "rest", "rest-badsecret": "rest"}
 CLIENT_HOSTS = {"multihost": 3}
+STREAMS = {"tcp", "tcp-send", "tls", "tls-443"}
 # turnutils_uclient is an RFC 5766 client: it binds channel numbers anywhere in 0x4000-0x7FFF, which
 # RFC 8656 §12 narrowed to 0x4000-0x4FFF. ternd answers such a ChannelBind 400 unless told otherwise.
 TERND_SETTINGS = "compat = { rfc5766_channels = true; };\n"
 
 if __name__ == "__main__":
-    sys.exit(scenario.main(CASES, auth=AUTH, clients=CLIENT_HOSTS, deadline=180, ternd_settings=TERND_SETTINGS))
+    sys.exit(scenario.main(CASES, auth=AUTH, clients=CLIENT_HOSTS, deadline=180, ternd_settings=TERND_SETTINGS,
+                           streams=STREAMS))

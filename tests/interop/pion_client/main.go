@@ -11,11 +11,17 @@
 //
 // Credentials are a static user (-user, -password) or TURN REST API ones made from -secret with pion's own
 // GenerateLongTermCredentials (username: expiry timestamp alone).
+//
+// -transport picks how the client reaches the server: udp (a socket of its own), tcp (a net.Conn wrapped in
+// turn.NewSTUNConn, which frames STUN and padded ChannelData on the stream), or tls (crypto/tls over TCP, trusting
+// only the CA in -ca and checking the server's certificate for its IP address, then NewSTUNConn).
 package main
 
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
 	"flag"
@@ -132,6 +138,8 @@ func run(r *report) error {
 	peerIP := flag.String("peer", "", "echo peer IP")
 	ports := flag.String("ports", "", "echo peer ports, comma separated")
 	rounds := flag.Int("rounds", 3, "channel phase rounds")
+	transport := flag.String("transport", "udp", "to the server: udp, tcp or tls")
+	caFile := flag.String("ca", "", "PEM of the CA trusted for -transport tls")
 	flag.Parse()
 
 	username, pass := *user, *password
@@ -152,7 +160,7 @@ func run(r *report) error {
 		peers = append(peers, &net.UDPAddr{IP: net.ParseIP(*peerIP), Port: port})
 	}
 
-	conn, err := net.ListenPacket("udp4", *local+":0")
+	conn, err := serverConn(*transport, *local, *server, *caFile)
 	if err != nil {
 		return err
 	}
@@ -214,6 +222,36 @@ func run(r *report) error {
 	}
 	// Closing the relayed connection deletes the allocation: Refresh with LIFETIME 0.
 	return relayConn.Close()
+}
+
+// serverConn is the client's connection to the server, as the net.PacketConn pion's client takes.
+func serverConn(transport, local, server, caFile string) (net.PacketConn, error) {
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 10 * time.Second}
+	switch transport {
+	case "udp":
+		return net.ListenPacket("udp4", local+":0")
+	case "tcp":
+		c, err := dialer.Dial("tcp4", server)
+		if err != nil {
+			return nil, err
+		}
+		return turn.NewSTUNConn(c), nil
+	case "tls":
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, err
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("no certificate in %s", caFile)
+		}
+		c, err := tls.DialWithDialer(dialer, "tcp4", server, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		return turn.NewSTUNConn(c), nil
+	}
+	return nil, fmt.Errorf("unknown transport %q", transport)
 }
 
 func main() {
