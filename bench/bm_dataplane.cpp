@@ -159,7 +159,8 @@ struct World {
 
 std::unique_ptr<World> build_world(const std::string& name, const InterfacesConfig& interfaces,
                                    uint32_t allocations, std::vector<IpAddress> relay_addresses,
-                                   uint32_t permission_overflow = 0, uint32_t channel_overflow = 0) {
+                                   uint32_t permission_overflow = 0, uint32_t channel_overflow = 0,
+                                   bool streams = false) {
   AssemblyConfig ac;
   ac.name = name;
   ac.interfaces = interfaces;
@@ -167,6 +168,7 @@ std::unique_ptr<World> build_world(const std::string& name, const InterfacesConf
   ac.rx_queues = {1};
   ac.rcu = false;
   ac.table_size = allocations;
+  ac.streams = streams;
   ac.relay_addresses = std::move(relay_addresses);
   ac.permission_overflow = permission_overflow;
   ac.channel_overflow = channel_overflow;
@@ -184,14 +186,40 @@ std::unique_ptr<World> build_world(const std::string& name, const InterfacesConf
   return w;
 }
 
-World& world(uint32_t allocations) {
-  static std::map<uint32_t, std::unique_ptr<World>> worlds;
-  auto& w = worlds[allocations];
+// With `streams`, TCP and TLS listeners too, and the last kStreamClients slots are TCP and TLS
+// clients' allocations (out of the client index, each with a channel): what the UDP paths run beside
+// in a ternd that serves both.
+constexpr uint32_t kStreamClients = 1000;
+
+World& world(uint32_t allocations, bool streams = false) {
+  static std::map<std::pair<uint32_t, bool>, std::unique_ptr<World>> worlds;
+  auto& w = worlds[{allocations, streams}];
   if (w) return *w;
   std::vector<IpAddress> relays;
   for (uint8_t i = 0; i < 16; ++i) relays.push_back(IpAddress::v4(10, 90, 1, i));
-  w = build_world("bm" + std::to_string(allocations), env->ipv4, allocations, relays);
+  InterfacesConfig interfaces = env->ipv4;
+  if (streams) {
+    const IpAddress listener = IpAddress::v4(rte_be_to_cpu_32(kListenerIp));
+    interfaces.stream_listeners = {{listener, Port{3478}}, {listener, Port{443}}};
+  }
+  const uint32_t slots = allocations + (streams ? kStreamClients : 0);
+  w = build_world("bm" + std::to_string(allocations) + (streams ? "s" : ""), interfaces, slots, relays, 0, 0, streams);
   TableWriter& writer = w->dp->table_writer();
+  for (uint32_t id = allocations; id < slots; ++id) {
+    AllocationEntry e;
+    e.five_tuple.client = {IpAddress::v4(rte_be_to_cpu_32(client_ip(id))), Port{40000}};
+    e.five_tuple.server = {IpAddress::v4(rte_be_to_cpu_32(kListenerIp)), Port{443}};
+    e.five_tuple.transport = Transport::tcp;
+    e.stream = StreamId{id + 1};
+    e.relayed = {IpAddress::v4(rte_be_to_cpu_32(relay_ip(id))), Port{rte_be_to_cpu_16(relay_port(id))}};
+    e.expires = 1'000'000;
+    if (writer.add_allocation(AllocId{id}, e) != WriteResult::ok ||
+        writer.set_channel(AllocId{id}, 0x4000, {IpAddress::v4(rte_be_to_cpu_32(kPeerIp)), Port{7000}}, 1'000'000) !=
+            WriteResult::ok) {
+      fprintf(stderr, "cannot publish stream allocation %u\n", id);
+      std::exit(1);
+    }
+  }
   for (uint32_t id = 0; id < allocations; ++id) {
     AllocationEntry e;
     e.five_tuple.client = {IpAddress::v4(rte_be_to_cpu_32(client_ip(id))), Port{40000}};
@@ -262,9 +290,9 @@ void run_frames(benchmark::State& state, World& w, const std::vector<Frame>& tem
   per_packet(state);
 }
 
-void run_path(benchmark::State& state, Path path, CounterId expect, Worker::Mode mode) {
+void run_path(benchmark::State& state, Path path, CounterId expect, Worker::Mode mode, bool streams = false) {
   const auto allocations = static_cast<uint32_t>(state.range(0));
-  World& w = world(allocations);
+  World& w = world(allocations, streams);
   run_frames(state, w, frames(w, path, allocations), expect, mode);
 }
 
@@ -288,6 +316,13 @@ void BM_PeerToClientDataIndication(benchmark::State& s) {
 }
 void BM_Binding(benchmark::State& s) {
   run_path(s, Path::binding, CounterId::binding_answered, Worker::Mode::bulk);
+}
+// The UDP fast paths in a data plane that also serves TCP and TLS clients (kStreamClients of them).
+void BM_ChannelDataToPeerWithStreams(benchmark::State& s) {
+  run_path(s, Path::channel_data_to_peer, CounterId::channel_data_to_peer, Worker::Mode::bulk, true);
+}
+void BM_PeerToClientChannelDataWithStreams(benchmark::State& s) {
+  run_path(s, Path::peer_channel_data, CounterId::channel_data_to_client, Worker::Mode::bulk, true);
 }
 // Client ChannelData to another allocation's relayed address on this server: never on the wire,
 // handed to the partner's peer -> client path and sent to the partner's client as ChannelData.
@@ -479,6 +514,8 @@ BENCHMARK(BM_PeerToClientChannelDataScalar) TERN_SIZES;
 BENCHMARK(BM_PeerToClientDataIndication) TERN_SIZES;
 BENCHMARK(BM_Binding)->Arg(1000);
 BENCHMARK(BM_Hairpin) TERN_SIZES;
+BENCHMARK(BM_ChannelDataToPeerWithStreams)->Arg(100'000);
+BENCHMARK(BM_PeerToClientChannelDataWithStreams)->Arg(100'000);
 #define TERN_SIZES6 ->Arg(1000)->Arg(100'000)
 BENCHMARK(BM_ChannelDataToPeer6) TERN_SIZES6;
 BENCHMARK(BM_SendToPeer6) TERN_SIZES6;

@@ -8,6 +8,14 @@ command line; ternd runs its data plane on net_af_packet ports bound to the serv
 Two things differ from the tests: ternd's EAL gets hugepages (--in-memory instead of --no-huge -m 1024), as a
 production ternd would, and ternd accepts RFC 5766 channel numbers (turnutils_uclient binds them).
 
+With transport "tcp" or "tls" the clients reach the server over TURN over TCP (uclient -t, port 3478) or TLS
+(-t -S, port 5349, trusting a CA the run makes, as the interop tests do); the relayed legs stay UDP. There the
+packets are counted as messages (uclient's own totals, each relayed twice), since TCP segments on the veth do not
+map to messages, and ternd's CPU is its worker's busy time plus the whole CPU time of its stream transport thread
+(tern-streams: the TCP and TLS sockets, OpenSSL, the TAP of the exception path, and the kernel's TCP work done in
+its system calls). ternd's path is longer than coturn's there: the kernel's TCP in ternd's namespace, the TAP and
+af_packet, where coturn's sockets hold the TCP connection directly.
+
 Per server, one run of turnutils_uclient: `sessions` sessions (-m, no RTCP pair: -c), each sending `messages`
 messages of `length` bytes at one per `interval_ms` (-n, -l, -z), ChannelData, to turnutils_peer, which echoes
 every message back through the relay. Measured over that run:
@@ -35,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
 import servers  # noqa: E402
+from pki import Pki  # noqa: E402
 from procs import Procs  # noqa: E402
 from topology import Topology  # noqa: E402
 
@@ -146,6 +155,18 @@ def _proc_cpu_split(pid: int) -> tuple[float, float]:
 
 
 IDLE_LOOP = ("tern::dp::Worker::run", "tern::dp::Worker::poll", "tern::dp::Worker::account")
+
+
+def _thread_cpu_seconds(pid: int, name: str) -> float | None:
+    """utime + stime of the thread of `pid` named `name` (/proc/PID/task/TID/stat), or None."""
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            if (task / "comm").read_text().strip() == name:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        pass
+    return None
 
 
 def _worker_tid(pid: int) -> str | None:
@@ -324,28 +345,41 @@ def busy_seconds(scopes: dict, tsc_hz: float = 0) -> float | None:
     return None
 
 
+STREAM_THREAD = "tern-streams"  # ternd's stream transport thread (control/transport/stream_transport.hpp)
+
+
 def run_one(kind: str, workdir: Path, build: Path, sessions: int, messages: int, length: int,
-            interval_ms: int, coturn_relay_threads: int = 1, tsc_hz: float = 0) -> dict:
-    """One server under the load. `tsc_hz`: the TSC frequency to use if ternd's statistics do not carry theirs."""
+            interval_ms: int, coturn_relay_threads: int = 1, tsc_hz: float = 0, transport: str = "udp") -> dict:
+    """One server under the load. `tsc_hz`: the TSC frequency to use if ternd's statistics do not carry theirs.
+    `transport`: how the clients reach the server, "udp", "tcp" or "tls"."""
     workdir.mkdir(parents=True, exist_ok=True)
     os.environ["TERN_BUILD_DIR"] = str(build)
     _bench_ternd_conf()
     topo = Topology(servers.topology_mode(kind), clients=1)
-    result = {"server": kind}
+    result = {"server": kind, "transport": transport}
+    stream = transport != "udp"
     with _Procs(workdir, ["--relay-threads", str(coturn_relay_threads)]) as procs:
         topo.create()
         try:
-            server = servers.start(kind, topo, procs, workdir, "static", TERND_SETTINGS)
+            tls = None
+            flags = []
+            if stream:
+                pki = Pki(workdir)
+                tls = pki.server(topo.listen_ip)
+                flags = (["-t", "-p", str(servers.TCP_PORT)] if transport == "tcp" else
+                         ["-t", "-S", "-p", str(servers.TLS_PORTS[0]), "-E", str(pki.ca)])
+            server = servers.start(kind, topo, procs, workdir, "static", TERND_SETTINGS, tls=tls)
             procs.start("turnutils_peer", ["turnutils_peer", "-L", topo.peer_ip, "-p", str(PEER_PORT)],
                         netns=topo.peer)
             time.sleep(0.5)
-            argv = ["turnutils_uclient", "-c", "-u", servers.USER, "-w", servers.PASSWORD, "-m", str(sessions),
+            argv = ["turnutils_uclient", *flags, "-c", "-u", servers.USER, "-w", servers.PASSWORD, "-m", str(sessions),
                     "-n", str(messages), "-l", str(length), "-z", str(interval_ms), "-e", topo.peer_ip,
                     "-r", str(PEER_PORT), topo.listen_ip]
             result["uclient_argv"] = argv
             result["server_argv"] = server.proc.popen.args
             cli0, peer0 = _link_stats(topo.cli, topo.cli_if), _link_stats(topo.peer, topo.peer_if)
             cpu0 = _proc_cpu_seconds(server.proc.pid)
+            streams0 = _thread_cpu_seconds(server.proc.pid, STREAM_THREAD) if kind == "ternd" and stream else None
             stats0 = ternctl_stats(build, workdir / "ternd.sock") if kind == "ternd" else None
             sched0 = _worker_schedstat(server.proc.pid) if kind == "ternd" else None
             utime0 = _proc_cpu_split(server.proc.pid)
@@ -369,6 +403,7 @@ def run_one(kind: str, workdir: Path, build: Path, sessions: int, messages: int,
                 profile.wait(timeout=60)
             active, peak = sampler.active()
             cpu1 = _proc_cpu_seconds(server.proc.pid)
+            streams1 = _thread_cpu_seconds(server.proc.pid, STREAM_THREAD) if kind == "ternd" and stream else None
             stats1 = ternctl_stats(build, workdir / "ternd.sock") if kind == "ternd" else None
             sched1 = _worker_schedstat(server.proc.pid) if kind == "ternd" else None
             utime1 = _proc_cpu_split(server.proc.pid)
@@ -384,6 +419,12 @@ def run_one(kind: str, workdir: Path, build: Path, sessions: int, messages: int,
                 "process_cpu_seconds": cpu1 - cpu0,
                 "user_seconds": utime1[0] - utime0[0], "system_seconds": utime1[1] - utime0[1],
             })
+            if stream:
+                # Messages, not segments: each message uclient sent went to the peer and came back.
+                u = result["uclient"]
+                result["relayed"] = u.get("sent", 0) + u.get("received", 0)
+                if streams0 is not None and streams1 is not None:
+                    result["stream_thread_cpu_seconds"] = streams1 - streams0
             procs.stop(server.proc, grace=10)
             if kind == "ternd":
                 scopes = ternd_counters(server.log_tail(400))
@@ -448,6 +489,15 @@ def run_one(kind: str, workdir: Path, build: Path, sessions: int, messages: int,
                 result["kernel_ns_per_packet_profiled"] = per(result.get("kernel_cpu_profiled_seconds"))
                 result["cpu_ns_per_packet"] = (result["cpu_ns_per_packet_profiled"] or result["cpu_ns_per_packet_upper"]
                                                or result["cpu_ns_per_packet_busy_tsc"])
+                if stream:
+                    # The worker's share, and the stream transport thread's over the messages relayed.
+                    result["worker_ns_per_packet"] = result["cpu_ns_per_packet"]
+                    thread = result.get("stream_thread_cpu_seconds")
+                    result["stream_thread_ns_per_packet"] = (thread / result["relayed"] * 1e9
+                                                             if thread is not None and result["relayed"] else None)
+                    result["cpu_ns_per_packet"] = (
+                        (result["worker_ns_per_packet"] or 0) + result["stream_thread_ns_per_packet"]
+                        if result["stream_thread_ns_per_packet"] is not None else None)
             else:
                 result["cpu_ns_per_packet"] = result["process_cpu_seconds"] / result["relayed"] * 1e9 \
                     if result["relayed"] else None

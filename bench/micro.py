@@ -14,7 +14,7 @@ SUITES = {
     "bm_codec": ([], 0.1, ""),
     "bm_control": ([], 0.3, ""),
     "bm_dataplane": (["--huge"], 0.2, "IoOnly|ChannelDataToPeer/|SendToPeer|PeerToClientChannelData/|"
-                                      "PeerToClientDataIndication|Binding|Hairpin|ClientLookupBulk|RelayLookup"),
+                                      "PeerToClientDataIndication|Binding|Hairpin|ClientLookupBulk|RelayLookup|WithStreams"),
 }
 
 

@@ -299,6 +299,59 @@ def coturn_section(r: dict, drawn: dict) -> list[str]:
     return out
 
 
+def streams_section(r: dict) -> list[str]:
+    """coturn and ternd under the same turnutils_uclient load over TCP and TLS; the UDP fast paths with TCP and TLS
+    clients beside them."""
+    out = ["## 3b. TURN over TCP and TLS", ""]
+    runs = r.get("coturn_streams") or {}
+    if not runs:
+        failed = (r.get("failures") or {}).get("coturn side by side over TCP and TLS")
+        out += ["The TCP and TLS side-by-side run " + (f"failed: {failed}" if failed else "was not part of this run"), ""]
+    else:
+        out += ["| transport | server | messages sent / echoed | lost | round trip | CPU per relayed message | of which |",
+                "|---|---|---|---|---|---|---|"]
+        for transport, pair in runs.items():
+            for kind in ("coturn", "ternd"):
+                x = pair.get(kind) or {}
+                u = x.get("uclient") or {}
+                if kind == "coturn":
+                    split = (f"user {x.get('user_seconds', 0) / max(x.get('relayed', 1), 1) * 1e9:,.0f}, system "
+                             f"{x.get('system_seconds', 0) / max(x.get('relayed', 1), 1) * 1e9:,.0f}")
+                else:
+                    split = (f"worker {f(x.get('worker_ns_per_packet'), 0)}, stream thread "
+                             f"{f(x.get('stream_thread_ns_per_packet'), 0)}")
+                out.append(f"| {transport.upper()} | {kind} | {u.get('sent', 0):,} / {u.get('received', 0):,} | "
+                           f"{u.get('lost', 0):,} | {u.get('average_rtt_ms', float('nan')):.1f} ms | "
+                           f"**{f(x.get('cpu_ns_per_packet'), 0)} ns** | {split} |")
+            co, te = pair.get("coturn") or {}, pair.get("ternd") or {}
+            if co.get("cpu_ns_per_packet") and te.get("cpu_ns_per_packet"):
+                out.append(f"| | coturn / ternd | | | | **{co['cpu_ns_per_packet'] / te['cpu_ns_per_packet']:.1f} x** | |")
+        c = r["plan"].get("coturn_streams") or {}
+        out += ["", f"The load: `turnutils_uclient -t` (TCP to 3478) and `-t -S` (TLS to 5349, trusting the run's own "
+                f"CA) with `-c -m {c.get('sessions')} -n {c.get('messages')} -l {c.get('length')} -z "
+                f"{c.get('interval_ms')}`, ChannelData, echoed by turnutils_peer over UDP. Messages are counted from "
+                "uclient's own totals (each relayed twice), since TCP segments do not map to messages. coturn's CPU is "
+                "its process's; ternd's is its worker's busy time (measured as in section 3) plus all the CPU time of "
+                "its stream transport thread (`tern-streams`: the sockets, OpenSSL, the exception path's TAP, and the "
+                "kernel's TCP work done in its system calls). On this test transport ternd pays more than coturn for "
+                "the same bytes: the kernel's TCP in its own namespace, then the TAP, then af_packet to the veth, where "
+                "coturn's sockets are the TCP connection; with a NIC the af_packet leg goes, the kernel's TCP stays. "
+                "The comparison says what a TCP or TLS client costs each server here, not what the UDP fast path "
+                "costs.", ""]
+    dp = {(x["path"], x["allocations"]): x["ns"] for x in
+          ((r.get("micro") or {}).get("bm_dataplane") or {}).get("rows", []) if not x.get("error")}
+    pairs = [(p, dp.get((p, 100000)), dp.get((p + "WithStreams", 100000)))
+             for p in ("ChannelDataToPeer", "PeerToClientChannelData")]
+    rows = [f"| {p} | {f(a, 1)} | {f(b, 1)} | {(b / a - 1) * 100:+.1f}% |" for p, a, b in pairs if a and b]
+    if rows:
+        out += ["The UDP fast paths beside TCP and TLS clients (bm_dataplane, 100k UDP allocations; *with streams*: "
+                "TCP and TLS listeners configured and 1,000 stream clients' allocations in the same tables):", "",
+                "| path | ns/packet | with streams | change |", "|---|---|---|---|"] + rows + [
+                "", "What a worker does more per loop with streams (one poll of an empty from_stream ring) is per "
+                "burst, not per packet, and is not in these figures.", ""]
+    return out
+
+
 def micro_section(r: dict, drawn: dict) -> list[str]:
     m = r.get("micro") or {}
     out = ["## 4. Micro-benchmarks (Google Benchmark, release build, CPU time)", ""]
@@ -628,7 +681,7 @@ def write(r: dict, out_dir: Path, work: Path) -> None:
     if r.get("failures"):
         lines += ["**Parts that failed in this run:** " + "; ".join(f"{k}: {v}" for k, v in r["failures"].items()), ""]
     lines += ["## Goals", ""] + goals(r) + ["", "## Machine", ""] + machine(r) + [""]
-    lines += throughput_section(r, drawn) + scaling_section(r, drawn) + coturn_section(r, drawn)
+    lines += throughput_section(r, drawn) + scaling_section(r, drawn) + coturn_section(r, drawn) + streams_section(r)
     lines += micro_section(r, drawn) + memory_section(r) + profile_section(r) + shortfalls(r)
     lines += method() + commands(r)
     (out_dir / "RESULTS.md").write_text("\n".join(lines) + "\n")

@@ -31,11 +31,13 @@ FULL = {
     "windows": 8, "latency_seconds": 2, "frames": 131072, "cached_frames": 8192, "frame_sizes": [200, 64, 1200],
     "scaling": [1000, 10000, 100000, 1000000], "scaling_ceiling": True, "profile_seconds": 5,
     "coturn": {"sessions": 100, "messages": 5000, "length": 200, "interval_ms": 1},
+    "coturn_streams": {"sessions": 20, "messages": 2000, "length": 200, "interval_ms": 1},
 }
 QUICK = {
     "windows": 3, "latency_seconds": 1, "frames": 131072, "cached_frames": None, "frame_sizes": [200],
     "scaling": [1000, 10000, 100000, 1000000], "scaling_ceiling": False, "profile_seconds": 3,
     "coturn": {"sessions": 100, "messages": 1000, "length": 200, "interval_ms": 1},
+    "coturn_streams": {"sessions": 20, "messages": 500, "length": 200, "interval_ms": 1},
 }
 HEADLINE_ALLOCATIONS = 100000
 INDICATIONS = 4  # percent of frames that are Send/Data indications
@@ -282,32 +284,42 @@ class Suite:
         }
 
     # ---- 4. coturn side by side --------------------------------------------------------------------------------
-    def coturn(self) -> None:
-        c = self.plan["coturn"]
+    def against_coturn(self, c: dict, transport: str) -> dict:
         out = {}
         for kind in ("coturn", "ternd"):
             head = (self.results.get("throughput") or [{}])[0].get("tern", {})
+            tag = f"side-by-side-{kind}" + ("" if transport == "udp" else f"-{transport}")
+
             def attempt(n: int) -> dict:
-                return coturn_compare.run_one(kind, self.work / f"side-by-side-{kind}-{n}", self.build, c["sessions"],
-                                              c["messages"], c["length"], c["interval_ms"], tsc_hz=head.get("tsc_hz", 0))
+                return coturn_compare.run_one(kind, self.work / f"{tag}-{n}", self.build, c["sessions"],
+                                              c["messages"], c["length"], c["interval_ms"],
+                                              tsc_hz=head.get("tsc_hz", 0), transport=transport)
             r = attempt(1)
             if r.get("uclient_status") != 0:
                 # turnutils_uclient quits on the first error any of its sessions meets (one in a few runs here: a
                 # kernel-reused local port still holding the allocation of its closed probe socket, or two random
                 # channel numbers that collide). One more run, and the report says the first one failed and why.
-                tail = (self.work / f"side-by-side-{kind}-1" / "turnutils_uclient.log").read_text(errors="replace")
-                log(f"  {kind}: turnutils_uclient exited with {r.get('uclient_status')}; running it once more")
+                tail = (self.work / f"{tag}-1" / "turnutils_uclient.log").read_text(errors="replace")
+                log(f"  {kind} ({transport}): turnutils_uclient exited with {r.get('uclient_status')}; once more")
                 first = {"uclient_status": r.get("uclient_status"), "uclient_tail": tail.strip().splitlines()[-4:]}
                 r = attempt(2)
                 r["earlier_attempt"] = first
-            self.note_command(f"{kind} (server)", r["server_argv"])
+            suffix = "" if transport == "udp" else f" over {transport.upper()}"
+            self.note_command(f"{kind} (server){suffix}", r["server_argv"])
             if r.get("profile_argv"):
-                self.note_command("profile of ternd's worker thread during the load", r["profile_argv"])
-            self.note_command(f"turnutils_uclient against {kind}", r["uclient_argv"])
-            log(f"  {kind}: {r['pps']:.0f} packets/s relayed, CPU per packet "
+                self.note_command(f"profile of ternd's worker thread during the load{suffix}", r["profile_argv"])
+            self.note_command(f"turnutils_uclient against {kind}{suffix}", r["uclient_argv"])
+            log(f"  {kind} ({transport}): {r['pps']:.0f} packets/s relayed, CPU per packet "
                 f"{r['cpu_ns_per_packet'] if r['cpu_ns_per_packet'] is not None else 'n/a'} ns")
             out[kind] = r
-        self.results["coturn"] = out
+        return out
+
+    def coturn(self) -> None:
+        self.results["coturn"] = self.against_coturn(self.plan["coturn"], "udp")
+
+    # ---- 4b. coturn side by side over TCP and TLS ----------------------------------------------------------------
+    def coturn_streams(self) -> None:
+        self.results["coturn_streams"] = {t: self.against_coturn(self.plan["coturn_streams"], t) for t in ("tcp", "tls")}
 
     # ---- 5. memory ----------------------------------------------------------------------------------------------
     def memory(self) -> None:
@@ -329,6 +341,7 @@ class Suite:
         self.timed("scaling with state", self.scaling)
         self.timed("profile", self.profile)
         self.timed("coturn side by side", self.coturn)
+        self.timed("coturn side by side over TCP and TLS", self.coturn_streams)
         self.timed("memory", self.memory)
         self.results["environment"]["load_end"] = os.getloadavg()
         return self.results

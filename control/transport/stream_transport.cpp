@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -12,9 +13,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <future>
 
 #include "control/stun/message.hpp"
 #include "control/stun/wire.hpp"
@@ -122,37 +123,29 @@ bool StreamTransport::start(std::unique_ptr<TlsContext> tls, std::string& error)
     error = std::string("the stream transport's epoll: ") + std::strerror(errno);
     return false;
   }
-  // The thread opens its listeners in ternd's namespace and reports back before it serves.
-  std::mutex m;
-  std::condition_variable ready;
-  bool done = false;
-  bool ok = false;
-  thread_ = std::thread([&] {
+  // The thread opens its listeners in ternd's namespace and reports back before it serves: through
+  // a promise, whose state outlives this frame (a condition variable here would be notified by the
+  // thread after start() may already have returned and its stack been reused).
+  std::promise<std::string> opened;
+  std::future<std::string> outcome = opened.get_future();
+  thread_ = std::thread([this, opened = std::move(opened)]() mutable {
+    pthread_setname_np(pthread_self(), kThreadName);  // top -H, /proc/PID/task/*/comm
     std::string e;
-    const bool opened = io_.attach(e) && setns(io_.netns(), CLONE_NEWNET) == 0 && open_listeners(e);
-    if (e.empty() && !opened) e = std::string("cannot enter ternd's network namespace: ") + std::strerror(errno);
-    {
-      std::lock_guard lock(m);
-      ok = opened;
-      if (!ok) error = e;
-      done = true;
-    }
-    ready.notify_one();
-    if (opened) {
-      running_ = true;
-      loop();
-    }
+    const bool ok = io_.attach(e) && setns(io_.netns(), CLONE_NEWNET) == 0 && open_listeners(e);
+    if (!ok && e.empty()) e = std::string("cannot enter ternd's network namespace: ") + std::strerror(errno);
+    if (ok) running_ = true;  // before start() returns, so that a stop() right after it is seen
+    opened.set_value(ok ? std::string() : e);
+    if (ok) loop();
     for (auto& [id, c] : connections_) mailbox_.closed(id);
     connections_.clear();
     io_.detach();
   });
-  std::unique_lock lock(m);
-  ready.wait(lock, [&] { return done; });
-  if (!ok) {
-    lock.unlock();
+  error = outcome.get();
+  if (!error.empty()) {
     thread_.join();
+    return false;
   }
-  return ok;
+  return true;
 }
 
 void StreamTransport::stop() {

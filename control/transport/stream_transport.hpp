@@ -74,6 +74,7 @@ struct StreamStatus {
 class StreamTransport {
  public:
   static constexpr std::chrono::microseconds kIdlePoll{250};
+  static constexpr const char* kThreadName = "tern-streams";
   // Requests of one connection in flight to the control plane; more wait in its socket.
   static constexpr uint32_t kMaxPendingRequests = 32;
 
