@@ -11,17 +11,26 @@ an echo peer the whole time, and every one of them must come back.
   drain   `ternctl drain on`: a new Allocate gets 300 Try Alternate naming alternate_server, `status` counts the
           allocation that remains until its client deletes it, the stream loses nothing; `drain off` lets a new
           allocation in
+  reload-tls  a renewed certificate (a new key too) written over the files `tls` names, then `ternctl reload`: a
+          TLS client's connection and its allocation stay (a Binding and a Refresh answered on it afterwards),
+          a new connection gets the new certificate; then a certificate and a key that do not match: the reload
+          is refused naming the file and line, and new connections keep the certificate in force
 """
 
+import hashlib
 import json
 import os
+import re
+import shutil
 import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hostile"))
 
 import ops  # noqa: E402
+from hostile import StreamClient, expect_code  # noqa: E402
 from ops import Scenario, scenario, servers  # noqa: E402
 
 AIOICE_CLIENT = Path(__file__).resolve().parents[1] / "interop" / "aioice_client.py"
@@ -106,8 +115,58 @@ def case_drain(s: Scenario) -> None:
     ops.wait_log(s, "action=drain uid=0 pid=")
 
 
-CASES = {"reload": case_reload, "drain": case_drain}
+def certificate_fingerprint(c: StreamClient) -> str:
+    return hashlib.sha256(c.sock.getpeercert(binary_form=True)).hexdigest()[:16]
+
+
+def case_reload_tls(s: Scenario) -> None:
+    conf = (s.workdir / "ternd.conf").read_text()
+    m = re.search(r'certificate = "([^"]+)"; private_key = "([^"]+)"', conf)
+    s.expect(m is not None, "no tls group in ternd's configuration")
+    certificate, key = Path(m[1]), Path(m[2])
+    port = servers.TLS_PORTS[0]
+
+    before = StreamClient(s, port=port, tls=True)
+    s.expect(before.allocate() is not None and before.relayed is not None, "Allocate over TLS before the reload")
+    first = certificate_fingerprint(before)
+
+    # certbot's renewal: a new certificate and key for the same address, over the files the configuration names.
+    renewed_cert, renewed_key = s.pki.server(s.topo.listen_ip, rsa=True)
+    shutil.copy(renewed_cert, certificate)
+    shutil.copy(renewed_key, key)
+    got, out = ops.ternctl(s, "reload")
+    s.expect(got == 0, f"reload with a renewed certificate: exit {got}\n{out}")
+
+    s.expect(before.binding() is not None, "the connection made before the reload no longer answers a Binding")
+    expect_code(s, before.refresh(600), None, "Refresh of the allocation made before the reload")
+    after = StreamClient(s, port=port, tls=True)
+    second = certificate_fingerprint(after)
+    s.note(f"certificate before the reload {first}, after {second}")
+    s.expect(second != first, "a connection made after the reload still got the old certificate")
+    s.expect(after.binding() is not None, "a connection made after the reload does not answer a Binding")
+    after.close()
+
+    # A key that is not the certificate's: refused with file and line, nothing changes.
+    _, other_key = s.pki.rogue_server(s.topo.listen_ip)
+    shutil.copy(other_key, key)
+    got, out = ops.ternctl(s, "reload")
+    s.expect(got == 1 and (str(key) in out or str(certificate) in out),
+             f"reload with a key that does not match the certificate: exit {got}\n{out}")
+    third = StreamClient(s, port=port, tls=True)
+    s.expect(certificate_fingerprint(third) == second, "a refused reload changed the certificate in force")
+    third.close()
+
+    streams = ops.ternctl_json(s, "stats")["streams"]
+    s.expect(streams.get("closed_by_client", 0) >= 1 and not streams.get("idle_timeout"),
+             f"stream counters after the reloads: {streams}")
+    expect_code(s, before.refresh(0), None, "Refresh 0 on the connection made before the reloads")
+    before.close()
+    ops.wait_until(s, lambda: ops.ternctl_json(s, "status")["allocations"] == 0, 10, "the allocation to go")
+
+
+CASES = {"reload": case_reload, "drain": case_drain, "reload-tls": case_reload_tls}
 
 if __name__ == "__main__":
     ops.require_ternd()
-    sys.exit(scenario.main(CASES, deadline=200, ternd_settings=f'alternate_server = "{ALTERNATE}";\n'))
+    sys.exit(scenario.main(CASES, deadline=200, ternd_settings=f'alternate_server = "{ALTERNATE}";\n',
+                           streams={"reload-tls"}))
