@@ -147,6 +147,7 @@ struct DropsInfo {
   uint64_t rate_limited = 0;
   uint64_t expired = 0;
   uint64_t other = 0;
+  uint64_t stream_backpressure = 0;  // peer -> client, TCP and TLS clients: their connection held stream.buffer
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -155,6 +156,7 @@ struct DropsInfo {
     v("rate_limited", s.rate_limited);
     v("expired", s.expired);
     v("other", s.other);
+    v("stream_backpressure", s.stream_backpressure);
   }
 };
 

@@ -69,6 +69,13 @@ api::Result<api::AllocationReply> OperatorCommands::handle(const api::Allocation
   r.traffic = {t.packets_to_peer, t.bytes_to_peer, dp::total(t.drops_to_peer),
                t.packets_to_client, t.bytes_to_client, dp::total(t.drops_to_client),
                drops_info(t.drops_to_peer), drops_info(t.drops_to_client)};
+  // A TCP or TLS client's: what the workers handed its connection (counted as relayed to the client
+  // there) but the connection could not take.
+  if (streams_ != nullptr && d->summary.client_transport != ClientTransport::udp) {
+    const uint64_t dropped = streams_->backpressure_drops(id);
+    r.traffic.drops_to_client_by_reason.stream_backpressure = dropped;
+    r.traffic.drops_to_client += dropped;
+  }
   return r;
 }
 

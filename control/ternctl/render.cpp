@@ -72,6 +72,7 @@ std::string drops_by_reason(const api::TrafficInfo& t) {
     add("rate_limited", d.rate_limited);
     add("expired", d.expired);
     add("other (ternctl trace names it)", d.other);
+    add("stream_backpressure (the client's connection did not take them)", d.stream_backpressure);
     return reasons.empty() ? std::string() : "dropped " + std::string(direction) + ": " + reasons + "\n";
   };
   return line("client -> peer", t.drops_to_peer_by_reason) + line("peer -> client", t.drops_to_client_by_reason);

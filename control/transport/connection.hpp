@@ -60,7 +60,6 @@ struct Connection {
   dp::AllocId allocation = dp::kNoAllocation;
   int64_t accepted_ms = 0;
   int64_t last_input_ms = 0;
-  uint64_t dropped_deliveries = 0;    // peer data it could not take (its buffer was full)
 };
 
 }  // namespace tern::ctl

@@ -88,6 +88,7 @@ StreamTransportConfig StreamTransportConfig::from(const conf::Config& config) {
   c.proxy_header_timeout = config.proxy_protocol.header_timeout;
   c.limits = config.stream;
   c.allocation_max = config.lifetimes.allocation_max;
+  c.table_size = config.dataplane.table_size;
   return c;
 }
 
@@ -104,7 +105,8 @@ TlsSettings tls_settings(const conf::Tls& tls) {
 
 StreamTransport::StreamTransport(StreamTransportConfig config, dp::StreamIo& io, Mailbox& mailbox,
                                  const Logger& logger)
-    : config_(std::move(config)), io_(io), mailbox_(mailbox), logger_(logger) {}
+    : config_(std::move(config)), io_(io), mailbox_(mailbox), logger_(logger),
+      backpressure_(std::make_unique<std::atomic<uint64_t>[]>(config_.table_size)) {}
 
 StreamTransport::~StreamTransport() { stop(); }
 
@@ -504,8 +506,11 @@ void StreamTransport::relay(Connection& c, std::span<const uint8_t> message, boo
 // connection is not read any more until they drain (take_messages), so they stay bounded too.
 void StreamTransport::write(Connection& c, const uint8_t* bytes, size_t length, bool peer_data) {
   if (peer_data && c.unsent() + length > config_.limits.buffer) {
-    ++c.dropped_deliveries;
     counters_.add(TransportCounter::delivery_backpressure);
+    if (c.allocation != dp::kNoAllocation && dp::slot_index(c.allocation) < config_.table_size) {
+      auto& n = backpressure_[dp::slot_index(c.allocation)];
+      n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
     return;
   }
   if (!c.send(bytes, length)) return close(c, TransportCounter::closed_by_client);
@@ -592,7 +597,10 @@ void StreamTransport::take_replies() {
       continue;
     }
     if (c.pending_requests > 0) --c.pending_requests;
-    if (r.allocation != dp::kNoAllocation) c.allocation = r.allocation;
+    if (r.allocation != dp::kNoAllocation && dp::slot_index(r.allocation) < config_.table_size) {
+      c.allocation = r.allocation;
+      backpressure_[dp::slot_index(r.allocation)].store(0, std::memory_order_relaxed);
+    }
     if (r.message.empty()) {
       resume(c);
       continue;
@@ -655,6 +663,10 @@ void StreamTransport::apply_tls_reload() {
 uint32_t StreamTransport::source_count(const IpAddress& ip) const {
   const auto it = per_source_.find(ip);
   return it == per_source_.end() ? 0 : it->second;
+}
+
+uint64_t StreamTransport::backpressure_drops(dp::AllocId id) const {
+  return dp::slot_index(id) < config_.table_size ? backpressure_[dp::slot_index(id)].load(std::memory_order_relaxed) : 0;
 }
 
 StreamStatus StreamTransport::status() const {

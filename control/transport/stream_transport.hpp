@@ -49,6 +49,7 @@ struct StreamTransportConfig {
   std::chrono::seconds proxy_header_timeout = conf::kDefaultProxyHeaderTimeout;
   conf::Stream limits;
   std::chrono::seconds allocation_max = conf::kDefaultAllocationMaxLifetime;
+  uint32_t table_size = conf::kDefaultTableSize;  // allocation slots: per-allocation counters
 
   static StreamTransportConfig from(const conf::Config& config);
 };
@@ -93,6 +94,9 @@ class StreamTransport {
   void reload_tls(TlsSettings settings);
 
   StreamStatus status() const;
+  // Peers' data for allocation `id`'s connection dropped because the connection held stream.buffer
+  // unsent, since the allocation was made (only meaningful for a TCP or TLS client's allocation).
+  uint64_t backpressure_drops(dp::AllocId id) const;
 
  private:
   struct Listening {
@@ -130,6 +134,9 @@ class StreamTransport {
   Mailbox& mailbox_;
   const Logger& logger_;
   TransportCounters counters_;
+  // By allocation slot: written by the transport's thread only (reset when a connection gets the
+  // slot's allocation), read by the control lcore.
+  std::unique_ptr<std::atomic<uint64_t>[]> backpressure_;
 
   std::thread thread_;
   std::atomic<bool> running_{false};

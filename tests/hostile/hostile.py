@@ -645,6 +645,14 @@ def stream_counters(s: Scenario) -> dict[str, dict[str, int]]:
             "control_io": reply["control_io"], "control": reply["control_plane"]}
 
 
+def ternctl_json(s: Scenario, *args: str) -> dict:
+    """The first JSON line ternctl prints for `args` on the scenario's control socket."""
+    argv = [str(ternctl()), "-s", str(s.workdir / "ternd.sock"), "--json", *args]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    s.expect(done.returncode == 0, f"ternctl {' '.join(args)} failed (status {done.returncode}): {done.stderr.strip()}")
+    return json.loads(done.stdout.splitlines()[0])
+
+
 def stream_connections(s: Scenario) -> dict[str, int]:
     """Open connections per stream listener ("tcp 10.90.0.1:3478": n), from `ternctl --json status`."""
     argv = [str(ternctl()), "-s", str(s.workdir / "ternd.sock"), "--json", "status"]

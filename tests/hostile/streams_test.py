@@ -621,6 +621,14 @@ def case_never_reads(s: Scenario) -> None:
     server_queued = _send_q(ss, c.address)
     d = rounds[-1]["streams"]
     s.expect(d["delivery_backpressure"] > 0, "the flood was never held back: delivery_backpressure did not move")
+    # The same drops, per allocation: `ternctl allocation ID`, peer -> client, stream_backpressure.
+    listed = hostile.ternctl_json(s, "allocations")["allocations"]
+    s.expect(len(listed) == 1, f"one allocation expected: {listed}")
+    traffic = hostile.ternctl_json(s, "allocation", str(listed[0]["id"]))["traffic"]
+    per_allocation = traffic["drops_to_client_by_reason"]["stream_backpressure"]
+    s.expect(per_allocation == d["delivery_backpressure"] and traffic["drops_to_client"] >= per_allocation,
+             f"ternctl allocation counts {per_allocation} peer datagrams dropped for the connection "
+             f"(drops_to_client {traffic['drops_to_client']}), the transport {d['delivery_backpressure']}")
     e = delta(before, hostile.stream_counters(s), "exception")
     s.expect(d["delivered"] + d["delivery_backpressure"] + d["delivery_no_connection"] == e["stream_delivered"],
              f"the workers handed {e['stream_delivered']} datagrams to the stream transport, which delivered "
