@@ -220,8 +220,11 @@ void StreamTransport::loop() {
         on_accept(*listening_[tag & ~kListenerTag]);
       } else if (tag == kRepliesTag) {
         take_replies();
-      } else if (tag == kStopTag || tag == kPumpTag) {
-        continue;  // the loop's checks see to them
+      } else if (tag == kStopTag) {
+        uint64_t wakeups = 0;  // stop() or reload_tls(): the checks below see to them
+        [[maybe_unused]] const ssize_t got = ::read(stop_fd_, &wakeups, sizeof wakeups);
+      } else if (tag == kPumpTag) {
+        continue;  // pump() below
       } else {
         on_event(dp::StreamId{static_cast<uint32_t>(tag)}, events[i].events);
       }
@@ -230,11 +233,11 @@ void StreamTransport::loop() {
     const size_t before = deliveries_.size();
     deliver();
     if (before != 0 || !deliveries_.empty()) busy = true;
+    if (reload_requested_.exchange(false, std::memory_order_acq_rel)) apply_tls_reload();
     const int64_t now = now_ms();
     if (now - last_timers_ms_ >= kTimerPeriodMs) {
       last_timers_ms_ = now;
       check_timers(now);
-      apply_tls_reload();
       if (tls_) tls_->tick(now / 1000);
     }
   }
@@ -637,8 +640,15 @@ void StreamTransport::check_timers(int64_t now) {
 }
 
 void StreamTransport::reload_tls(TlsSettings settings) {
-  std::lock_guard lock(reload_mutex_);
-  pending_tls_ = std::move(settings);
+  {
+    std::lock_guard lock(reload_mutex_);
+    pending_tls_ = std::move(settings);
+  }
+  // Wakes the loop (as stop() does, with running_ still set): the new context serves the next
+  // handshake at once, not at the next timer tick.
+  reload_requested_.store(true, std::memory_order_release);
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(stop_fd_, &one, sizeof one);
 }
 
 void StreamTransport::apply_tls_reload() {

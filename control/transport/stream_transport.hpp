@@ -146,6 +146,7 @@ class StreamTransport {
   std::unique_ptr<TlsContext> tls_;
   std::optional<time_t> certificate_expiry_;  // guarded by reload_mutex_
   std::mutex reload_mutex_;
+  std::atomic<bool> reload_requested_{false};  // reload_tls() -> the thread
   std::optional<TlsSettings> pending_tls_;    // guarded by reload_mutex_
 
   // The transport thread's own.

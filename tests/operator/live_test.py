@@ -136,6 +136,7 @@ def case_reload_tls(s: Scenario) -> None:
     shutil.copy(renewed_key, key)
     got, out = ops.ternctl(s, "reload")
     s.expect(got == 0, f"reload with a renewed certificate: exit {got}\n{out}")
+    ops.wait_log(s, "event=tls_reloaded", timeout=5)  # the stream transport's thread takes it up
 
     s.expect(before.binding() is not None, "the connection made before the reload no longer answers a Binding")
     expect_code(s, before.refresh(600), None, "Refresh of the allocation made before the reload")
