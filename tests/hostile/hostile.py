@@ -703,6 +703,12 @@ def stream_ss(s: Scenario) -> str:
                           capture_output=True, text=True, timeout=10).stdout
 
 
+def sanitized(s: Scenario) -> bool:
+    """Whether ternd runs under AddressSanitizer (scripts/ci-sanitize): its quarantine keeps freed memory resident,
+    so memory that stays flat in a normal build grows there by design."""
+    return "libasan" in Path(f"/proc/{s.server.proc.pid}/maps").read_text()
+
+
 def vm_rss_kib(s: Scenario) -> int:
     for line in Path(f"/proc/{s.server.proc.pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

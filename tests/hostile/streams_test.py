@@ -637,13 +637,16 @@ def case_never_reads(s: Scenario) -> None:
     # the packet pools touch once), the second nothing the first did not.
     r1, r2 = rounds
     s.note(f"ternd before the floods: VmRSS {idle_rss} KiB, private {idle_private} KiB")
-    s.expect(r1["private_kib"] - idle_private <= 1024,
-             f"ternd's private resident memory grew from {idle_private} to {r1['private_kib']} KiB over the flood")
-    s.expect(r2["private_kib"] - r1["private_kib"] <= 512,
-             f"ternd's private resident memory grew from {r1['private_kib']} to {r2['private_kib']} KiB over the "
-             f"second flood")
-    s.expect(r2["rss_kib"] - r1["rss_kib"] <= 1024,
-             f"ternd's VmRSS grew from {r1['rss_kib']} to {r2['rss_kib']} KiB over the second flood")
+    # Under AddressSanitizer (scripts/ci-sanitize) freed memory stays in its quarantine, so ternd's memory is
+    # checked by the main suite's run of this case; both runs check what ternd's sockets hold (below).
+    if not hostile.sanitized(s):
+        s.expect(r1["private_kib"] - idle_private <= 1024,
+                 f"ternd's private resident memory grew from {idle_private} to {r1['private_kib']} KiB over the flood")
+        s.expect(r2["private_kib"] - r1["private_kib"] <= 512,
+                 f"ternd's private resident memory grew from {r1['private_kib']} to {r2['private_kib']} KiB over "
+                 f"the second flood")
+        s.expect(r2["rss_kib"] - r1["rss_kib"] <= 1024,
+                 f"ternd's VmRSS grew from {r1['rss_kib']} to {r2['rss_kib']} KiB over the second flood")
     # sockstat's `mem` (and `orphan`) are the host's, whatever namespace reads them: only `inuse` is ternd's.
     # What ternd's own sockets hold comes from ss (skmem: receive, send queue, options, backlog).
     s.expect(r2["sockstat"]["inuse"] == r1["sockstat"]["inuse"],
@@ -754,8 +757,9 @@ def case_pipelined_requests(s: Scenario) -> None:
     s.expect(held <= buffer + 32 * answer,
              f"ternd held {held} bytes of answers for a client that does not read, beyond its socket's "
              f"{server_queued}: more than stream.buffer ({buffer}) and 32 answers in flight")
-    s.expect(private - idle_private <= 1024,
-             f"ternd's private resident memory grew from {idle_private} to {private} KiB")
+    if not hostile.sanitized(s):  # as in never-reads: AddressSanitizer's quarantine keeps freed memory
+        s.expect(private - idle_private <= 1024, f"ternd's private resident memory grew from {idle_private} to "
+                                                 f"{private} KiB")
     c.close()
     expect_refusals(s, before, {"requests_refused": (0, sent * 1000), "reading_paused": (1, sent * 1000)},
                     "pipelined requests")

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-// Every allocation through operator new is counted, to show the parser makes none. The default
-// operator delete frees with free(), which matches.
+// Every allocation through operator new is counted, to show the parser makes none. Both forms of
+// operator delete are replaced too, with free() to match (AddressSanitizer checks the pairing).
 namespace {
 size_t g_allocations = 0;
 }  // namespace
@@ -20,6 +20,8 @@ void* operator new(size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace tern::ctl {
 namespace {
