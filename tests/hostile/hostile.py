@@ -142,6 +142,10 @@ class TurnClient:
                  password: str = servers.PASSWORD, realm: str = servers.REALM) -> None:
         self.server = (s.topo.listen_ip, s.topo.listen_port)
         self.sock = udp_socket(s.topo.cli, local_ip or s.topo.client_ips[0])
+        self._start(username, password, realm)
+
+    def _start(self, username: str, password: str, realm: str) -> None:
+        """The state of a client that has sent nothing yet: its long-term credentials, no nonce, no allocation."""
         self.username = username
         self.realm = realm
         self.key = stun.long_term_key(username, realm, password)
@@ -554,12 +558,7 @@ class StreamClient(TurnClient):
         if tls:
             sock = tls_client_context(s, alpn).wrap_socket(sock, server_hostname=s.topo.listen_ip)
         self.sock = sock
-        self.username = username
-        self.realm = realm
-        self.key = stun.long_term_key(username, realm, password)
-        self.nonce: bytes | None = None
-        self.inbox: list[bytes] = []
-        self.relayed: tuple[str, int] | None = None
+        self._start(username, password, realm)
         self._pending = b""
 
     def send(self, data: bytes) -> None:
