@@ -173,6 +173,9 @@ std::unique_ptr<World> build_world(const std::string& name, const InterfacesConf
   ac.permission_overflow = permission_overflow;
   ac.channel_overflow = channel_overflow;
   ac.neighbours_per_port = 64;
+  // As ternd runs by default: every relayed packet takes its allocation's packet bucket
+  // (allocation_pps), here at a rate no allocation reaches, so each is relayed.
+  ac.settings.allocation_pps = conf::kMaxAllocationPps;
   std::string error;
   auto w = std::make_unique<World>();
   w->dp = Assembly::build(ac, env->clock, error);

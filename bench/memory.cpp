@@ -103,10 +103,11 @@ int memory_report(uint32_t allocations, unsigned workers, std::vector<std::strin
   const uint32_t elt = pool ? pool->header_size + pool->elt_size + pool->trailer_size : 0;
   if (pool) rte_mempool_free(pool);
 
-  // The max_bps buckets: made by the table writer with the first allocation that has max_bps
-  // (none here, as with ternd's default limits.max_bps = 0), the same size as this.
+  // The max_bps byte buckets: made when a max_bps is first published (none here, as with ternd's
+  // default limits.max_bps = 0), the same size as this. The allocation_pps packet buckets, on by
+  // default, come with the first allocation: they are in publish_dpdk_bytes.
   const uint64_t limits0 = dpdk_heap();
-  void* limits = rte_zmalloc("m_rate_limits", sizeof(dp::RateLimit) * size_t{allocations}, 64);
+  void* limits = rte_zmalloc("m_rate_limits", sizeof(dp::RateBuckets) * size_t{allocations}, 64);
   const uint64_t rate_limits = dpdk_heap() - limits0;
   rte_free(limits);
 

@@ -91,7 +91,9 @@ def goals(r: dict) -> list[str]:
     if mem:
         n = mem["allocations"]
         parts = mem["parts_bytes"]
-        base = (mem["tables_dpdk_bytes"] + parts["traffic_shard_per_worker"] - parts["client_hash"]) / n
+        # publish_dpdk_bytes: the allocation_pps packet buckets, made with the first allocation.
+        base = (mem["tables_dpdk_bytes"] + mem["publish_dpdk_bytes"] + parts["traffic_shard_per_worker"]
+                - parts["client_hash"]) / n
         limits = (mem.get("rate_limits_bytes_with_max_bps") or 0) / n
         out.append(f"| memory: <= {GOAL_MEMORY} bytes per allocation plus its hash entry, 1M allocations | "
                    f"**{base:.0f} B** with one worker ({base + limits:.0f} B once `limits.max_bps` is set), plus "
@@ -429,19 +431,23 @@ def memory_section(r: dict) -> list[str]:
     for k, label in names.items():
         out.append(f"| {label} | {parts[k]:,} | {parts[k] / n:.1f} |")
     shard = parts["traffic_shard_per_worker"]
-    tables = mem["tables_dpdk_bytes"]
-    out += [f"| **tables, as created** | {tables:,} | {tables / n:.1f} |",
+    packets = mem["publish_dpdk_bytes"]  # the allocation_pps packet buckets, made with the first allocation
+    tables = mem["tables_dpdk_bytes"] + packets
+    out += [f"| `limits.allocation_pps` packet buckets, made with the first allocation | {packets:,} | "
+            f"{packets / n:.1f} |",
+            f"| **tables, with the first allocation** | {tables:,} | {tables / n:.1f} |",
             f"| **total with one worker** | {tables + shard:,} | **{(tables + shard) / n:.1f}** |",
             f"| each further worker | {shard:,} | {shard / n:.1f} |"]
     limits = mem.get("rate_limits_bytes_with_max_bps")
     if limits:
-        out += [f"| `limits.max_bps` token buckets, made with the first allocation that has max_bps | {limits:,} | "
+        out += [f"| `limits.max_bps` byte buckets, made when a max_bps is first set | {limits:,} | "
                 f"{limits / n:.1f} |",
                 f"| **total with one worker and max_bps set** | {tables + shard + limits:,} | "
                 f"**{(tables + shard + limits) / n:.1f}** |"]
     out += ["",
             f"Publishing {n:,} allocations (two permissions and a channel each, all inline) allocated "
-            f"{mem['publish_dpdk_bytes']:,} more bytes: every table is preallocated. The hashes were also built alone "
+            f"{mem['publish_dpdk_bytes']:,} more bytes, the packet buckets: every other table is preallocated. The "
+            "hashes were also built alone "
             "with the parameters tables.cpp uses, to split the total; the parts add up to the tables' figure. Not "
             "counted: the control plane's own model of each allocation (process heap).", ""]
     mp = mem["mempool"]

@@ -43,6 +43,24 @@ inline constexpr std::chrono::seconds kDefaultChannelLifetime{600};         // R
 inline constexpr uint32_t kDefaultUserQuota = 0;                            // 0 = unlimited
 inline constexpr uint32_t kDefaultTotalQuota = 0;  // 0 = unlimited (table_size still bounds it)
 inline constexpr uint64_t kDefaultMaxBps = 0;      // 0 = unlimited
+// A 1080p WebRTC call sends a few hundred to about 1,000 packets a second each way (simulcast a
+// little more): 5,000 leaves room for any real call and still stops one credential's flood.
+inline constexpr uint32_t kDefaultAllocationPps = 5000;
+inline constexpr uint32_t kMaxAllocationPps = 100'000'000;
+// Control-plane limits per allocation and per client address (why these values: README,
+// "Configuration"). ICE installs a permission for each remote candidate's address, a few dozen at
+// the start of a call at most; 64 at once and 20 a second after that leave room for any agent and
+// stop one credential from sweeping the Internet through the relay.
+inline constexpr uint32_t kDefaultNewPeersPerSecond = 20;
+inline constexpr uint32_t kDefaultNewPeersBurst = 64;
+// Ten times what an ICE agent installs; a client that is itself a conference's media server (one
+// peer per participant) raises them.
+inline constexpr uint32_t kDefaultPermissionsPerAllocation = 256;
+inline constexpr uint32_t kDefaultChannelsPerAllocation = 256;
+// Carrier-grade and enterprise NAT put thousands of users behind one address.
+inline constexpr uint32_t kDefaultAllocationsPerAddress = 2000;
+inline constexpr uint32_t kMaxNewPeersPerSecond = 1'000'000;
+inline constexpr uint32_t kMaxChannelsPerAllocation = 4096;  // RFC 8656 §12: 0x4000-0x4FFF
 inline constexpr std::string_view kDefaultControlSocket = "/run/tern/ternd.sock";
 inline constexpr TransportAddress kDefaultMetrics{IpAddress::v4(127, 0, 0, 1), Port{9641}};
 inline constexpr LogLevel kDefaultLogLevel = LogLevel::info;
@@ -206,6 +224,21 @@ struct Limits {
   // Bandwidth cap per allocation, in bits per second of relayed UDP payload, each direction
   // on its own; 0 = unlimited.
   uint64_t max_bps = kDefaultMaxBps;
+  // Packets per second per allocation, each direction on its own, with a tenth of a second's
+  // worth as burst; 0 = unlimited.
+  uint32_t allocation_pps = kDefaultAllocationPps;
+  // New peer addresses (a permission for an IP the allocation did not have, by CreatePermission
+  // or ChannelBind) per second per allocation, a token bucket new_peers_burst deep; 0 = unlimited.
+  uint32_t new_peers_per_second = kDefaultNewPeersPerSecond;
+  uint32_t new_peers_burst = kDefaultNewPeersBurst;
+  // Live permissions and channel bindings per allocation; 0 = unlimited (the data plane's
+  // tables still bound them).
+  uint32_t permissions_per_allocation = kDefaultPermissionsPerAllocation;
+  uint32_t channels_per_allocation = kDefaultChannelsPerAllocation;
+  // Live allocations per client address (an IPv6 client's /64), except for addresses in the
+  // exempt prefixes; 0 = unlimited.
+  uint32_t allocations_per_address = kDefaultAllocationsPerAddress;
+  std::vector<Prefix> allocations_per_address_exempt;
 };
 
 // Peer policy, applied to the canonical form of a peer address (IpAddress::canonical()):

@@ -38,7 +38,10 @@ constexpr std::array<std::string_view, 5> kAuthNames = {
 constexpr std::array<std::string_view, 4> kUserNames = {"name", "password", "key", "key_sha256"};
 constexpr std::array<std::string_view, 4> kLifetimeNames = {"allocation_default", "allocation_max",
                                                             "permission", "channel"};
-constexpr std::array<std::string_view, 3> kLimitNames = {"user_quota", "total_quota", "max_bps"};
+constexpr std::array<std::string_view, 10> kLimitNames = {
+    "user_quota", "total_quota", "max_bps", "allocation_pps", "new_peers_per_second", "new_peers_burst",
+    "permissions_per_allocation", "channels_per_allocation", "allocations_per_address",
+    "allocations_per_address_exempt"};
 constexpr std::array<std::string_view, 2> kPeerNames = {"allow", "deny"};
 constexpr std::array<std::string_view, 2> kControlNames = {"socket", "metrics"};
 constexpr std::array<std::string_view, 2> kLogNames = {"level", "syslog"};
@@ -505,6 +508,16 @@ class Decoder {
     if (const auto v = child(n, "user_quota")) count(*v, out.user_quota);
     if (const auto v = child(n, "total_quota")) count(*v, out.total_quota);
     if (const auto v = child(n, "max_bps")) count64(*v, out.max_bps);
+    if (const auto v = child(n, "allocation_pps")) count(*v, out.allocation_pps);
+    if (const auto v = child(n, "new_peers_per_second")) count(*v, out.new_peers_per_second);
+    if (const auto v = child(n, "new_peers_burst")) count(*v, out.new_peers_burst);
+    if (const auto v = child(n, "permissions_per_allocation")) count(*v, out.permissions_per_allocation);
+    if (const auto v = child(n, "channels_per_allocation")) count(*v, out.channels_per_allocation);
+    if (const auto v = child(n, "allocations_per_address")) count(*v, out.allocations_per_address);
+    if (const auto l = child(n, "allocations_per_address_exempt"))
+      strings(*l, [&](const Node& e, const std::string& text) {
+        if (const auto p = prefix(e, text)) out.allocations_per_address_exempt.push_back(*p);
+      });
   }
 
   void peers(const Node& n, Peers& out) {

@@ -324,6 +324,14 @@ class Checker {
   void limits() {
     const auto& limits = c_.limits;
     range("limits.total_quota", limits.total_quota, 0, kMaxTableSize);
+    range("limits.allocation_pps", limits.allocation_pps, 0, kMaxAllocationPps);
+    range("limits.new_peers_per_second", limits.new_peers_per_second, 0, kMaxNewPeersPerSecond);
+    range("limits.new_peers_burst", limits.new_peers_burst, 0, kMaxNewPeersPerSecond);
+    if (limits.new_peers_per_second != 0 && limits.new_peers_burst == 0)
+      add("limits.new_peers_burst",
+          "0 lets no new peer in (expected at least 1 when limits.new_peers_per_second is set)");
+    range("limits.channels_per_allocation", limits.channels_per_allocation, 0, kMaxChannelsPerAllocation);
+    prefixes("limits.allocations_per_address_exempt", limits.allocations_per_address_exempt, "client addresses");
     if (limits.total_quota == 0 || c_.relay.ports.size() == 0) return;
     // Every allocation holds one relay port on an address of the family it asked for, so each
     // family served must have room for the whole quota.
@@ -344,7 +352,8 @@ class Checker {
     }
   }
 
-  void prefixes(std::string_view path, const std::vector<Prefix>& list) {
+  // `compared`: what the list is matched against, for the message ("peers", "client addresses").
+  void prefixes(std::string_view path, const std::vector<Prefix>& list, std::string_view compared = "peers") {
     static const auto kMapped = *Prefix::parse("::ffff:0:0/96");
     for (size_t i = 0; i < list.size(); ++i) {
       const auto& prefix = list[i];
@@ -352,8 +361,8 @@ class Checker {
         const auto v4 =
             Prefix::make(prefix.base.canonical(), static_cast<uint8_t>(prefix.length - 96));
         add(indexed(path, i), prefix.to_string() +
-                                  " is IPv4-mapped and never matches: peers are compared in IPv4 "
-                                  "form (write " +
+                                  " is IPv4-mapped and never matches: " + std::string(compared) +
+                                  " are compared in IPv4 form (write " +
                                   v4->to_string() + ")");
       }
     }

@@ -12,6 +12,7 @@
 
 #include "conf/net.hpp"
 #include "control/auth/nonce.hpp"
+#include "control/allocations/limits.hpp"
 #include "control/allocations/port_pool.hpp"
 #include "control/stun/channel_data.hpp"
 #include "control/stun/message.hpp"
@@ -72,6 +73,9 @@ struct Allocation {
   std::vector<Permission> permissions;
   std::vector<ChannelBinding> channels;
   std::vector<ChannelCooldown> cooldowns;
+
+  NewPeerBucket new_peers;         // limits.new_peers_per_second
+  LimitRefusalCounts refusals;     // requests a limit refused, shown by ternctl allocation
 
   dp::TableTime scheduled = 0;  // the earliest pending expiry-wheel entry; 0: none
 };

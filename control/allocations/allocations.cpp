@@ -57,11 +57,15 @@ uint32_t Allocations::count_for(std::string_view quota_user) const {
   return it == per_user_.end() ? 0 : it->second;
 }
 
+uint32_t Allocations::count_from(const IpAddress& client) const {
+  const auto it = per_address_.find(address_key(client));
+  return it == per_address_.end() ? 0 : it->second;
+}
+
 Allocations::Added Allocations::add(Allocation proto, dp::TableTime now) {
   if (free_slots_.empty()) return {dp::WriteResult::no_room, nullptr};
   const dp::AllocId id = free_slots_.back();
-  const dp::AllocationEntry entry{proto.five_tuple, proto.stream, proto.relayed, proto.expires, proto.dont_fragment,
-                                  proto.max_bps};
+  const dp::AllocationEntry entry{proto.five_tuple, proto.stream, proto.relayed, proto.expires, proto.dont_fragment};
   const dp::WriteResult r = writer_.add_allocation(id, entry);
   count_write(r);
   if (r != dp::WriteResult::ok) return {r, nullptr};
@@ -71,12 +75,14 @@ Allocations::Added Allocations::add(Allocation proto, dp::TableTime now) {
   proto.serial = next_serial_++;
   proto.created = now;
   proto.scheduled = 0;
+  proto.new_peers = NewPeerBucket(now);
   auto& slot = slots_[dp::slot_index(id)];
   slot = std::make_unique<Allocation>(std::move(proto));
   Allocation& a = *slot;
   by_five_tuple_.emplace(a.five_tuple, id);
   if (a.stream != dp::StreamId::none) by_stream_.emplace(a.stream, id);
   ++per_user_[a.quota_user];
+  ++per_address_[address_key(a.five_tuple.client.ip)];
   schedule(a);
   counters_.add(Counter::allocations_created);
   logger_.line(LogLevel::info, "allocation_created")
@@ -125,6 +131,8 @@ void Allocations::remove(Allocation& a, RemoveReason reason) {
     if (reason != RemoveReason::connection_closed) ended_streams_.push_back(a.stream);
   }
   if (const auto it = per_user_.find(a.quota_user); it != per_user_.end() && --it->second == 0) per_user_.erase(it);
+  if (const auto it = per_address_.find(address_key(a.five_tuple.client.ip)); it != per_address_.end() && --it->second == 0)
+    per_address_.erase(it);
   switch (reason) {
     case RemoveReason::deleted: counters_.add(Counter::allocations_deleted); break;
     case RemoveReason::expired: counters_.add(Counter::allocations_expired); break;
@@ -140,14 +148,35 @@ void Allocations::remove(Allocation& a, RemoveReason reason) {
   slots_[dp::slot_index(id)].reset();
 }
 
-dp::WriteResult Allocations::install_permissions(Allocation& a, std::span<const IpAddress> peers,
-                                                 dp::TableTime expires) {
+PeerChange Allocations::refuse(Allocation& a, LimitRefusal refusal, const IpAddress& peer) {
+  a.refusals.add(refusal);
+  switch (refusal) {
+    case LimitRefusal::new_peers_per_second: counters_.add(Counter::limit_new_peers_per_second); break;
+    case LimitRefusal::permissions_per_allocation: counters_.add(Counter::limit_permissions_per_allocation); break;
+    case LimitRefusal::channels_per_allocation: counters_.add(Counter::limit_channels_per_allocation); break;
+  }
+  // The first refusal of each limit per allocation is logged (info: a client at a limit repeats
+  // itself); the counters carry the rest, so a flooding client cannot flood the log as well.
+  if (a.refusals[refusal] != 1) return {dp::WriteResult::ok, refusal};
+  logger_.line(LogLevel::info, "limit_refused")
+      .kv("limit", to_string(refusal))
+      .kv("id", a.id)
+      .kv("user", a.username)
+      .kv(a.five_tuple)
+      .kv("peer", peer)
+      .kv("permissions", a.permissions.size())
+      .kv("channels", a.channels.size());
+  return {dp::WriteResult::ok, refusal};
+}
+
+PeerChange Allocations::install_permissions(Allocation& a, std::span<const IpAddress> peers, dp::TableTime expires,
+                                            dp::TableTime now) {
   struct Undo {
     IpAddress peer;
     dp::TableTime old_expires;  // 0: was new
   };
   // A request carries at most stun::kMaxAttributes peers.
-  if (peers.size() > stun::kMaxAttributes) return dp::WriteResult::no_room;
+  if (peers.size() > stun::kMaxAttributes) return {dp::WriteResult::no_room, std::nullopt};
   std::array<Undo, stun::kMaxAttributes> undo{};
   size_t done = 0;
   auto index_of = [&a](const IpAddress& peer) -> size_t {
@@ -160,9 +189,18 @@ dp::WriteResult Allocations::install_permissions(Allocation& a, std::span<const 
            peers.begin() + static_cast<std::ptrdiff_t>(i);
   };
   size_t fresh = 0;
-  for (size_t i = 0; i < peers.size(); ++i)
-    if (!repeated(i) && index_of(peers[i]) == a.permissions.size()) ++fresh;
-  if (a.permissions.size() + fresh > limits_.max_permissions) return dp::WriteResult::no_room;
+  size_t first_fresh = 0;
+  for (size_t i = 0; i < peers.size(); ++i) {
+    if (repeated(i) || index_of(peers[i]) != a.permissions.size()) continue;
+    if (fresh++ == 0) first_fresh = i;  // the peer a refusal's log line names
+  }
+  // Whole requests only (RFC 8656 §10.2 installs a permission for each address or the request
+  // fails): the caps are checked before anything is written.
+  if (fresh > 0 && limits_.permissions != 0 && a.permissions.size() + fresh > limits_.permissions)
+    return refuse(a, LimitRefusal::permissions_per_allocation, peers[first_fresh]);
+  const auto new_peers = static_cast<uint32_t>(fresh);
+  if (fresh > 0 && !a.new_peers.fits(new_peers, now, limits_))
+    return refuse(a, LimitRefusal::new_peers_per_second, peers[first_fresh]);
 
   for (size_t i = 0; i < peers.size(); ++i) {
     if (repeated(i)) continue;
@@ -185,7 +223,7 @@ dp::WriteResult Allocations::install_permissions(Allocation& a, std::span<const 
           a.permissions[k].expires = u->old_expires;
         }
       }
-      return r;
+      return {r, std::nullopt};
     }
     if (exists) {
       undo[done++] = {peer, a.permissions[at].expires};
@@ -198,27 +236,33 @@ dp::WriteResult Allocations::install_permissions(Allocation& a, std::span<const 
   }
   for (size_t d = 0; d < done; ++d)
     counters_.add(undo[d].old_expires == 0 ? Counter::permissions_created : Counter::permissions_refreshed);
+  a.new_peers.take(new_peers, limits_);
   schedule(a);
-  return dp::WriteResult::ok;
+  return {};
 }
 
-dp::WriteResult Allocations::bind_channel(Allocation& a, stun::ChannelNumber number, const TransportAddress& peer,
-                                          dp::TableTime channel_expires, dp::TableTime permission_expires) {
+PeerChange Allocations::bind_channel(Allocation& a, stun::ChannelNumber number, const TransportAddress& peer,
+                                     dp::TableTime channel_expires, dp::TableTime permission_expires,
+                                     dp::TableTime now) {
   size_t c = a.channels.size();
   for (size_t i = 0; i < a.channels.size(); ++i)
     if (a.channels[i].number == number) c = i;
   const bool new_channel = c == a.channels.size();
-  if (new_channel && a.channels.size() >= limits_.max_channels) return dp::WriteResult::no_room;
+  if (new_channel && limits_.channels != 0 && a.channels.size() >= limits_.channels)
+    return refuse(a, LimitRefusal::channels_per_allocation, peer.ip);
 
   size_t p = a.permissions.size();
   for (size_t i = 0; i < a.permissions.size(); ++i)
     if (a.permissions[i].peer == peer.ip) p = i;
   const bool new_permission = p == a.permissions.size();
-  if (new_permission && a.permissions.size() >= limits_.max_permissions) return dp::WriteResult::no_room;
+  if (new_permission && limits_.permissions != 0 && a.permissions.size() >= limits_.permissions)
+    return refuse(a, LimitRefusal::permissions_per_allocation, peer.ip);
+  if (new_permission && !a.new_peers.fits(1, now, limits_))
+    return refuse(a, LimitRefusal::new_peers_per_second, peer.ip);
 
   dp::WriteResult r = writer_.set_permission(a.id, peer.ip, permission_expires);
   count_write(r);
-  if (r != dp::WriteResult::ok) return r;
+  if (r != dp::WriteResult::ok) return {r, std::nullopt};
   r = writer_.set_channel(a.id, number.value, peer, channel_expires);
   count_write(r);
   if (r != dp::WriteResult::ok) {
@@ -226,12 +270,13 @@ dp::WriteResult Allocations::bind_channel(Allocation& a, stun::ChannelNumber num
       count_write(writer_.remove_permission(a.id, peer.ip));
     else
       count_write(writer_.set_permission(a.id, peer.ip, a.permissions[p].expires));
-    return r;
+    return {r, std::nullopt};
   }
 
   if (new_permission) {
     a.permissions.push_back({peer.ip, permission_expires});
     ++permissions_;
+    a.new_peers.take(1, limits_);
     counters_.add(Counter::permissions_created);
   } else {
     a.permissions[p].expires = permission_expires;
@@ -248,7 +293,7 @@ dp::WriteResult Allocations::bind_channel(Allocation& a, stun::ChannelNumber num
   // Bound again: no longer cooling down.
   std::erase_if(a.cooldowns, [&](const ChannelCooldown& cd) { return cd.number == number && cd.peer == peer; });
   schedule(a);
-  return dp::WriteResult::ok;
+  return {};
 }
 
 void Allocations::drop_permission(Allocation& a, size_t index) {

@@ -23,6 +23,7 @@
 #include "control/allocations/allocation.hpp"
 #include "control/base/counters.hpp"
 #include "control/allocations/expiry_wheel.hpp"
+#include "control/allocations/limits.hpp"
 #include "control/base/hash.hpp"
 #include "control/base/log.hpp"
 #include "control/allocations/port_pool.hpp"
@@ -38,9 +39,12 @@ enum class RemoveReason : uint8_t {
 };
 std::string_view to_string(RemoveReason reason);
 
-struct AllocationLimits {
-  size_t max_permissions = 128;  // per allocation; more: 508 (RFC 8656 §10.2)
-  size_t max_channels = 128;     // per allocation; more: 508 (RFC 8656 §12.2)
+// What a CreatePermission or ChannelBind did to the model: refused by a limit (nothing changed,
+// the refusal counted), or the tables' verdict.
+struct PeerChange {
+  dp::WriteResult result = dp::WriteResult::ok;
+  std::optional<LimitRefusal> refused;
+  bool ok() const { return !refused && result == dp::WriteResult::ok; }
 };
 
 class Allocations {
@@ -64,6 +68,8 @@ class Allocations {
   bool has_free_slot() const { return !free_slots_.empty(); }
   // Live allocations counted against this quota user.
   uint32_t count_for(std::string_view quota_user) const;
+  // Live allocations of clients at this address (its address_key(): an IPv6 client's /64).
+  uint32_t count_from(const IpAddress& client) const;
 
   // ---- changes ----
   struct Added {
@@ -82,13 +88,15 @@ class Allocations {
   // Swaps them into `out`.
   void take_ended_streams(std::vector<dp::StreamId>& out) { out.swap(ended_streams_); }
 
-  // RFC 8656 §10.2: installs or refreshes a permission for every peer, or for none: when one does
-  // not fit, the others are put back as they were and the result says why.
-  dp::WriteResult install_permissions(Allocation& a, std::span<const IpAddress> peers, dp::TableTime expires);
+  // RFC 8656 §10.2: installs or refreshes a permission for every peer, or for none: when the
+  // limits refuse the new ones or one does not fit the tables, the others are put back as they
+  // were and the result says why.
+  PeerChange install_permissions(Allocation& a, std::span<const IpAddress> peers, dp::TableTime expires,
+                                 dp::TableTime now);
   // RFC 8656 §12.2: creates or refreshes the binding and the permission for the peer's address,
-  // both or neither. The caller has checked the channel rules.
-  dp::WriteResult bind_channel(Allocation& a, stun::ChannelNumber number, const TransportAddress& peer,
-                               dp::TableTime channel_expires, dp::TableTime permission_expires);
+  // both or neither, within the limits. The caller has checked the channel rules.
+  PeerChange bind_channel(Allocation& a, stun::ChannelNumber number, const TransportAddress& peer,
+                          dp::TableTime channel_expires, dp::TableTime permission_expires, dp::TableTime now);
   // Removes the permissions (and channels to them) for peers `keep` refuses; returns how many
   // permissions went.
   template <typename Keep>
@@ -120,7 +128,9 @@ class Allocations {
 
   size_t permission_count() const { return permissions_; }
   size_t channel_count() const { return channels_; }
+  // Applies to live allocations from their next request (a reload).
   void set_limits(AllocationLimits limits) { limits_ = limits; }
+  const AllocationLimits& limits() const { return limits_; }
 
   // Every live allocation, in no particular order.
   template <typename F>
@@ -138,6 +148,8 @@ class Allocations {
   void schedule(Allocation& a);
   dp::TableTime next_deadline(const Allocation& a) const;
   void count_write(dp::WriteResult result);
+  // Counts and logs a limit's refusal; the PeerChange to return.
+  PeerChange refuse(Allocation& a, LimitRefusal refusal, const IpAddress& peer);
 
   dp::TableWriter& writer_;
   PortPool& ports_;
@@ -152,6 +164,7 @@ class Allocations {
   std::unordered_map<dp::StreamId, dp::AllocId> by_stream_;  // stream clients' allocations
   std::vector<dp::StreamId> ended_streams_;                  // take_ended_streams()
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> per_user_;
+  std::unordered_map<IpAddress, uint32_t, IpAddressHash> per_address_;  // by address_key()
   std::unordered_map<dp::AllocId, PortLease> reclaiming_;  // removed, waiting for the grace period
   ExpiryWheel wheel_;
   std::vector<dp::AllocId> reclaimed_scratch_;

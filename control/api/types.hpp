@@ -185,6 +185,20 @@ struct TrafficInfo {
   }
 };
 
+// Requests one allocation had refused by the `limits` group, by limit (508 each).
+struct LimitRefusalsInfo {
+  uint64_t new_peers_per_second = 0;
+  uint64_t permissions_per_allocation = 0;
+  uint64_t channels_per_allocation = 0;
+
+  template <typename S, typename V>
+  static void fields(S& s, V& v) {
+    v("new_peers_per_second", s.new_peers_per_second);
+    v("permissions_per_allocation", s.permissions_per_allocation);
+    v("channels_per_allocation", s.channels_per_allocation);
+  }
+};
+
 // ---- replies ----------------------------------------------------------------------------------
 
 struct VersionReply {
@@ -349,6 +363,7 @@ struct AllocationReply {
   std::vector<PermissionInfo> permission_list = {};
   std::vector<ChannelInfo> channel_list = {};
   TrafficInfo traffic = {};
+  LimitRefusalsInfo refused = {};
 
   template <typename S, typename V>
   static void fields(S& s, V& v) {
@@ -359,6 +374,7 @@ struct AllocationReply {
     v("permission_list", s.permission_list);
     v("channel_list", s.channel_list);
     v("traffic", s.traffic);
+    v("refused", s.refused);
   }
 };
 

@@ -76,6 +76,13 @@ namespace tern::ctl {
   X(channels_refreshed, "channel bindings refreshed")                                            \
   X(channels_expired, "channel bindings expired")                                                \
   X(peers_denied, "peers refused by the peer policy (403)")                                      \
+  /* refusals by the limits group, by limit */                                                   \
+  X(limit_new_peers_per_second, "CreatePermission/ChannelBind refused by limits.new_peers_per_second (508)") \
+  X(limit_permissions_per_allocation, "CreatePermission/ChannelBind refused by limits.permissions_per_allocation (508)") \
+  X(limit_channels_per_allocation, "ChannelBind refused by limits.channels_per_allocation (508)") \
+  X(limit_allocations_per_address, "Allocate refused by limits.allocations_per_address (486)")   \
+  X(limit_user_quota, "Allocate refused by limits.user_quota (486)")                             \
+  X(limit_total_quota, "Allocate refused by limits.total_quota (486)")                           \
   X(table_write_failures, "data plane table writes that failed")                                 \
   X(transactions_uncacheable, "responses too large for the transaction cache")                   \
   /* gauges */                                                                                   \

@@ -27,6 +27,7 @@
 #include "crypto/engine.hpp"
 #include "dataplane/contract/control_io.hpp"
 #include "dataplane/contract/stats.hpp"
+#include "dataplane/contract/worker_settings.hpp"
 
 namespace tern::ctl {
 
@@ -65,6 +66,8 @@ class OperatorCommands {
   MetricsSnapshot metrics(Now now) const;
   // The stream transport, when ternd has TCP or TLS listeners: status, metrics, TLS reload.
   void set_streams(StreamTransport* streams) { streams_ = streams; }
+  // The workers' settings (SOFTWARE, max_bps, allocation_pps): republished on reload.
+  void set_worker_settings(dp::WorkerSettingsPublisher* publisher) { worker_settings_ = publisher; }
 
   // Retires probe credentials past their time and samples the workers' busy cycles. Call about
   // once a second.
@@ -81,6 +84,7 @@ class OperatorCommands {
 
  private:
   StreamTransport* streams_ = nullptr;
+  dp::WorkerSettingsPublisher* worker_settings_ = nullptr;
   struct ProbeUser {
     std::string name;
     conf::User user;

@@ -61,10 +61,12 @@ api::Result<api::AllocationReply> OperatorCommands::handle(const api::Allocation
   api::AllocationReply r;
   r.allocation = info_of(d->summary);
   r.dont_fragment = d->dont_fragment;
-  r.max_bps = d->max_bps;
+  r.max_bps = plane_.settings().max_bps;  // the workers hold every allocation to the setting in force
   if (d->reservation) r.reservation_token = conf::to_hex(d->reservation->bytes);
   for (const auto& p : d->permissions) r.permission_list.push_back({p.peer, p.expires_in});
   for (const auto& c : d->channels) r.channel_list.push_back({c.number, c.peer, c.expires_in});
+  r.refused = {d->refusals[LimitRefusal::new_peers_per_second], d->refusals[LimitRefusal::permissions_per_allocation],
+               d->refusals[LimitRefusal::channels_per_allocation]};
   const dp::AllocationTrafficValues t = baselines_.traffic(id);
   r.traffic = {t.packets_to_peer, t.bytes_to_peer, dp::total(t.drops_to_peer),
                t.packets_to_client, t.bytes_to_client, dp::total(t.drops_to_client),

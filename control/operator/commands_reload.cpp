@@ -26,8 +26,19 @@ api::Result<api::ReloadReply> OperatorCommands::handle(const api::ReloadRequest&
     r.not_applied.push_back({std::move(change.setting), "needs a restart: " + std::move(change.reason)});
   r.applied = live_changes(running_, *next);
 
-  // Live allocations stay as they are; permissions to peers the new policy denies are revoked.
+  // Live allocations stay; permissions to peers the new policy denies are revoked.
   conf::Config live = keep_restart_settings(*next, running_);
+  // The workers' SOFTWARE and rates: a new set the workers take at their next burst, for every
+  // allocation, live ones too. Without memory for it the workers keep the old set, and say so.
+  const dp::WorkerSettingsValues workers = dp::WorkerSettingsValues::from(live);
+  if (worker_settings_ != nullptr && workers != dp::WorkerSettingsValues::from(running_) &&
+      !worker_settings_->publish(workers)) {
+    for (const char* s : {"software", "limits.max_bps", "limits.allocation_pps"})
+      if (std::erase(r.applied, s) > 0) r.not_applied.push_back({s, "no memory for the workers' new settings"});
+    live.software = running_.software;
+    live.limits.max_bps = running_.limits.max_bps;
+    live.limits.allocation_pps = running_.limits.allocation_pps;
+  }
   const ApplyResult applied = plane_.apply(live);
   running_ = std::move(live);
   // The file's users replaced every user; outstanding probe credentials stay valid.

@@ -91,6 +91,14 @@ std::vector<std::string> live_changes(const conf::Config& r, const conf::Config&
   check(r.limits.user_quota != n.limits.user_quota, "limits.user_quota");
   check(r.limits.total_quota != n.limits.total_quota, "limits.total_quota");
   check(r.limits.max_bps != n.limits.max_bps, "limits.max_bps");
+  check(r.limits.allocation_pps != n.limits.allocation_pps, "limits.allocation_pps");
+  check(r.limits.new_peers_per_second != n.limits.new_peers_per_second, "limits.new_peers_per_second");
+  check(r.limits.new_peers_burst != n.limits.new_peers_burst, "limits.new_peers_burst");
+  check(r.limits.permissions_per_allocation != n.limits.permissions_per_allocation, "limits.permissions_per_allocation");
+  check(r.limits.channels_per_allocation != n.limits.channels_per_allocation, "limits.channels_per_allocation");
+  check(r.limits.allocations_per_address != n.limits.allocations_per_address, "limits.allocations_per_address");
+  check(r.limits.allocations_per_address_exempt != n.limits.allocations_per_address_exempt,
+        "limits.allocations_per_address_exempt");
   check(r.peers.allow != n.peers.allow, "peers.allow");
   check(r.peers.deny != n.peers.deny, "peers.deny");
   check(r.log.level != n.log.level, "log.level");

@@ -106,6 +106,8 @@ constexpr Group kControlGroups[] = {
     {"requests_", "tern_requests_total", "method", "STUN/TURN requests the control plane handled, by method"},
     {"responses_", "tern_responses_total", "code", "responses the control plane sent, by error code or success"},
     {"auth_", "tern_auth_failures_total", "reason", "requests that failed authentication, by reason"},
+    {"limit_", "tern_limit_refusals_total", "reason",
+     "requests refused by a setting of the limits group, by setting (508 CreatePermission/ChannelBind, 486 Allocate)"},
 };
 
 // Counters that share a group's prefix but are not part of it.

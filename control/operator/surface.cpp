@@ -18,6 +18,7 @@ OperatorSurface::OperatorSurface(EventLoop& loop, Parts parts, std::string confi
       now_(now),
       now_ms_(now_ms) {
   op_.set_streams(parts.streams);
+  op_.set_worker_settings(parts.worker_settings);
   socket_.on_close([this](uint64_t client) { tracer_.stop(client); });
   socket_.set_time(now.mono);
   if (metrics_address_)

@@ -29,6 +29,7 @@ class OperatorSurface {
     const TrafficBaselines& baselines;
     dp::Tracing& tracing;
     StreamTransport* streams = nullptr;  // TCP and TLS listeners only
+    dp::WorkerSettingsPublisher* worker_settings = nullptr;  // what a reload changes for the workers
   };
 
   OperatorSurface(EventLoop& loop, Parts parts, std::string config_path, const conf::Config& config, Now now,

@@ -78,6 +78,18 @@ std::string drops_by_reason(const api::TrafficInfo& t) {
   return line("client -> peer", t.drops_to_peer_by_reason) + line("peer -> client", t.drops_to_client_by_reason);
 }
 
+// "3 new_peers_per_second, 1 channels_per_allocation", or "-": what the limits refused it.
+std::string refusals(const api::LimitRefusalsInfo& r) {
+  std::string out;
+  auto add = [&](const char* name, uint64_t n) {
+    if (n != 0) out += (out.empty() ? "" : ", ") + num(n) + " " + name;
+  };
+  add("new_peers_per_second", r.new_peers_per_second);
+  add("permissions_per_allocation", r.permissions_per_allocation);
+  add("channels_per_allocation", r.channels_per_allocation);
+  return out.empty() ? "-" : out;
+}
+
 }  // namespace
 
 std::string render(const api::VersionReply& r) {
@@ -181,6 +193,7 @@ std::string render(const api::AllocationReply& r) {
   out += field("options", std::string(r.dont_fragment ? "DONT-FRAGMENT" : "-") +
                               (r.max_bps ? ", max " + num(r.max_bps) + " bit/s each way" : "") +
                               (r.reservation_token ? ", reservation token " + *r.reservation_token : ""));
+  out += field("refused", refusals(r.refused));
   out += "\n";
   Table traffic({"DIRECTION", "PACKETS", "BYTES", "DROPPED"});
   traffic.row({"client -> peer", num(r.traffic.packets_to_peer), bytes(r.traffic.bytes_to_peer),

@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
     }
     ctl::OperatorSurface surface(service.loop(),
                                  {plane, *engine, logger, dataplane->stats(), dataplane->io(), tables, dataplane->tracing(),
-                                  streams.get()},
+                                  streams.get(), &dataplane->worker_settings()},
                                  absolute(args.config), *config, service.now(), ctl::ControlLoop::now_ms());
     if (!surface.open(error) || !dataplane->launch(error)) {
       logger.line(ctl::LogLevel::error, "start_failed").kv("reason", error);

@@ -19,6 +19,18 @@ struct AllocatePlan {
   uint32_t lifetime = 0;
 };
 
+// 486 Allocation Quota Reached for a limit of the `limits` group, counted by limit and logged.
+std::nullopt_t refuse(HandlerContext& ctx, Transaction& tx, Counter counter, std::string_view limit) {
+  ctx.counters.add(counter);
+  ctx.logger.line(LogLevel::info, "limit_refused")
+      .kv("limit", limit)
+      .kv("method", "Allocate")
+      .kv("user", tx.auth.username)
+      .kv(tx.five_tuple);
+  tx.reply.error(ErrorCode::kAllocationQuotaReached);
+  return std::nullopt;
+}
+
 // Runs checks 2-10; on failure the error is in the reply and nullopt returned.
 std::optional<AllocatePlan> check(HandlerContext& ctx, Transaction& tx) {
   const stun::Message& m = tx.message;
@@ -119,9 +131,19 @@ std::optional<AllocatePlan> check(HandlerContext& ctx, Transaction& tx) {
   // 10. "the server MAY choose to reject the request with a 486 (Allocation Quota Reached) error ...
   // based on the username used to authenticate the request".
   if (ctx.settings.total_quota != 0 && ctx.allocations.size() >= ctx.settings.total_quota)
-    return fail(ErrorCode::kAllocationQuotaReached);
+    return refuse(ctx, tx, Counter::limit_total_quota, "total_quota");
   if (ctx.settings.user_quota != 0 && ctx.allocations.count_for(tx.auth.quota_user) >= ctx.settings.user_quota)
-    return fail(ErrorCode::kAllocationQuotaReached);
+    return refuse(ctx, tx, Counter::limit_user_quota, "user_quota");
+  // "The server is free to define this allocation quota any way it wishes, but it SHOULD define it
+  // based on the username used to authenticate the request and not on the client's transport
+  // address": many users share an address behind a NAT. limits.allocations_per_address is that
+  // quota's backstop against one address holding the table (a leaked credential, a bot), so its
+  // default is far above what a carrier NAT puts behind one address, and exempt prefixes lift it.
+  // 486 rather than 508: the server has room, this client has used its share, and either way the
+  // client "SHOULD wait at least 1 minute" (§7.4).
+  if (ctx.settings.address_limited(tx.five_tuple.client.ip) &&
+      ctx.allocations.count_from(tx.five_tuple.client.ip) >= ctx.settings.allocations_per_address)
+    return refuse(ctx, tx, Counter::limit_allocations_per_address, "allocations_per_address");
 
   plan.lifetime = ctx.settings.lifetime(lifetime ? std::optional<uint32_t>(lifetime->seconds) : std::nullopt);
   return plan;

@@ -87,11 +87,11 @@ void handle_channel_bind(HandlerContext& ctx, Transaction& tx) {
   }
   // "If the server can satisfy the request, then the server creates or refreshes the channel binding
   // ... The server also installs or refreshes a permission for the IP address in the
-  // XOR-PEER-ADDRESS attribute". Both or neither: "508 (Insufficient Capacity)".
-  const auto result = ctx.allocations.bind_channel(a, *number, *peer, ctx.now.mono + ctx.settings.channel_lifetime,
-                                                   ctx.now.mono + ctx.settings.permission_lifetime);
-  if (result != dp::WriteResult::ok) {
-    tx.reply.error(capacity_error(result));
+  // XOR-PEER-ADDRESS attribute". Both or neither, within the limits: "508 (Insufficient Capacity)".
+  const auto change = ctx.allocations.bind_channel(a, *number, *peer, ctx.now.mono + ctx.settings.channel_lifetime,
+                                                   ctx.now.mono + ctx.settings.permission_lifetime, ctx.now.mono);
+  if (!change.ok()) {
+    tx.reply.error(refusal_error(change));
     return;
   }
   // "There are no required attributes in a successful ChannelBind response."

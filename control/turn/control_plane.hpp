@@ -67,7 +67,6 @@ struct Options {
   size_t rest_key_cache = 65536;             // REST usernames whose keys are kept
   size_t rate_limit_sources = 16384;         // source addresses with a 401 token bucket
   uint32_t unauthenticated_total_rate = 20000;  // unauthenticated answers per second, all sources
-  AllocationLimits limits = {};
   std::optional<std::array<uint8_t, 32>> nonce_secret = {};  // fixed nonce secret (tests); random otherwise
 };
 
@@ -97,8 +96,9 @@ class ControlPlane {
   void set_draining(bool on);
   bool draining() const { return draining_; }
   // Applies a reloaded, validated configuration without dropping live allocations: users,
-  // secrets, peer policy (permissions to peers it now denies are removed), quotas, lifetimes,
-  // nonce lifetime, rate limit, SOFTWARE, alternate server, log level.
+  // secrets, peer policy (permissions to peers it now denies are removed), quotas and the other
+  // limits (live allocations' next requests see them), lifetimes, nonce lifetime, rate limit,
+  // SOFTWARE, alternate server, log level.
   ApplyResult apply(const conf::Config& config);
   // Static users and REST secrets, live.
   void add_user(const conf::User& user);

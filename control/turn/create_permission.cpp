@@ -22,6 +22,16 @@ bool peer_permitted(HandlerContext& ctx, const Allocation& a, const IpAddress& p
   return false;
 }
 
+ErrorCode refusal_error(const PeerChange& change) {
+  // RFC 8656 §10.2 and §12.2: "If the request is valid, but the server is unable to fulfill the
+  // request due to some capacity limit or similar, the server replies with a 508 (Insufficient
+  // Capacity) error." The limits are such a capacity, held per allocation: the client may retry
+  // later (new peers per second) or once permissions or channels have expired. (403 would tell it
+  // not to retry "until it believes the problem has been fixed", and 486 answers Allocates.)
+  if (change.refused) return ErrorCode::kInsufficientCapacity;
+  return capacity_error(change.result);
+}
+
 ErrorCode capacity_error(dp::WriteResult result) {
   // no_room: the allocation's or the data plane's sets are full. unsupported cannot follow the
   // family check, and not_found would be the model and the tables disagreeing: neither is the
@@ -72,11 +82,13 @@ void handle_create_permission(HandlerContext& ctx, Transaction& tx) {
   }
   // "If the message is valid and the server is capable of carrying out the request, then the server
   // installs or refreshes a permission for the IP address contained in each XOR-PEER-ADDRESS
-  // attribute" — all of them or, when one does not fit, none ("508 (Insufficient Capacity)").
-  const auto result = ctx.allocations.install_permissions(a, std::span<const IpAddress>(peers.data(), count),
-                                                          ctx.now.mono + ctx.settings.permission_lifetime);
-  if (result != dp::WriteResult::ok) {
-    tx.reply.error(capacity_error(result));
+  // attribute" — all of them or, when the limits refuse the new ones or one does not fit, none
+  // ("508 (Insufficient Capacity)").
+  const auto change = ctx.allocations.install_permissions(a, std::span<const IpAddress>(peers.data(), count),
+                                                          ctx.now.mono + ctx.settings.permission_lifetime,
+                                                          ctx.now.mono);
+  if (!change.ok()) {
+    tx.reply.error(refusal_error(change));
     return;
   }
   // "The server then responds with a CreatePermission success response. There are no mandatory

@@ -50,8 +50,10 @@ void handle_channel_bind(HandlerContext& ctx, Transaction& tx);
 void handle_binding(HandlerContext& ctx, Transaction& tx);
 
 // Shared by CreatePermission and ChannelBind: the peer policy's verdict, counted and logged when
-// it refuses; and the error for a permission or channel that could not be written.
+// it refuses; and the error for a permission or channel a limit refused or the tables could not
+// take.
 bool peer_permitted(HandlerContext& ctx, const Allocation& a, const IpAddress& peer);
 stun::ErrorCode capacity_error(dp::WriteResult result);
+stun::ErrorCode refusal_error(const PeerChange& change);
 
 }  // namespace tern::ctl

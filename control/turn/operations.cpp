@@ -51,6 +51,7 @@ std::optional<AllocationDetail> ControlPlane::allocation(dp::AllocId id, Now now
   d.dont_fragment = a->dont_fragment;
   d.max_bps = a->max_bps;
   d.reservation = a->reservation;
+  d.refusals = a->refusals;
   for (const auto& p : a->permissions)
     if (p.expires > now.mono) d.permissions.push_back({p.peer, remaining(p.expires, now.mono)});
   for (const auto& c : a->channels)
@@ -116,6 +117,7 @@ ApplyResult ControlPlane::apply(const conf::Config& config) {
   Settings next = Settings::from(config);
   next.realm = settings_.realm;
   settings_ = std::move(next);
+  allocations_.set_limits(settings_.allocation_limits);
   credentials_.set_users(config.auth.users);
   // Unchanged secrets keep the REST key cache.
   if (!credentials_.has_secrets(config.auth.secrets)) credentials_.set_secrets(config.auth.secrets);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "conf/net.hpp"
+#include "control/allocations/limits.hpp"
 #include "control/stun/turn_attributes.hpp"
 #include "dataplane/contract/table_writer.hpp"
 
@@ -53,6 +54,7 @@ struct AllocationDetail {
   std::optional<stun::ReservationToken> reservation;
   std::vector<PermissionState> permissions;
   std::vector<ChannelState> channels;
+  LimitRefusalCounts refusals;  // requests the limits refused it
 };
 
 // What applying a reloaded configuration did.

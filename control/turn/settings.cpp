@@ -21,6 +21,10 @@ Settings Settings::from(const conf::Config& config) {
   s.user_quota = config.limits.user_quota;
   s.total_quota = config.limits.total_quota;
   s.max_bps = config.limits.max_bps;
+  s.allocation_limits = {config.limits.new_peers_per_second, config.limits.new_peers_burst,
+                         config.limits.permissions_per_allocation, config.limits.channels_per_allocation};
+  s.allocations_per_address = config.limits.allocations_per_address;
+  s.allocations_per_address_exempt = config.limits.allocations_per_address_exempt;
   s.external = config.relay.external;
   s.rfc5766_channels = config.compat.rfc5766_channels;
   return s;
@@ -36,6 +40,14 @@ TransportAddress Settings::advertise(const TransportAddress& relayed) const {
   for (const auto& e : external)
     if (e.relay == relayed.ip) return {e.advertise, relayed.port};
   return relayed;
+}
+
+bool Settings::address_limited(const IpAddress& client) const {
+  if (allocations_per_address == 0) return false;
+  const IpAddress canonical = client.canonical();
+  for (const auto& p : allocations_per_address_exempt)
+    if (p.contains(canonical)) return false;
+  return true;
 }
 
 }  // namespace tern::ctl

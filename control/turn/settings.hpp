@@ -9,6 +9,7 @@
 
 #include "conf/config.hpp"
 #include "conf/net.hpp"
+#include "control/allocations/limits.hpp"
 
 namespace tern::ctl {
 
@@ -24,6 +25,10 @@ struct Settings {
   uint32_t user_quota = 0;             // 0 = unlimited
   uint32_t total_quota = 0;
   uint64_t max_bps = 0;
+  AllocationLimits allocation_limits;  // limits.new_peers_*, permissions_/channels_per_allocation
+  // limits.allocations_per_address (0 = unlimited) and the client prefixes it does not apply to.
+  uint32_t allocations_per_address = 0;
+  std::vector<Prefix> allocations_per_address_exempt;
   std::vector<conf::ExternalAddress> external;
   bool rfc5766_channels = false;  // compat.rfc5766_channels: also accept channels 0x5000-0x7FFF
 
@@ -38,6 +43,9 @@ struct Settings {
 
   // The address clients are told (relay.external 1:1 NAT), for a relayed address we bound.
   TransportAddress advertise(const TransportAddress& relayed) const;
+
+  // Whether limits.allocations_per_address applies to a client at this address.
+  bool address_limited(const IpAddress& client) const;
 };
 
 }  // namespace tern::ctl

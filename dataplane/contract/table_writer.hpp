@@ -52,7 +52,8 @@ struct AllocationEntry {
   TransportAddress relayed;   // the relayed transport address as bound on our port (not advertised)
   TableTime expires = 0;
   bool dont_fragment = false;  // RFC 8656 §7.2 DONT-FRAGMENT: set DF on packets to peers
-  uint64_t max_bps = 0;        // bits per second in each direction; 0 = unlimited
+  // limits.max_bps and limits.allocation_pps are not per entry: they apply to every allocation,
+  // live ones too, as the workers' settings say (worker_settings.hpp).
 };
 
 enum class WriteResult : uint8_t {

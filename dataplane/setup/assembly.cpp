@@ -51,7 +51,7 @@ std::unique_ptr<Assembly> Assembly::build(const AssemblyConfig& config, const Cl
 }
 
 // The interfaces, the RCU variable with every worker registered, the allocation tables and
-// their writer, the neighbour table.
+// their writer, the workers' settings, the neighbour table.
 bool Assembly::build_tables(const AssemblyConfig& config, const Clock& clock, std::string& error) {
   interfaces_ = Interfaces::create(config.interfaces, error);
   if (!interfaces_) return false;
@@ -72,7 +72,6 @@ bool Assembly::build_tables(const AssemblyConfig& config, const Clock& clock, st
   }
   tc.ipv6 = interfaces_->has_ipv6();
   tc.socket_id = config.socket;
-  tc.tsc_hz = clock.hz();
   if (config.rcu) {
     // The workers, and the stream transport's thread (it registers itself) when there are streams.
     const unsigned readers = config.workers + (config.streams ? 1 : 0);
@@ -90,6 +89,11 @@ bool Assembly::build_tables(const AssemblyConfig& config, const Clock& clock, st
   if (!tables_) return false;
   writer_ = RcuTableWriter::create(*tables_, tc, error);
   if (!writer_) return false;
+  settings_ = std::make_unique<WorkerSettingsBoard>(config.settings, rcu_, clock.hz(), config.socket, writer_.get());
+  if (!settings_->ok()) {
+    error = "not enough DPDK memory for the workers' settings";
+    return false;
+  }
   neighbours_ = Neighbours::create(static_cast<unsigned>(config.interfaces.ports.size()),
                                    config.neighbours_per_port, config.socket, rcu_, error);
   return neighbours_ != nullptr;
@@ -141,7 +145,7 @@ bool Assembly::build_workers(const AssemblyConfig& config, const Clock& clock, s
   shared.neighbours = neighbours_.get();
   shared.rcu = rcu_;
   shared.tsc_hz = clock.hz();
-  shared.software = config.software;
+  shared.settings = settings_.get();
   shared.trace = &trace_->filter();
   for (unsigned w = 0; w < W; ++w) {
     WorkerResources r;

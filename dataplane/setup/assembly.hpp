@@ -39,6 +39,7 @@
 #include "dataplane/tables/neighbours.hpp"
 #include "dataplane/tables/rcu_writer.hpp"
 #include "dataplane/tables/tables.hpp"
+#include "dataplane/tables/worker_settings.hpp"
 #include "dataplane/worker/worker.hpp"
 
 namespace tern::dp {
@@ -68,7 +69,7 @@ struct AssemblyConfig {
   uint32_t permission_overflow = 0;     // 0: the tables' default (TablesConfig)
   uint32_t channel_overflow = 0;        // 0: the tables' default
   std::vector<IpAddress> relay_addresses;  // each must be an address of a port
-  std::string software;                 // SOFTWARE in the Binding responses the workers send
+  WorkerSettingsValues settings;        // SOFTWARE in the workers' Binding responses, the rates
   unsigned punt_ring_size = kPuntRingSize;
   unsigned hold_ring_size = kHoldRingSize;
   unsigned trace_ring_size = kTraceRingSize;
@@ -101,6 +102,8 @@ class Assembly {
   // The tables' writer alone (no neighbour priming): tests and benchmarks that publish directly.
   TableWriter& table_writer() { return *writer_; }
   const Tables& tables() const { return *tables_; }
+  // SOFTWARE and the rates, as the control lcore republishes them on reload.
+  WorkerSettingsBoard& worker_settings() { return *settings_; }
   Interfaces& interfaces() { return *interfaces_; }
   Neighbours& neighbours() { return *neighbours_; }
   ControlPort& control() { return *control_; }
@@ -130,6 +133,7 @@ class Assembly {
   std::unique_ptr<Tables> tables_;
   std::unique_ptr<RcuTableWriter> writer_;
   std::unique_ptr<Neighbours> neighbours_;
+  std::unique_ptr<WorkerSettingsBoard> settings_;  // outlives the workers (declared before them)
   int punt_offset_ = -1;
   std::vector<rte_ring*> punt_rings_;
   std::vector<rte_ring*> hold_rings_;

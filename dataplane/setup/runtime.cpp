@@ -112,7 +112,7 @@ RuntimeConfig runtime_config(const conf::Config& config) {
   r.relay_addresses = config.relay.addresses;
   r.table_size = config.dataplane.table_size;
   r.mbufs = config.dataplane.mbufs;
-  r.software = config.software;
+  r.settings = WorkerSettingsValues::from(config);
   return r;
 }
 
@@ -344,7 +344,7 @@ std::unique_ptr<Runtime> Runtime::start(const RuntimeConfig& config, std::string
   ac.socket = socket_of(s->port_ids[0]);
   ac.table_size = config.table_size;
   ac.relay_addresses = config.relay_addresses;
-  ac.software = config.software;
+  ac.settings = config.settings;
   s->dataplane = Assembly::build(ac, *s->clock, error);
   if (!s->dataplane) return nullptr;
   if (streams && !(s->exception = make_exception_port(config, *s->dataplane, W, ac.pools[0], s->port_ids, error)))
@@ -390,6 +390,7 @@ Runtime::~Runtime() = default;
 void Runtime::stop() { s_->shutdown(); }
 
 TableWriter& Runtime::tables() { return s_->dataplane->writer(); }
+WorkerSettingsPublisher& Runtime::worker_settings() { return s_->dataplane->worker_settings(); }
 StreamIo* Runtime::streams() { return s_->exception.get(); }
 ControlIo& Runtime::io() { return s_->dataplane->control(); }
 unsigned Runtime::workers() const { return s_->dataplane ? s_->dataplane->workers() : 0; }

@@ -49,6 +49,7 @@
 #include "dataplane/contract/stream_io.hpp"
 #include "dataplane/contract/table_writer.hpp"
 #include "dataplane/contract/trace.hpp"
+#include "dataplane/contract/worker_settings.hpp"
 
 namespace tern::dp {
 
@@ -67,7 +68,7 @@ struct RuntimeConfig {
   std::vector<IpAddress> relay_addresses;
   uint32_t table_size = conf::kDefaultTableSize;
   uint32_t mbufs = conf::kDefaultMbufs;
-  std::string software;  // SOFTWARE in the Binding responses the workers send; empty: none
+  WorkerSettingsValues settings;  // SOFTWARE in the workers' Binding responses, the rates
   // false: start() leaves the workers to launch(), so that what answers before they do (ternd's
   // control socket) is up by the time clients see the server answer.
   bool launch = true;
@@ -90,6 +91,8 @@ class Runtime final : public Stats, public Tracing {
   void stop();
 
   TableWriter& tables();
+  // Where the control lcore publishes what a reload changes for the workers.
+  WorkerSettingsPublisher& worker_settings();
   ControlIo& io();
   // The exception path and the stream rings, for the stream transport's thread; nullptr without
   // TCP or TLS listeners.

@@ -99,15 +99,15 @@ bool RcuTableWriter::published(AllocId id) const { return slot_index(id) < t_.ca
 
 // The 5-tuple and the relayed address each are IPv4 or IPv6 (RFC 8656 §7.2: the relayed address's
 // family is the one the client asked for, whatever its own).
-// The max_bps buckets, made with the first allocation that needs them (Tables::rate_limits_).
-// nullptr when DPDK memory runs out: that allocation is refused (508), the others go on.
-RateLimit* RcuTableWriter::rate_limits() {
-  RateLimit* limits = t_.rate_limits_.load(std::memory_order_relaxed);
-  if (limits != nullptr) return limits;
-  limits = static_cast<RateLimit*>(rte_zmalloc_socket(
-      "tern_rate_limits", sizeof(RateLimit) * size_t{t_.capacity_}, 64, t_.socket_id_));
-  if (limits != nullptr) t_.rate_limits_.store(limits, std::memory_order_release);
-  return limits;
+// A rate's buckets for every slot (Tables::packet_buckets_, byte_buckets_), made once, zeroed (full).
+// nullptr when DPDK memory runs out.
+RateBuckets* RcuTableWriter::make_buckets(std::atomic<RateBuckets*>& array, const char* name) {
+  RateBuckets* buckets = array.load(std::memory_order_relaxed);
+  if (buckets != nullptr) return buckets;
+  buckets = static_cast<RateBuckets*>(
+      rte_zmalloc_socket(name, sizeof(RateBuckets) * size_t{t_.capacity_}, 64, t_.socket_id_));
+  if (buckets != nullptr) array.store(buckets, std::memory_order_release);
+  return buckets;
 }
 
 WriteResult RcuTableWriter::add_allocation(AllocId id, const AllocationEntry& e) {
@@ -120,8 +120,10 @@ WriteResult RcuTableWriter::add_allocation(AllocId id, const AllocationEntry& e)
   const int relay_index = relay6 ? t_.relay_index_of(Ip6::of(e.relayed.ip))
                                  : t_.relay_index_of(be_ip(e.relayed.ip));
   if (relay_index < 0) return WriteResult::unsupported;
-  RateLimit* limits = e.max_bps != 0 ? rate_limits() : nullptr;
-  if (e.max_bps != 0 && limits == nullptr) return WriteResult::no_room;
+  // allocation_pps applies to every allocation (a reload may turn it on for live ones): without
+  // the packet buckets the allocation is refused (508).
+  RateBuckets* packet_buckets = make_buckets(t_.packet_buckets_, "tern_packet_buckets");
+  if (packet_buckets == nullptr) return WriteResult::no_room;
 
   AllocationSlot& a = t_.slots_[slot_index(id)];
   const bool stream = e.stream != StreamId::none;
@@ -149,10 +151,8 @@ WriteResult RcuTableWriter::add_allocation(AllocId id, const AllocationEntry& e)
   channel_pending_[slot_index(id)] = 0;
   uint8_t flags = 0;
   if (e.dont_fragment) flags |= kDontFragment;
-  if (e.max_bps != 0) {
-    flags |= kRateLimited;
-    limits[slot_index(id)].configure(e.max_bps, t_.tsc_hz_);
-  }
+  packet_buckets[slot_index(id)].reset();
+  if (RateBuckets* bytes = t_.byte_buckets_.load(std::memory_order_relaxed)) bytes[slot_index(id)].reset();
   if (client6) flags |= kClientIpv6;
   if (relay6) flags |= kRelayIpv6;
   if (stream) flags |= kStreamClient;
@@ -189,7 +189,13 @@ WriteResult RcuTableWriter::remove_allocation(AllocId id) {
     c.expires.store(0, std::memory_order_release);
     c.binding.store(0, std::memory_order_release);
   }
-  a.flags.store(0, std::memory_order_release);
+  // Only the overflow flags go: the others say what the allocation is (its families, a stream
+  // client, DONT-FRAGMENT), and a worker that found it live a moment ago still reads them next to
+  // its addresses; with them cleared it would take an IPv6 or stream client for an IPv4 one and
+  // send the peer's data to the slot's zero (or StreamId) IPv4 address. add_allocation sets them
+  // all again when the slot is reused, after the grace period.
+  a.flags.fetch_and(static_cast<uint8_t>(~(kPermissionOverflow | kChannelOverflow)),
+                    std::memory_order_release);
   in_use_[slot_index(id)] = 0;
   ++generation_[slot_index(id)];
   retire({Retired::slot, slot_index(id), 0, generation_[slot_index(id)]});

@@ -30,6 +30,10 @@ class RcuTableWriter final : public TableWriter {
   WriteResult remove_channel(AllocId id, uint16_t channel) override;
   size_t reclaimed(std::span<AllocId> out) override;
 
+  // The byte buckets (max_bps) of every slot, made the first time a max_bps is set (every slot's
+  // start full); the packet buckets come with the first allocation. false: no DPDK memory.
+  bool make_byte_buckets() { return make_buckets(t_.byte_buckets_, "tern_byte_buckets") != nullptr; }
+
  private:
   // What waits in the defer queue for every worker to pass a quiescent state.
   struct Retired {
@@ -54,7 +58,7 @@ class RcuTableWriter final : public TableWriter {
   void retire(const Retired& r);
   bool published(AllocId id) const;
   bool index_client(AllocId id, bool add);
-  RateLimit* rate_limits();
+  RateBuckets* make_buckets(std::atomic<RateBuckets*>& array, const char* name);
   void drop_overflow(AllocId id);
   void update_overflow_flags(AllocId id);
   bool relays_ipv6(AllocId id) const {

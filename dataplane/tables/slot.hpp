@@ -48,7 +48,7 @@ enum AllocationFlags : uint8_t {
   kDontFragment = 1u << 0,        // RFC 8656 §7.2: DF on packets sent to peers
   kPermissionOverflow = 1u << 1,  // more permissions in the overflow hash
   kChannelOverflow = 1u << 2,     // more channels in the overflow hashes
-  kRateLimited = 1u << 3,         // max_bps applies (token bucket in Tables)
+  // 1u << 3: free (max_bps and allocation_pps apply to every allocation: WorkerSettings)
   kClientIpv6 = 1u << 4,          // the 5-tuple is IPv6: its addresses are in AllocationSlot6
   kRelayIpv6 = 1u << 5,           // the relayed address (and so every peer) is IPv6: AllocationSlot6,
                                   // permissions and channels in the IPv6 hashes

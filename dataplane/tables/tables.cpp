@@ -71,7 +71,6 @@ std::unique_ptr<Tables> Tables::create(const TablesConfig& config, std::string& 
   t->slots_ = static_cast<AllocationSlot*>(
       rte_zmalloc_socket("tern_slots", sizeof(AllocationSlot) * config.capacity, 64, socket));
   t->socket_id_ = socket;
-  t->tsc_hz_ = config.tsc_hz != 0 ? config.tsc_hz : rte_get_tsc_hz();
   t->relay6_count_ = static_cast<unsigned>(config.relay_ips6.size());
   std::copy(config.relay_ips6.begin(), config.relay_ips6.end(), t->relay_ips6_);
   const size_t relay_entries = relays << 16;
@@ -140,7 +139,8 @@ Tables::~Tables() {
   rte_hash_free(clients_);
   rte_free(channel_pool_);
   rte_free(relay_index_);
-  rte_free(rate_limits_.load(std::memory_order_relaxed));
+  rte_free(packet_buckets_.load(std::memory_order_relaxed));
+  rte_free(byte_buckets_.load(std::memory_order_relaxed));
   rte_free(slots_);
 }
 

@@ -85,7 +85,6 @@ struct TablesConfig {
   uint32_t channel_overflow = 0;               // 0: capacity / 4 (at least 1024)
   int socket_id = 0;                           // NUMA node for the memory
   rte_rcu_qsbr* rcu = nullptr;                 // the workers' quiescent-state variable
-  uint64_t tsc_hz = 0;                         // rate limiters' clock; 0: rte_get_tsc_hz()
 };
 
 class RcuTableWriter;
@@ -154,9 +153,14 @@ class Tables {
     rte_prefetch0(reinterpret_cast<const char*>(&slots_[slot_index(id)]) + RTE_CACHE_LINE_SIZE);
   }
 
-  // The max_bps buckets of an allocation flagged kRateLimited (rate_limit.hpp). Workers update
-  // them atomically; the control plane configures them before it publishes the allocation.
-  RateLimit& rate_limit(AllocId id) const { return rate_limits_.load(std::memory_order_acquire)[slot_index(id)]; }
+  // An allocation's rate buckets (rate_limit.hpp; the rates are the workers' settings). Workers
+  // update them atomically; the control plane resets them before it publishes the allocation.
+  // Packet buckets exist once an allocation was published; byte buckets once a max_bps was
+  // (WorkerSettingsBoard makes them before it publishes the settings that set one).
+  RateBuckets& packet_buckets(AllocId id) const {
+    return packet_buckets_.load(std::memory_order_acquire)[slot_index(id)];
+  }
+  RateBuckets& byte_buckets(AllocId id) const { return byte_buckets_.load(std::memory_order_acquire)[slot_index(id)]; }
 
   // A live allocation: published and not yet expired.
   static bool live(const AllocationSlot& a, TableTime now) {
@@ -217,12 +221,13 @@ class Tables {
 
   uint32_t capacity_ = 0;
   AllocationSlot* slots_ = nullptr;                      // capacity_ slots, rte_zmalloc'd
-  // capacity_ entries, rte_zmalloc'd by the writer with the first allocation that has max_bps: a
-  // table that never rate-limits does not pay 32 bytes a slot for them. Published (release)
-  // before any slot flagged kRateLimited, which a worker reads only after it saw that flag.
-  std::atomic<RateLimit*> rate_limits_{nullptr};
+  // capacity_ entries each, rte_zmalloc'd by the writer: the packet buckets with the first
+  // allocation, published (release) before any slot, which a worker reads only after it found the
+  // slot; the byte buckets with the first max_bps, published before the settings that set it,
+  // which a worker loads (acquire) before it reads them.
+  std::atomic<RateBuckets*> packet_buckets_{nullptr};
+  std::atomic<RateBuckets*> byte_buckets_{nullptr};
   int socket_id_ = 0;
-  uint64_t tsc_hz_ = 0;
   std::atomic<AllocId>* relay_index_ = nullptr;      // relay_count_ << 16 entries
   static constexpr uint8_t kRelaySlotShared = 0xff;
   static unsigned relay_hash(uint32_t ip) { return (ip * 0x9E3779B1u) >> 24; }

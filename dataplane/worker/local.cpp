@@ -173,8 +173,8 @@ void Worker::binding(Packet& p) {
   else
     stun_wire::write_xor_address(response + n, stun::AttributeType::xor_mapped_address, p.src_ip, p.src_port);
   n += F::kXorAddressAttribute;
-  std::memcpy(response + n, software_attribute_, software_attribute_len_);
-  n = static_cast<uint16_t>(n + software_attribute_len_);
+  std::memcpy(response + n, settings_->software_attribute, settings_->software_attribute_len);
+  n = static_cast<uint16_t>(n + settings_->software_attribute_len);
   stun_wire::store16(response, stun_wire::kBindingSuccess);
   const uint16_t total = static_cast<uint16_t>(n + (p.fingerprint ? stun_wire::kFingerprintAttributeLen : 0));
   stun_wire::store16(response + 2, static_cast<uint16_t>(total - stun_wire::kHeaderLen));

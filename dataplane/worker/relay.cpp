@@ -102,9 +102,7 @@ void Worker::client_to_peer(Packet& p, const AllocationSlot& a, uint8_t flags, c
   // RFC 8656 §14, IPv4 fragmentation: DF for a Send indication with DONT-FRAGMENT (and for an
   // allocation made with DONT-FRAGMENT), otherwise the DF bit of the packet that carried the data.
   const bool df = (flags & kDontFragment) != 0 || p.dont_fragment || p.df;
-  if ((flags & kRateLimited) &&
-      !tables_.rate_limit(p.id).conforms(Direction::to_peer, p.data_len, now.tsc))
-    return drop_for(p, p.id, Direction::to_peer, CounterId::drop_rate_limited);
+  if (!within_rate(p, p.id, Direction::to_peer, now)) return;
 
   if (interfaces_.is_local(peer_ip)) {
     // Hairpin: the peer is this server. Only a live relayed address takes the data, handed to
@@ -140,9 +138,7 @@ void Worker::to_client(Packet& p, AllocId id, const typename Peer::Address& from
     return drop_for(p, id, Direction::to_client, CounterId::drop_no_permission);
   if (p.ttl <= 1) return drop_for(p, id, Direction::to_client, CounterId::drop_ttl_expired);
   const uint8_t flags = a.flags.load(std::memory_order_acquire);
-  if ((flags & kRateLimited) &&
-      !tables_.rate_limit(id).conforms(Direction::to_client, p.data_len, now.tsc))
-    return drop_for(p, id, Direction::to_client, CounterId::drop_rate_limited);
+  if (!within_rate(p, id, Direction::to_client, now)) return;
   // RFC 8656 §12.7: a channel bound to the peer's transport address means ChannelData,
   // otherwise §11.3 a Data indication.
   const uint16_t channel = tables_.channel_of_peer(id, a, from_ip, from_port, now.table);

@@ -26,6 +26,7 @@ void Worker::poll_streams(const Instant& now) {
   const unsigned n = rte_ring_sc_dequeue_burst(r_.from_stream_ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
   if (n == 0) return;
   counters_[CounterId::rx_packets].add(n);
+  settings_ = settings_board_.current();
   for (unsigned i = 0; i < n; ++i) stream_ingress(pkts[i], now);
 }
 
@@ -48,7 +49,12 @@ void Worker::stream_ingress(rte_mbuf* m, const Instant& now) {
   p.id = meta.allocation;
   if (p.id == kNoAllocation || slot_index(p.id) >= tables_.capacity()) return drop(m, CounterId::drop_stream_stale);
   const AllocationSlot& a = tables_.slot(p.id);
-  if (!(a.flags.load(std::memory_order_acquire) & kStreamClient) || a.stream() != meta.stream)
+  // The expiry first: only the transport's id led here, not a lookup, so the slot may have been
+  // removed (0) and be rewritten for another allocation right now; once published, its fields stay
+  // put until this worker's next quiescent state. A removed allocation keeps its flags and stream
+  // until the slot is reused: its connection's data is as stale as another connection's.
+  if (a.expires.load(std::memory_order_acquire) == 0 ||
+      !(a.flags.load(std::memory_order_acquire) & kStreamClient) || a.stream() != meta.stream)
     return drop(m, CounterId::drop_stream_stale);
   client_data(p, now);
 }

@@ -24,20 +24,11 @@ Worker::Worker(const WorkerShared& shared, WorkerResources resources)
       rcu_(shared.rcu),
       tsc_hz_(shared.tsc_hz),
       trace_filter_(shared.trace != nullptr ? *shared.trace : kNeverTraced),
+      settings_board_(*shared.settings),
       r_(std::move(resources)),
       transaction_ids_(r_.transaction_id_seed),
       ip_id_(r_.first_ip_id),
-      trace_budget_(shared.tsc_hz, kTraceRate, kTraceBurst) {
-  // RFC 8489 §14.14: SOFTWARE, padded to four bytes; built once.
-  const size_t n = std::min<size_t>(shared.software.size(), kMaxSoftwareAttribute - 4);
-  if (n > 0) {
-    stun_wire::store16(software_attribute_, stun::AttributeType::software);
-    stun_wire::store16(software_attribute_ + 2, static_cast<uint16_t>(n));
-    std::memcpy(software_attribute_ + 4, shared.software.data(), n);
-    software_attribute_len_ = static_cast<uint16_t>(4 + stun_wire::padded(static_cast<uint16_t>(n)));
-    std::memset(software_attribute_ + 4 + n, 0, software_attribute_len_ - 4 - n);
-  }
-}
+      trace_budget_(shared.tsc_hz, kTraceRate, kTraceBurst) {}
 
 Worker::~Worker() {
   flush();
@@ -88,6 +79,7 @@ void Worker::process(unsigned port, rte_mbuf** pkts, uint16_t n, const Instant& 
   for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
   counters_[CounterId::rx_packets].add(n);
   counters_[CounterId::rx_bytes].add(bytes);
+  settings_ = settings_board_.current();
   // Tracing costs nothing else while it is off.
   const uint64_t trace = trace_filter_.state.load(std::memory_order_relaxed);
   if (trace != 0) [[unlikely]]
@@ -159,6 +151,9 @@ void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsig
     }
   }
 
+  // The allocations' packet buckets are read (and written) by every relayed packet while
+  // allocation_pps is set (the default); the byte buckets, rarer, are not prefetched.
+  const bool limited = settings_->limits.packets.limited();
   if (clients > 0) {
     AllocId ids[kGroup];
     tables_.find_clients(keys, clients, ids);
@@ -171,6 +166,7 @@ void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsig
       else
         tables_.prefetch(p.id);
       rte_prefetch0(&r_.traffic[slot_index(p.id)]);
+      if (limited) rte_prefetch0(&tables_.packet_buckets(p.id));
     }
   }
   if (clients6 > 0) {
@@ -183,6 +179,7 @@ void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsig
       tables_.prefetch_with_channels(p.id);
       tables_.prefetch6(p.id);
       rte_prefetch0(&r_.traffic[slot_index(p.id)]);
+      if (limited) rte_prefetch0(&tables_.packet_buckets(p.id));
     }
   }
   for (unsigned k = 0; k < peers; ++k) {
@@ -191,6 +188,7 @@ void Worker::process_group(unsigned port, rte_mbuf** pkts, unsigned first, unsig
     if (p.id == kNoAllocation) continue;
     tables_.prefetch_with_channels(p.id);
     rte_prefetch0(&r_.traffic[slot_index(p.id)]);
+    if (limited) rte_prefetch0(&tables_.packet_buckets(p.id));
   }
 
   for (unsigned j = 0; j < count; ++j) finish(group[j], now);
@@ -208,6 +206,21 @@ void Worker::drop(rte_mbuf* m, CounterId reason) {
     rte_pktmbuf_free_bulk(dropped_, dropped_count_);
     dropped_count_ = 0;
   }
+}
+
+// Every allocation is held to the rates of the settings in force; its buckets hold only their
+// theoretical arrival times, so a reload's new rates apply to live allocations from this burst on.
+bool Worker::within_rate(Packet& p, AllocId id, Direction d, const Instant& now) {
+  const RateLimits& limits = settings_->limits;
+  if (limits.packets.limited() && !tables_.packet_buckets(id).take(d, limits.packets, 1, now.tsc)) {
+    drop_for(p, id, d, CounterId::drop_packet_rate_limited);
+    return false;
+  }
+  if (limits.bytes.limited() && !tables_.byte_buckets(id).take(d, limits.bytes, p.data_len, now.tsc)) {
+    drop_for(p, id, d, CounterId::drop_rate_limited);
+    return false;
+  }
+  return true;
 }
 
 void Worker::drop_for(Packet& p, AllocId id, Direction d, CounterId reason) {

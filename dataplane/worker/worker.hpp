@@ -18,8 +18,9 @@
 //   The TSC is read once an iteration, for the tables' clock and for the cycle counters.
 //
 // A worker writes only its own state: its counters, its shard of the per-allocation traffic
-// counters, and the atomic max_bps buckets. Shared tables are read-only to it. No locks, no heap,
-// no exceptions, no syscalls in the loop.
+// counters, and the atomic rate buckets (max_bps, allocation_pps). Shared tables are read-only to
+// it, and so are its settings (SOFTWARE, the rates), loaded once a burst from the board the control
+// lcore publishes them on. No locks, no heap, no exceptions, no syscalls in the loop.
 
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
@@ -40,6 +41,7 @@
 #include "dataplane/tables/tables.hpp"
 #include "dataplane/contract/trace.hpp"
 #include "dataplane/tables/trace_filter.hpp"
+#include "dataplane/tables/worker_settings.hpp"
 #include "dataplane/worker/trace_budget.hpp"
 #include "dataplane/worker/transaction_ids.hpp"
 
@@ -57,7 +59,6 @@ inline constexpr unsigned kGroup = 32;         // packets per bulk lookup: a who
                                                // last ones are looked up (16: 6% slower at 100k)
 inline constexpr unsigned kMinGroup = 4;       // fewer go through the scalar loop
 inline constexpr unsigned kPrefetchAhead = 4;  // packets whose headers are prefetched ahead
-inline constexpr uint16_t kMaxSoftwareAttribute = 4 + 128;
 
 // What every worker reads and nobody changes while they run (dp: ro, ctl: ro, except the
 // tables and the neighbours, which have their own single writer).
@@ -67,7 +68,7 @@ struct WorkerShared {
   const Neighbours* neighbours = nullptr;
   rte_rcu_qsbr* rcu = nullptr;
   uint64_t tsc_hz = 0;
-  std::string_view software;  // RFC 8489 §14.14 SOFTWARE for Binding responses; empty: none
+  const WorkerSettingsBoard* settings = nullptr;  // SOFTWARE and the rates, replaced on reload
   const TraceFilter* trace = nullptr;  // ternctl trace's filter; nullptr: never traced
 };
 
@@ -193,6 +194,8 @@ class alignas(64) Worker {
 
   void drop(rte_mbuf* m, CounterId reason);
   void drop_for(Packet& p, AllocId id, Direction d, CounterId reason);
+  // limits.allocation_pps, then limits.max_bps: false when the packet was dropped (and counted).
+  bool within_rate(Packet& p, AllocId id, Direction d, const Instant& now);
   void transmit(unsigned port, rte_mbuf* m);
   // A finished packet: onto the port's TX buffer when its next hop's MAC was known, else to the
   // control lcore to wait for it.
@@ -216,11 +219,13 @@ class alignas(64) Worker {
   const Neighbours& neighbours_;
   rte_rcu_qsbr* rcu_;
   uint64_t tsc_hz_;
-  uint8_t software_attribute_[kMaxSoftwareAttribute];
-  uint16_t software_attribute_len_ = 0;
   const TraceFilter& trace_filter_;
+  const WorkerSettingsBoard& settings_board_;
 
   // ---- this worker's own state ----
+  // The board's current set, loaded at the start of each burst and used until the burst is done
+  // (the quiescent state that ends the iteration lets the control lcore free it).
+  const WorkerSettings* settings_ = nullptr;
   WorkerResources r_;
   WorkerCounters counters_;
   TransactionIds transaction_ids_;

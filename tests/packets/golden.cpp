@@ -95,7 +95,7 @@ void Golden::build(const GoldenOptions& options) {
   if (options.ipv6)
     ac.relay_addresses.insert(ac.relay_addresses.end(),
                               {*IpAddress::parse("2001:db8::2"), *IpAddress::parse("2001:db8:1::1")});
-  ac.software = options.software;
+  ac.settings.software = options.software;
   ac.punt_ring_size = options.punt_ring_size;
   ac.hold_ring_size = options.hold_ring_size;
   ac.trace_ring_size = options.trace_ring_size;

@@ -110,6 +110,8 @@ class Golden : public testing::Test {
   dp::TableWriter& writer() { return dp_->table_writer(); }
   // The writer ternd's control plane gets: the tables' writer that also resolves next hops ahead.
   dp::TableWriter& priming_writer() { return dp_->writer(); }
+  // SOFTWARE and the rates, as a reload publishes them (no RCU here: the old set goes at once).
+  dp::WorkerSettingsBoard& settings() { return dp_->worker_settings(); }
 
   // Frames as the network delivers them.
   PacketBuilder from_client(const Bytes& payload) const;         // client -> listener, port 0

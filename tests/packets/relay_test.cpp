@@ -326,7 +326,8 @@ TEST_F(Relay, OwnPortsAreRefused) {
   EXPECT_EQ(count_of(traffic(kAlloc).drops_to_peer, AllocationDrop::other), 2u);
 }
 
-// limits.max_bps: a bucket a tenth of a second deep, refilled as the TSC moves on.
+// limits.max_bps: a bucket a tenth of a second deep, refilled as the TSC moves on (published before
+// the allocation: its buckets start full).
 TEST_F(Relay, RateLimitPerAllocationAndDirection) {
   ASSERT_EQ(writer().remove_allocation(kAlloc), dp::WriteResult::ok);
   dp::AllocId reclaimed[4];
@@ -335,7 +336,8 @@ TEST_F(Relay, RateLimitPerAllocationAndDirection) {
   e.five_tuple = {*TransportAddress::parse("10.90.0.10:5000"), *TransportAddress::parse("10.90.0.1:3478")};
   e.relayed = *TransportAddress::parse("10.90.0.2:50000");
   e.expires = kExpires;
-  e.max_bps = 80'000;  // 10,000 bytes/s: 400 bytes cost 40 ms, the bucket holds 100 ms
+  // 10,000 bytes/s: 400 bytes cost 40 ms, the bucket holds 100 ms
+  ASSERT_TRUE(settings().publish({.software = "", .max_bps = 80'000, .allocation_pps = 0}));
   ASSERT_EQ(writer().add_allocation(kAlloc, e), dp::WriteResult::ok);
   ASSERT_EQ(writer().set_permission(kAlloc, *IpAddress::parse(kPeerIp), kExpires), dp::WriteResult::ok);
   ASSERT_EQ(writer().set_channel(kAlloc, kChannel, *TransportAddress::parse("192.0.2.50:7000"), kExpires),

@@ -28,6 +28,13 @@ void expect_defaults_except_required(const Config& c) {
   EXPECT_EQ(c.limits.user_quota, 0u);
   EXPECT_EQ(c.limits.total_quota, 0u);
   EXPECT_EQ(c.limits.max_bps, 0u);
+  EXPECT_EQ(c.limits.allocation_pps, 5000u);  // on: a flood from one credential is cut in the worker
+  EXPECT_EQ(c.limits.new_peers_per_second, 20u);
+  EXPECT_EQ(c.limits.new_peers_burst, 64u);
+  EXPECT_EQ(c.limits.permissions_per_allocation, 256u);
+  EXPECT_EQ(c.limits.channels_per_allocation, 256u);
+  EXPECT_EQ(c.limits.allocations_per_address, 2000u);
+  EXPECT_TRUE(c.limits.allocations_per_address_exempt.empty());
   EXPECT_TRUE(c.peers.allow.empty());
   EXPECT_TRUE(c.peers.deny.empty());
   EXPECT_EQ(c.control.socket, "/run/tern/ternd.sock");

@@ -62,6 +62,36 @@ TEST(ExampleFile, LoadsWithoutErrors) {
   EXPECT_EQ(c->dataplane.mbufs, 16383u);
 }
 
+TEST(ExampleFile, LimitsAsDocumented) {
+  std::vector<std::string> errors;
+  const auto c = load_file(TERN_EXAMPLE_CONF, errors);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->limits.new_peers_per_second, kDefaultNewPeersPerSecond);
+  EXPECT_EQ(c->limits.new_peers_burst, kDefaultNewPeersBurst);
+  EXPECT_EQ(c->limits.permissions_per_allocation, kDefaultPermissionsPerAllocation);
+  EXPECT_EQ(c->limits.channels_per_allocation, kDefaultChannelsPerAllocation);
+  EXPECT_EQ(c->limits.allocations_per_address, kDefaultAllocationsPerAddress);
+  EXPECT_TRUE(c->limits.allocations_per_address_exempt.empty());
+}
+
+TEST(Values, ControlPlaneLimits) {
+  std::vector<std::string> errors;
+  const auto c = load_string(testing::ConfText{}.add(R"(limits = { new_peers_per_second = 5; new_peers_burst = 9;
+    permissions_per_allocation = 1000; channels_per_allocation = 900; allocations_per_address = 40000;
+    allocations_per_address_exempt = [ "203.0.113.0/24", "2001:db8:7::/48" ]; };)").str(), "t.conf", errors);
+  for (const auto& e : errors) ADD_FAILURE() << e;
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->limits.new_peers_per_second, 5u);
+  EXPECT_EQ(c->limits.new_peers_burst, 9u);
+  EXPECT_EQ(c->limits.permissions_per_allocation, 1000u);
+  EXPECT_EQ(c->limits.channels_per_allocation, 900u);
+  EXPECT_EQ(c->limits.allocations_per_address, 40000u);
+  ASSERT_EQ(c->limits.allocations_per_address_exempt.size(), 2u);
+  EXPECT_EQ(c->limits.allocations_per_address_exempt[1].to_string(), "2001:db8:7::/48");
+  EXPECT_EQ(testing::errors_of(testing::ConfText{}.add(R"(limits = { allocations_per_address_exempt = "203.0.113.0/24"; };)")),
+            testing::Errors{"t.conf:6: limits.allocations_per_address_exempt: expected a list [ ... ], found a string"});
+}
+
 // ---- files -----------------------------------------------------------------------------------
 
 TEST(LoadFile, MissingFile) {

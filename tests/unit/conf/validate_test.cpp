@@ -293,6 +293,34 @@ TEST(Validate, TotalQuotaAgainstRelayPorts) {
               "addresses (relay.ports 50000-50009 on 1 address)"}));
 }
 
+TEST(Validate, ControlPlaneLimits) {
+  EXPECT_TRUE(load_ok(ConfText{}.add(R"(limits = { new_peers_per_second = 0; new_peers_burst = 0;
+    permissions_per_allocation = 0; channels_per_allocation = 0; allocations_per_address = 0; };)")));
+  EXPECT_EQ(errors_of(ConfText{}.add(R"(limits = { new_peers_burst = 0; };)")),
+            Errors{"t.conf:6: limits.new_peers_burst: 0 lets no new peer in (expected at least 1 when "
+                   "limits.new_peers_per_second is set)"});
+  EXPECT_EQ(errors_of(ConfText{}.add(R"(limits = { new_peers_per_second = 1000001; };)")),
+            Errors{"t.conf:6: limits.new_peers_per_second: 1000001 is out of range (expected 0-1000000)"});
+  // RFC 8656 §12: 4096 channel numbers.
+  EXPECT_EQ(errors_of(ConfText{}.add(R"(limits = { channels_per_allocation = 4097; };)")),
+            Errors{"t.conf:6: limits.channels_per_allocation: 4097 is out of range (expected 0-4096)"});
+  EXPECT_EQ(errors_of(ConfText{}.add(R"(limits = { allocations_per_address_exempt = [ "::ffff:203.0.113.0/120" ]; };)")),
+            Errors{"t.conf:6: limits.allocations_per_address_exempt[0]: ::ffff:203.0.113.0/120 is IPv4-mapped "
+                   "and never matches: client addresses are compared in IPv4 form (write 203.0.113.0/24)"});
+  EXPECT_EQ(errors_of(ConfText{}.add(R"(limits = { allocations_per_address_exempt = [ "203.0.113.1/24" ]; };)")),
+            Errors{"t.conf:6: limits.allocations_per_address_exempt[0]: \"203.0.113.1/24\" has host bits set "
+                   "(did you mean 203.0.113.0/24?)"});
+}
+
+TEST(Validate, AllocationPps) {
+  const auto c = load_ok(ConfText{}.add("limits = { allocation_pps = 0; };"));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->limits.allocation_pps, 0u);  // off
+  EXPECT_EQ(errors_of(ConfText{}.add("limits = { allocation_pps = 100000001; };")),
+            Errors{"t.conf:6: limits.allocation_pps: 100000001 is out of range (expected 0-100000000)"});
+  EXPECT_EQ(errors_of(ConfText{}.add("limits = { allocation_pps = -1; };")).size(), 1u);
+}
+
 TEST(Validate, Peers) {
   EXPECT_EQ(errors_of(ConfText{}.add(R"(peers = { deny = [ "::ffff:10.0.0.0/104" ]; };)")),
             Errors{"t.conf:6: peers.deny[0]: ::ffff:10.0.0.0/104 is IPv4-mapped and never matches: "

@@ -1,6 +1,16 @@
 #pragma once
 // A TableWriter that records every call, keeps the tables it was told about, and holds removed
 // slots until the test declares the data plane's grace period over.
+//
+// It answers as the real writer (dataplane/tables/rcu_writer.hpp) does: tests/unit/dataplane/
+// table_writer_contract_test.cpp runs the same cases against both. What it leaves out is how much
+// fits: its sets hold `permission_room` and `channel_room` entries per allocation, where the real
+// tables hold a few inline and share overflow pools between allocations, and space a removal frees
+// is free again at once, where the real writer may wait for the grace period. Reusing a slot
+// before reclaimed() returned it is the caller's bug, which the real writer cannot see: here it
+// fails the test.
+
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -35,7 +45,7 @@ struct WriterCall {
       case Op::add_allocation:
         o << "add_allocation(" << dp::slot_index(id) << " client=" << entry.five_tuple.client.to_string()
           << " relayed=" << entry.relayed.to_string() << " expires=" << entry.expires
-          << " df=" << entry.dont_fragment << " bps=" << entry.max_bps << ")";
+          << " df=" << entry.dont_fragment << ")";
         break;
       case Op::set_allocation_expiry: o << "set_allocation_expiry(" << dp::slot_index(id) << " " << expires << ")"; break;
       case Op::remove_allocation: o << "remove_allocation(" << dp::slot_index(id) << ")"; break;
@@ -53,6 +63,17 @@ struct WriterCall {
 
 class FakeTableWriter final : public dp::TableWriter {
  public:
+  // What the real tables are made with (dataplane/tables/tables.hpp TablesConfig). The defaults
+  // take every allocation the control plane can send.
+  struct Shape {
+    uint32_t slots = UINT32_MAX - 1;         // AllocId 0 .. slots-1
+    std::vector<IpAddress> relay_addresses;  // empty: every relayed address is one of ours
+    bool ipv6 = true;                        // IPv6 5-tuples and relayed addresses can come
+  };
+
+  FakeTableWriter() = default;
+  explicit FakeTableWriter(Shape shape) : shape_(std::move(shape)) {}
+
   // Decides the result of a call before it is applied; ok by default.
   std::function<dp::WriteResult(const WriterCall&)> result_for;
 
@@ -61,8 +82,18 @@ class FakeTableWriter final : public dp::TableWriter {
     c.entry = entry;
     c.expires = entry.expires;
     return apply(c, [&] {
-      if (published_.contains(id) || held_.contains(id)) return dp::WriteResult::not_found;
-      if (!entry.relayed.ip.is_v4()) return dp::WriteResult::unsupported;
+      if (dp::slot_index(id) >= shape_.slots || published_.contains(id)) return dp::WriteResult::not_found;
+      if (held_.contains(id) || std::find(graced_.begin(), graced_.end(), id) != graced_.end())
+        ADD_FAILURE() << "slot " << dp::slot_index(id) << " reused before reclaimed() returned it";
+      // RFC 8656 §7.2: the relayed address's family may differ from the client's; a 5-tuple's two
+      // sides may not, and IPv6 needs tables made for it.
+      const bool client6 = entry.five_tuple.client.ip.is_v6();
+      const bool relay6 = entry.relayed.ip.is_v6();
+      if (client6 != entry.five_tuple.server.ip.is_v6() || ((client6 || relay6) && !shape_.ipv6) ||
+          !ours(entry.relayed.ip))
+        return dp::WriteResult::unsupported;
+      for (const auto& [other, published] : published_)
+        if (published.relayed == entry.relayed) return dp::WriteResult::no_room;  // the port is someone's
       published_[id] = entry;
       return dp::WriteResult::ok;
     });
@@ -86,14 +117,16 @@ class FakeTableWriter final : public dp::TableWriter {
       return dp::WriteResult::ok;
     });
   }
+  // RFC 8656 §9.1: a peer of the relayed address's family; an IPv4-mapped address is IPv4.
   dp::WriteResult set_permission(dp::AllocId id, const IpAddress& peer, dp::TableTime expires) override {
     WriterCall c{WriterCall::Op::set_permission, id, expires, peer};
     return apply(c, [&] {
       if (!published_.contains(id)) return dp::WriteResult::not_found;
-      if (!peer.is_v4()) return dp::WriteResult::unsupported;
+      const IpAddress p = peer.canonical();
+      if (p.is_v6() != published_[id].relayed.ip.is_v6()) return dp::WriteResult::unsupported;
       auto& set = permissions_[id];
-      if (!set.contains(peer) && set.size() >= permission_room) return dp::WriteResult::no_room;
-      set[peer] = expires;
+      if (!set.contains(p) && set.size() >= permission_room) return dp::WriteResult::no_room;
+      set[p] = expires;
       return dp::WriteResult::ok;
     });
   }
@@ -101,7 +134,7 @@ class FakeTableWriter final : public dp::TableWriter {
     WriterCall c{WriterCall::Op::remove_permission, id, 0, peer};
     return apply(c, [&] {
       auto it = permissions_.find(id);
-      if (it == permissions_.end() || it->second.erase(peer) == 0) return dp::WriteResult::not_found;
+      if (it == permissions_.end() || it->second.erase(peer.canonical()) == 0) return dp::WriteResult::not_found;
       return dp::WriteResult::ok;
     });
   }
@@ -110,10 +143,13 @@ class FakeTableWriter final : public dp::TableWriter {
     WriterCall c{WriterCall::Op::set_channel, id, expires, {}, channel, peer};
     return apply(c, [&] {
       if (!published_.contains(id)) return dp::WriteResult::not_found;
+      const TransportAddress p{peer.ip.canonical(), peer.port};
+      if (p.ip.is_v6() != published_[id].relayed.ip.is_v6()) return dp::WriteResult::unsupported;
       auto& set = channels_[id];
-      if (auto it = set.find(channel); it != set.end() && it->second.first != peer) return dp::WriteResult::not_found;
+      // RFC 8656 §12.2: a refresh names the same peer; another one is refused until removed.
+      if (auto it = set.find(channel); it != set.end() && it->second.first != p) return dp::WriteResult::not_found;
       if (!set.contains(channel) && set.size() >= channel_room) return dp::WriteResult::no_room;
-      set[channel] = {peer, expires};
+      set[channel] = {p, expires};
       return dp::WriteResult::ok;
     });
   }
@@ -153,6 +189,10 @@ class FakeTableWriter final : public dp::TableWriter {
     auto it = permissions_.find(id);
     return it == permissions_.end() ? std::map<IpAddress, dp::TableTime>{} : it->second;
   }
+  std::map<uint16_t, std::pair<TransportAddress, dp::TableTime>> channels(dp::AllocId id) const {
+    auto it = channels_.find(id);
+    return it == channels_.end() ? std::map<uint16_t, std::pair<TransportAddress, dp::TableTime>>{} : it->second;
+  }
   size_t channel_count(dp::AllocId id) const {
     auto it = channels_.find(id);
     return it == channels_.end() ? 0 : it->second.size();
@@ -164,6 +204,12 @@ class FakeTableWriter final : public dp::TableWriter {
   size_t channel_room = 1000;
 
  private:
+  bool ours(const IpAddress& relayed) const {
+    return shape_.relay_addresses.empty() ||
+           std::find(shape_.relay_addresses.begin(), shape_.relay_addresses.end(), relayed) !=
+               shape_.relay_addresses.end();
+  }
+
   template <typename F>
   dp::WriteResult apply(WriterCall c, F&& body) {
     calls.push_back(c);
@@ -174,6 +220,7 @@ class FakeTableWriter final : public dp::TableWriter {
     return body();
   }
 
+  Shape shape_;
   std::map<dp::AllocId, dp::AllocationEntry> published_;
   std::map<dp::AllocId, std::map<IpAddress, dp::TableTime>> permissions_;
   std::map<dp::AllocId, std::map<uint16_t, std::pair<TransportAddress, dp::TableTime>>> channels_;

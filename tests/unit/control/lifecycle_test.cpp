@@ -165,7 +165,11 @@ TEST_F(Lifecycle, CreatePermissionAllOrNone) {
 }
 
 TEST_F(Lifecycle, PermissionLimitPerAllocation) {
-  Harness small(long_nonces, Options{.limits = {.max_permissions = 2, .max_channels = 1}});
+  Harness small([](conf::Config& c) {
+    long_nonces(c);
+    c.limits.permissions_per_allocation = 2;
+    c.limits.channels_per_allocation = 1;
+  });
   Client c(small, "198.51.100.1:40000", "alice", "alice-password");
   ASSERT_EQ(c.allocate().code(), 0);
   EXPECT_EQ(c.permit({"203.0.113.1:1", "203.0.113.2:1"}).code(), 0);

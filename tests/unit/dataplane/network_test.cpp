@@ -14,6 +14,7 @@
 #include "dataplane/tables/neighbours.hpp"
 #include "dataplane/wire/headers.hpp"
 #include "dataplane/tables/rate_limit.hpp"
+#include "dataplane/tables/worker_settings.hpp"
 #include "dataplane/setup/runtime.hpp"
 
 namespace tern::dp {
@@ -270,18 +271,73 @@ TEST(Neighbours, Ipv6LearnChangeForgetReuse) {
 }
 
 // GCRA: a tenth of a second of max_bps as burst, then max_bps, per direction.
-TEST(RateLimit, BurstThenSteadyRate) {
-  RateLimit r;
+TEST(RateBuckets, BytesBurstThenSteadyRate) {
+  RateBuckets r;
   const uint64_t hz = 1'000'000;  // a 1 MHz clock keeps the arithmetic readable
-  r.configure(8'000'000, hz);     // 1,000,000 bytes/s: one tick per byte; burst 100,000 ticks
+  const Rate bytes = Rate::bits_per_second(8'000'000, hz);  // one tick per byte; burst 100,000 ticks
   uint64_t now = 5'000'000;
   unsigned passed = 0;
-  while (r.conforms(Direction::to_peer, 1000, now)) ++passed;
+  while (r.take(Direction::to_peer, bytes, 1000, now)) ++passed;
   EXPECT_EQ(passed, 101u);  // 100 ms of burst plus the one that starts it
-  EXPECT_TRUE(r.conforms(Direction::to_client, 1000, now));  // the other bucket is untouched
+  EXPECT_TRUE(r.take(Direction::to_client, bytes, 1000, now));  // the other direction: its own bucket
   now += 1000;  // a millisecond buys a kilobyte
-  EXPECT_TRUE(r.conforms(Direction::to_peer, 1000, now));
-  EXPECT_FALSE(r.conforms(Direction::to_peer, 1000, now));
+  EXPECT_TRUE(r.take(Direction::to_peer, bytes, 1000, now));
+  EXPECT_FALSE(r.take(Direction::to_peer, bytes, 1000, now));
+}
+
+// allocation_pps: a tenth of a second of packets as burst, then the rate.
+TEST(RateBuckets, PacketsBurstThenSteadyRate) {
+  RateBuckets r;
+  const uint64_t hz = 1'000'000;
+  const Rate packets = Rate::per_second(5000, hz);  // 200 ticks a packet
+  uint64_t now = 5'000'000;
+  unsigned passed = 0;
+  while (r.take(Direction::to_client, packets, 1, now)) ++passed;
+  EXPECT_EQ(passed, 501u);  // 500 packets of burst plus the one that starts it
+  EXPECT_TRUE(r.take(Direction::to_peer, packets, 1, now));
+  now += 1000;  // a millisecond buys five packets
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(r.take(Direction::to_client, packets, 1, now));
+  EXPECT_FALSE(r.take(Direction::to_client, packets, 1, now));
+}
+
+// A reload changes the rate under the same TAT words. A word is never further ahead of now than
+// the old rate's depth and one packet, so a faster rate holds at most that long; a slower one
+// holds from the next packet.
+TEST(RateBuckets, NewRateAppliesToTheSameBuckets) {
+  RateBuckets r;
+  const uint64_t hz = 1'000'000;
+  uint64_t now = 5'000'000;
+  const Rate slow = Rate::per_second(10, hz);  // 100,000 ticks a packet, burst 1 + 1
+  EXPECT_TRUE(r.take(Direction::to_peer, slow, 1, now));
+  EXPECT_TRUE(r.take(Direction::to_peer, slow, 1, now));
+  EXPECT_FALSE(r.take(Direction::to_peer, slow, 1, now));
+  const Rate fast = Rate::per_second(100'000, hz);  // 10 ticks a packet, 100,000 ticks deep
+  EXPECT_FALSE(r.take(Direction::to_peer, fast, 1, now));
+  now += 100'000;  // the old depth later
+  unsigned passed = 0;
+  while (r.take(Direction::to_peer, fast, 1, now)) ++passed;
+  EXPECT_EQ(passed, 1u);  // the word catches up with the new rate...
+  now += 100'000;
+  passed = 0;
+  while (r.take(Direction::to_peer, fast, 1, now)) ++passed;
+  EXPECT_EQ(passed, 10'000u);  // ...and the new rate's burst is whole: its depth is reached
+  EXPECT_FALSE(r.take(Direction::to_peer, slow, 1, now));  // a slower rate holds at once
+}
+
+// Rates from the configuration's units: unlimited is 0, a rate is never free.
+TEST(RateLimit, RatesFromSettings) {
+  EXPECT_FALSE(Rate::per_second(0, 1'000'000'000).limited());
+  EXPECT_FALSE(Rate::bits_per_second(0, 1'000'000'000).limited());
+  const Rate fast = Rate::bits_per_second(UINT64_MAX, 1'000'000);
+  EXPECT_TRUE(fast.limited());
+  EXPECT_EQ(Rate::per_second(5000, 1'000'000'000).cost(1), 200'000u);
+  EXPECT_EQ(Rate::per_second(5000, 1'000'000'000).tolerance, 100'000'000u);
+  const WorkerSettings s = WorkerSettings::of({.software = "tern", .max_bps = 0, .allocation_pps = 5000}, 1'000'000'000);
+  EXPECT_TRUE(s.limits.packets.limited());
+  EXPECT_FALSE(s.limits.bytes.limited());
+  EXPECT_EQ(s.software_attribute_len, 8u);
+  EXPECT_EQ(std::vector<uint8_t>(s.software_attribute, s.software_attribute + 8),
+            (std::vector<uint8_t>{0x80, 0x22, 0, 4, 't', 'e', 'r', 'n'}));
 }
 
 // The data plane's part of tern's configuration: the first gateway of each family of each port.
@@ -307,7 +363,8 @@ TEST(RuntimeConfig, TakesTheDataPlanesPartOfTheConfiguration) {
   EXPECT_EQ(r.relay_addresses, c.relay.addresses);
   EXPECT_EQ(r.table_size, 4096u);
   EXPECT_EQ(r.mbufs, conf::kDefaultMbufs);
-  EXPECT_EQ(r.software, "tern");
+  EXPECT_EQ(r.settings.software, "tern");
+  EXPECT_EQ(r.settings.allocation_pps, conf::kDefaultAllocationPps);
 }
 
 }  // namespace

@@ -222,35 +222,54 @@ TEST_F(TablesTest, RelayPortInUseIsRefused) {
   EXPECT_EQ(w().add_allocation(AllocId{5}, entry("10.90.0.10:5003", "10.90.0.9:50002")), WriteResult::unsupported);
 }
 
-// limits.max_bps: the buckets come with the first allocation that has it; until then a table
-// pays nothing for them.
-TEST_F(TablesTest, RateLimitBucketsComeWithTheFirstRateLimitedAllocation) {
+// The packet buckets (limits.allocation_pps, on by default) come with the first allocation, for
+// every slot: a reload may change the rate for live allocations. The byte buckets (max_bps, off by
+// default) only when asked for: a table that never limits bytes does not pay 16 bytes a slot for
+// them. A slot's buckets start full again when it is published for another allocation.
+TEST_F(TablesTest, RateBucketsComeWhenNeeded) {
   make(nullptr, 65536);
   rte_malloc_socket_stats before{};
   rte_malloc_socket_stats after{};
   ASSERT_EQ(rte_malloc_get_socket_stats(0, &before), 0);
   ASSERT_EQ(w().add_allocation(AllocId{1}, entry("10.90.0.10:5000", "10.90.0.1:50000")), WriteResult::ok);
   ASSERT_EQ(rte_malloc_get_socket_stats(0, &after), 0);
-  EXPECT_LT(after.heap_allocsz_bytes - before.heap_allocsz_bytes, sizeof(RateLimit) * 65536);
-  EXPECT_FALSE(slot(AllocId{1}).flags.load() & kRateLimited);
+  const size_t made = after.heap_allocsz_bytes - before.heap_allocsz_bytes;
+  EXPECT_GE(made, sizeof(RateBuckets) * 65536);
+  EXPECT_LT(made, 2 * sizeof(RateBuckets) * 65536);
 
-  AllocationEntry limited = entry("10.90.0.10:5001", "10.90.0.1:50002");
-  limited.max_bps = 8000;  // 1000 bytes a second: 100 bytes go at once, a bucket's depth more
-  ASSERT_EQ(w().add_allocation(AllocId{2}, limited), WriteResult::ok);
-  ASSERT_EQ(rte_malloc_get_socket_stats(0, &after), 0);
-  EXPECT_GE(after.heap_allocsz_bytes - before.heap_allocsz_bytes, sizeof(RateLimit) * 65536);
-  ASSERT_TRUE(slot(AllocId{2}).flags.load() & kRateLimited);
   const uint64_t now = 1'000'000'000;
-  EXPECT_TRUE(tables_->rate_limit(AllocId{2}).conforms(Direction::to_peer, 100, now));
-  EXPECT_TRUE(tables_->rate_limit(AllocId{2}).conforms(Direction::to_peer, 100, now));
-  EXPECT_FALSE(tables_->rate_limit(AllocId{2}).conforms(Direction::to_peer, 100, now));
-  EXPECT_TRUE(tables_->rate_limit(AllocId{2}).conforms(Direction::to_client, 100, now));
+  const Rate packets = Rate::per_second(10, rte_get_tsc_hz());  // a bucket's depth: one, and the first
+  EXPECT_TRUE(tables_->packet_buckets(AllocId{1}).take(Direction::to_peer, packets, 1, now));
+  EXPECT_TRUE(tables_->packet_buckets(AllocId{1}).take(Direction::to_peer, packets, 1, now));
+  EXPECT_FALSE(tables_->packet_buckets(AllocId{1}).take(Direction::to_peer, packets, 1, now));
+  EXPECT_TRUE(tables_->packet_buckets(AllocId{1}).take(Direction::to_client, packets, 1, now));
 
   // Later ones share the buckets made for the first.
-  limited.five_tuple.client = ta("10.90.0.10:5002");
-  limited.relayed = ta("10.90.0.1:50004");
-  ASSERT_EQ(w().add_allocation(AllocId{3}, limited), WriteResult::ok);
-  EXPECT_EQ(&tables_->rate_limit(AllocId{3}), &tables_->rate_limit(AllocId{2}) + 1);
+  ASSERT_EQ(w().add_allocation(AllocId{2}, entry("10.90.0.10:5002", "10.90.0.1:50004")), WriteResult::ok);
+  EXPECT_EQ(&tables_->packet_buckets(AllocId{2}), &tables_->packet_buckets(AllocId{1}) + 1);
+
+  // The byte buckets: every slot's, full, once made (live allocations included).
+  ASSERT_EQ(rte_malloc_get_socket_stats(0, &before), 0);
+  ASSERT_TRUE(writer_->make_byte_buckets());
+  ASSERT_TRUE(writer_->make_byte_buckets());  // once
+  ASSERT_EQ(rte_malloc_get_socket_stats(0, &after), 0);
+  EXPECT_GE(after.heap_allocsz_bytes - before.heap_allocsz_bytes, sizeof(RateBuckets) * 65536);
+  EXPECT_LT(after.heap_allocsz_bytes - before.heap_allocsz_bytes, 2 * sizeof(RateBuckets) * 65536);
+  const Rate bytes = Rate::bits_per_second(8000, rte_get_tsc_hz());  // 100 bytes at once, and the first
+  EXPECT_TRUE(tables_->byte_buckets(AllocId{2}).take(Direction::to_peer, bytes, 100, now));
+  EXPECT_TRUE(tables_->byte_buckets(AllocId{2}).take(Direction::to_peer, bytes, 100, now));
+  EXPECT_FALSE(tables_->byte_buckets(AllocId{2}).take(Direction::to_peer, bytes, 100, now));
+
+  // The slot's next allocation starts with full buckets.
+  ASSERT_EQ(w().remove_allocation(AllocId{1}), WriteResult::ok);
+  AllocId reclaimed[4];
+  ASSERT_EQ(w().reclaimed(reclaimed), 1u);
+  EXPECT_TRUE(tables_->byte_buckets(AllocId{1}).take(Direction::to_peer, bytes, 150, now));
+  ASSERT_EQ(w().add_allocation(AllocId{1}, entry("10.90.0.10:5004", "10.90.0.1:50006")), WriteResult::ok);
+  EXPECT_TRUE(tables_->packet_buckets(AllocId{1}).take(Direction::to_peer, packets, 1, now));
+  EXPECT_TRUE(tables_->packet_buckets(AllocId{1}).take(Direction::to_peer, packets, 1, now));
+  EXPECT_FALSE(tables_->packet_buckets(AllocId{1}).take(Direction::to_peer, packets, 1, now));
+  EXPECT_TRUE(tables_->byte_buckets(AllocId{1}).take(Direction::to_peer, bytes, 150, now));
 }
 
 TEST_F(TablesTest, OverflowPoolExhaustionIsNoRoom) {
