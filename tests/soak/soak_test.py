@@ -22,7 +22,7 @@ What must hold at the end:
   - every allocation ended (the few turnutils_uclient over UDP leaves behind to expire are removed with
     `ternctl kill`; any other still live fails the run), every relay port and table slot back;
   - the accounting closes: every frame delivered to ternd's ports reached a worker; the workers' identities, derived
-    from the roles in dataplane/contract/counters.hpp (accounting.py); the control plane's (every punted message
+    from the roles in dataplane/contract/counters.hpp (integration/accounting.py); the control plane's (every punted message
     and stream request handled, every request answered: hostile.check_accounted).
 
 It prints its figures (figures.json in its directory, which is kept when it fails); tests/README.md records a run.
