@@ -359,6 +359,7 @@ struct AllocationReply {
   AllocationInfo allocation = {};
   bool dont_fragment = false;
   uint64_t max_bps = 0;
+  uint32_t allocation_pps = 0;
   std::optional<std::string> reservation_token = {};  // hex
   std::vector<PermissionInfo> permission_list = {};
   std::vector<ChannelInfo> channel_list = {};
@@ -370,6 +371,7 @@ struct AllocationReply {
     v("allocation", s.allocation);
     v("dont_fragment", s.dont_fragment);
     v("max_bps", s.max_bps);
+    v("allocation_pps", s.allocation_pps);
     v("reservation_token", s.reservation_token);
     v("permission_list", s.permission_list);
     v("channel_list", s.channel_list);

@@ -61,7 +61,9 @@ api::Result<api::AllocationReply> OperatorCommands::handle(const api::Allocation
   api::AllocationReply r;
   r.allocation = info_of(d->summary);
   r.dont_fragment = d->dont_fragment;
-  r.max_bps = plane_.settings().max_bps;  // the workers hold every allocation to the setting in force
+  // The workers hold every allocation to the settings in force.
+  r.max_bps = plane_.settings().max_bps;
+  r.allocation_pps = plane_.settings().allocation_pps;
   if (d->reservation) r.reservation_token = conf::to_hex(d->reservation->bytes);
   for (const auto& p : d->permissions) r.permission_list.push_back({p.peer, p.expires_in});
   for (const auto& c : d->channels) r.channel_list.push_back({c.number, c.peer, c.expires_in});

@@ -192,6 +192,7 @@ std::string render(const api::AllocationReply& r) {
   out += field("age", duration(a.age));
   out += field("options", std::string(r.dont_fragment ? "DONT-FRAGMENT" : "-") +
                               (r.max_bps ? ", max " + num(r.max_bps) + " bit/s each way" : "") +
+                              (r.allocation_pps ? ", max " + num(r.allocation_pps) + " packets/s each way" : "") +
                               (r.reservation_token ? ", reservation token " + *r.reservation_token : ""));
   out += field("refused", refusals(r.refused));
   out += "\n";

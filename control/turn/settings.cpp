@@ -21,6 +21,7 @@ Settings Settings::from(const conf::Config& config) {
   s.user_quota = config.limits.user_quota;
   s.total_quota = config.limits.total_quota;
   s.max_bps = config.limits.max_bps;
+  s.allocation_pps = config.limits.allocation_pps;
   s.allocation_limits = {config.limits.new_peers_per_second, config.limits.new_peers_burst,
                          config.limits.permissions_per_allocation, config.limits.channels_per_allocation};
   s.allocations_per_address = config.limits.allocations_per_address;

@@ -25,6 +25,7 @@ struct Settings {
   uint32_t user_quota = 0;             // 0 = unlimited
   uint32_t total_quota = 0;
   uint64_t max_bps = 0;
+  uint32_t allocation_pps = 0;         // packets per second per allocation and direction; 0 = unlimited
   AllocationLimits allocation_limits;  // limits.new_peers_*, permissions_/channels_per_allocation
   // limits.allocations_per_address (0 = unlimited) and the client prefixes it does not apply to.
   uint32_t allocations_per_address = 0;

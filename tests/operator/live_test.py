@@ -278,6 +278,8 @@ def case_reload_rates(s: Scenario) -> None:
     s.expect("limits.allocation_pps" in reply["applied"], f"applied: {reply['applied']}")
     expect_rate("to the peer at allocation_pps 200", *to_peer(2.0, 100), 200)
     expect_rate("to the client at allocation_pps 200", *to_client(2.0, 100), 200)
+    shown = ops.ternctl_json(s, "allocation", str(ops.ternctl_json(s, "allocations")["allocations"][0]["id"]))
+    s.expect(shown["allocation_pps"] == 200, f"ternctl allocation shows allocation_pps {shown['allocation_pps']}")
 
     # max_bps 200,000 (25,000 bytes a second: 100 datagrams of 250 bytes), the packet rate back at the default.
     reply = reload_with(s, original, "limits = { max_bps = 200000; };\n")
@@ -288,6 +290,7 @@ def case_reload_rates(s: Scenario) -> None:
     s.expect(listed["total"] == 1, f"allocations: {listed}")
     shown = ops.ternctl_json(s, "allocation", str(listed["allocations"][0]["id"]))
     s.expect(shown["max_bps"] == 200000, f"ternctl allocation shows max_bps {shown['max_bps']}")
+    s.expect(shown["allocation_pps"] == 5000, f"ternctl allocation shows allocation_pps {shown['allocation_pps']}")
     s.expect(shown["allocation"]["relayed"] == f"{relayed[0]}:{relayed[1]}", f"another allocation: {shown}")
     s.expect(shown["traffic"]["drops_to_peer_by_reason"]["rate_limited"] > 0, f"no rate_limited drops: {shown}")
 
