@@ -27,18 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hostile"))
 import load_clients  # noqa: E402
 import stun_codec as stun  # noqa: E402
 
-RETRANSMIT = 0.5
-MAX_ATTEMPTS = 6
-SO_RCVBUFFORCE = 33
+from load_clients import MAX_ATTEMPTS, RETRANSMIT, SO_RCVBUFFORCE, Stop, on_term  # noqa: E402
+
 CHANNEL = 0x4000
-
-
-class Stop:
-    requested = False
-
-
-def on_term(*_):
-    Stop.requested = True
 
 
 class Flow:
