@@ -21,6 +21,7 @@ using tern::test::Mac;
 using tern::test::PacketBuilder;
 using tern::test::pattern;
 using tern::test::StunBuilder;
+using tern::test::tcp_syn;
 using tern::test::transaction_id;
 
 // RFC 8489 §18.2 / RFC 8656 §18: the method and attribute numbers the seeds use.
@@ -95,18 +96,6 @@ Bytes ndp_body(bool solicitation, std::string_view target, const Mac& link_layer
   return b;
 }
 
-// RFC 9293 §3.1: a SYN, 20 bytes.
-Bytes tcp_syn(uint16_t src_port, uint16_t dst_port) {
-  Bytes h(20, 0);
-  h[0] = static_cast<uint8_t>(src_port >> 8);
-  h[1] = static_cast<uint8_t>(src_port);
-  h[2] = static_cast<uint8_t>(dst_port >> 8);
-  h[3] = static_cast<uint8_t>(dst_port);
-  h[12] = 5 << 4;
-  h[13] = 0x02;
-  h[14] = 0xfa;
-  return h;
-}
 
 // A frame without its Ethernet header: what an ICMP error quotes.
 Bytes quoted(const PacketBuilder& b) {

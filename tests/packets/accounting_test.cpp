@@ -41,18 +41,6 @@ Bytes send_to(std::string_view ip, uint16_t port, const Bytes& data) {
   return StunBuilder(kSend, transaction_id(2)).xor_address(0x0012, ip, port).attribute(0x0013, data).bytes();
 }
 
-// A 20-byte TCP header (RFC 9293 §3.1), SYN.
-Bytes tcp_syn(uint16_t src_port, uint16_t dst_port) {
-  Bytes h(20, 0);
-  h[0] = static_cast<uint8_t>(src_port >> 8);
-  h[1] = static_cast<uint8_t>(src_port);
-  h[2] = static_cast<uint8_t>(dst_port >> 8);
-  h[3] = static_cast<uint8_t>(dst_port);
-  h[12] = 5 << 4;
-  h[13] = 0x02;
-  h[14] = 0xfa;
-  return h;
-}
 
 class Accounting : public Golden {
  protected:

@@ -316,4 +316,16 @@ Bytes channel_data(uint16_t channel, const Bytes& data, const Bytes& padding) {
   return b;
 }
 
+Bytes tcp_syn(uint16_t src_port, uint16_t dst_port) {
+  Bytes h(20, 0);
+  h[0] = static_cast<uint8_t>(src_port >> 8);
+  h[1] = static_cast<uint8_t>(src_port);
+  h[2] = static_cast<uint8_t>(dst_port >> 8);
+  h[3] = static_cast<uint8_t>(dst_port);
+  h[12] = 5 << 4;  // data offset: 5 words
+  h[13] = 0x02;    // SYN
+  h[14] = 0xfa;    // window 64000
+  return h;
+}
+
 }  // namespace tern::test

@@ -110,4 +110,7 @@ TransactionId transaction_id(uint8_t seed);
 // RFC 8656 §12.4: ChannelData; `padding` follows the data (over UDP it is optional).
 Bytes channel_data(uint16_t channel, const Bytes& data, const Bytes& padding = {});
 
+// RFC 9293 §3.1: a 20-byte TCP header with SYN set (the exception path's input).
+Bytes tcp_syn(uint16_t src_port, uint16_t dst_port);
+
 }  // namespace tern::test
